@@ -37,3 +37,22 @@ def assemble(templates_dir: Path, name: str, dest: Path) -> Path:
     (dest / "copier.yml").write_text(questions + (own / "copier.yml").read_text("utf-8"), "utf-8")
     shutil.copy2(own / "template.yml", dest / "template.yml")
     return dest
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of ``python -m mlscaffold.release``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m mlscaffold.release", description=__doc__)
+    parser.add_argument("--templates", type=Path, default=Path("templates"))
+    sub = parser.add_subparsers(dest="command", required=True)
+    cmd = sub.add_parser("assemble", help="write one template as a plain copier template")
+    cmd.add_argument("name")
+    cmd.add_argument("dest", type=Path)
+    args = parser.parse_args(argv)
+    if args.command == "assemble":
+        print(assemble(args.templates, args.name, args.dest))
+
+
+if __name__ == "__main__":
+    main()
