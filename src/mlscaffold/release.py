@@ -8,10 +8,18 @@ Run from the repository root:
 
 from __future__ import annotations
 
+import json
 import shutil
+import tempfile
 from pathlib import Path
 
+import yaml
+
+from .gitutil import git
+
 SHARED = "_shared"
+BRANCH = "main"
+RELEASER = ["-c", "user.name=mlscaffold release", "-c", "user.email=release@mlscaffold.invalid"]
 
 
 def template_names(templates_dir: Path) -> list[str]:
@@ -39,6 +47,75 @@ def assemble(templates_dir: Path, name: str, dest: Path) -> Path:
     return dest
 
 
+def next_version(latest: str | None, bump: str) -> str:
+    """The version after ``latest`` for a ``major``, ``minor`` or ``patch`` bump (first: 0.1.0)."""
+    if latest is None:
+        return "0.1.0"
+    major, minor, patch = (int(part) for part in latest.split("."))
+    if bump == "major":
+        return f"{major + 1}.0.0"
+    if bump == "minor":
+        return f"{major}.{minor + 1}.0"
+    return f"{major}.{minor}.{patch + 1}"
+
+
+def _stage(templates_dir: Path, histories_dir: Path, name: str, work: Path) -> Path:
+    """Check out the history of ``name`` in ``work`` with the current sources staged over it."""
+    repo, bundle = work / "repo", histories_dir.resolve() / f"{name}.bundle"
+    if bundle.is_file():
+        git("clone", "--quiet", "--branch", BRANCH, str(bundle), str(repo))
+    else:
+        git("init", "--quiet", "--initial-branch", BRANCH, str(repo))
+    for child in repo.iterdir():
+        if child.name != ".git":
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
+    assembled = assemble(templates_dir, name, work / "assembled")
+    shutil.copytree(assembled, repo, dirs_exist_ok=True)
+    git("add", "--all", cwd=repo)
+    return repo
+
+
+def unpublished(templates_dir: Path, histories_dir: Path) -> list[str]:
+    """Templates whose sources differ from the newest version in their history."""
+    changed = []
+    for name in template_names(templates_dir):
+        with tempfile.TemporaryDirectory() as work:
+            if git(
+                "status", "--porcelain", cwd=_stage(templates_dir, histories_dir, name, Path(work))
+            ):
+                changed.append(name)
+    return changed
+
+
+def publish(templates_dir: Path, histories_dir: Path, bump: str = "minor") -> dict[str, str]:
+    """Record each changed template as a new tagged version in its history; return the versions."""
+    index_path = histories_dir / "index.json"
+    index = json.loads(index_path.read_text("utf-8")) if index_path.is_file() else {}
+    released = {}
+    for name in template_names(templates_dir):
+        entry = index.get(name, {"versions": []})
+        with tempfile.TemporaryDirectory() as work:
+            repo = _stage(templates_dir, histories_dir, name, Path(work))
+            if not git("status", "--porcelain", cwd=repo):
+                continue
+            version = next_version(entry["versions"][-1] if entry["versions"] else None, bump)
+            git(*RELEASER, "commit", "--quiet", "-m", f"{name} {version}", cwd=repo)
+            git(*RELEASER, "tag", "-a", version, "-m", f"{name} {version}", cwd=repo)
+            partial = histories_dir.resolve() / f"{name}.bundle.partial"
+            git("bundle", "create", "--quiet", str(partial), "--all", cwd=repo)
+            partial.replace(histories_dir / f"{name}.bundle")
+            meta = yaml.safe_load((templates_dir / name / "template.yml").read_text("utf-8"))
+            index[name] = {
+                "title": meta["title"],
+                "description": meta["description"],
+                "versions": [*entry["versions"], version],
+                "copier_yml": (repo / "copier.yml").read_text("utf-8"),
+            }
+            released[name] = version
+    index_path.write_text(json.dumps(index, indent=2, sort_keys=True) + "\n", "utf-8")
+    return released
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of ``python -m mlscaffold.release``."""
     import argparse
@@ -49,9 +126,19 @@ def main(argv: list[str] | None = None) -> None:
     cmd = sub.add_parser("assemble", help="write one template as a plain copier template")
     cmd.add_argument("name")
     cmd.add_argument("dest", type=Path)
+    cmd = sub.add_parser("publish", help="record changed templates as new versions")
+    cmd.add_argument("--bump", choices=["major", "minor", "patch"], default="minor")
+    cmd.add_argument("--histories", type=Path, default=Path("src/mlscaffold/histories"))
     args = parser.parse_args(argv)
     if args.command == "assemble":
         print(assemble(args.templates, args.name, args.dest))
+    else:
+        args.histories.mkdir(parents=True, exist_ok=True)
+        released = publish(args.templates, args.histories, args.bump)
+        for name, version in released.items():
+            print(f"{name} {version}")
+        if not released:
+            print("no template changed since its last release")
 
 
 if __name__ == "__main__":

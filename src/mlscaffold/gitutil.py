@@ -1,0 +1,43 @@
+"""A thin wrapper over the git command line."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+
+class GitError(RuntimeError):
+    """A git command failed; the message is git's own error output."""
+
+
+def git(*args: str, cwd: Path | None = None, check: bool = True) -> str:
+    """Run ``git *args`` in ``cwd`` and return its standard output, stripped."""
+    try:
+        result = subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, text=True, check=False
+        )
+    except FileNotFoundError as exc:
+        raise GitError("git is not installed; install it and try again") from exc
+    if check and result.returncode != 0:
+        message = (result.stderr or result.stdout).strip().splitlines()
+        raise GitError(message[-1] if message else f"git {args[0]} failed")
+    return result.stdout.strip()
+
+
+def config_value(key: str) -> str | None:
+    """The value of a git configuration key, or None when unset."""
+    try:
+        return git("config", "--get", key, check=False) or None
+    except GitError:
+        return None
+
+
+def commit_all(repo: Path, message: str, author_name: str, author_email: str) -> None:
+    """Stage everything in ``repo`` and commit it; the author falls back to the given identity."""
+    identity: list[str] = []
+    if not config_value("user.name"):
+        identity += ["-c", f"user.name={author_name}"]
+    if not config_value("user.email"):
+        identity += ["-c", f"user.email={author_email}"]
+    git("add", "--all", cwd=repo)
+    git(*identity, "commit", "--quiet", "--no-verify", "-m", message, cwd=repo)

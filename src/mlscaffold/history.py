@@ -1,0 +1,108 @@
+"""Release histories of the built-in templates.
+
+Each built-in template ships inside the package as a git bundle (``histories/<name>.bundle``)
+holding one tagged commit per released version; ``histories/index.json`` describes them. A bundle
+is copied to the user's data directory before use, and projects record that copy as ``~/...`` in
+``.copier-answers.yml``, so the recorded source reads the same on every machine. Bundles only ever
+grow, so a project made by an older release always finds its template version in a newer one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+
+from .gitutil import git
+
+HISTORIES = Path(str(files("mlscaffold") / "histories"))
+INDEX = HISTORIES / "index.json"
+_RECORDED = re.compile(r"(?:^|[/\\])mlscaffold[/\\]templates[/\\](\w+)\.bundle$")
+
+
+@dataclass(frozen=True)
+class BuiltinTemplate:
+    """A built-in template as described by the package's index."""
+
+    name: str
+    title: str
+    description: str
+    versions: tuple[str, ...]
+    questions: str  # the copier.yml of the newest version
+
+    @property
+    def version(self) -> str:
+        return self.versions[-1]
+
+
+@cache
+def builtins() -> dict[str, BuiltinTemplate]:
+    """The built-in templates, by name."""
+    if not INDEX.is_file():
+        return {}
+    raw = json.loads(INDEX.read_text("utf-8"))
+    return {
+        name: BuiltinTemplate(
+            name=name,
+            title=entry["title"],
+            description=entry["description"],
+            versions=tuple(entry["versions"]),
+            questions=entry["copier_yml"],
+        )
+        for name, entry in sorted(raw.items())
+    }
+
+
+def data_dir() -> Path:
+    """mlscaffold's data directory (platformdirs' user data dir)."""
+    from platformdirs import user_data_path
+
+    return user_data_path("mlscaffold", appauthor=False)
+
+
+def installed_path(name: str) -> Path:
+    """Where the history of built-in template ``name`` lives on this machine."""
+    return data_dir() / "templates" / f"{name}.bundle"
+
+
+def recorded_source(name: str) -> str:
+    """The ``_src_path`` to record for built-in ``name``: the installed bundle, ``~``-relative."""
+    path = installed_path(name)
+    try:
+        return "~/" + path.relative_to(Path.home()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def builtin_from_source(src_path: str) -> str | None:
+    """The built-in template name a recorded ``_src_path`` refers to, on whatever machine it was."""
+    match = _RECORDED.search(src_path.strip())
+    return match.group(1) if match and match.group(1) in builtins() else None
+
+
+def _tags(bundle: Path) -> set[str]:
+    heads = git("bundle", "list-heads", str(bundle), check=False)
+    return {line.split()[1] for line in heads.splitlines() if " refs/tags/" in line}
+
+
+def install(name: str) -> Path:
+    """Copy the packaged history of ``name`` to the data directory unless it is already there.
+
+    An installed history is replaced only by one that contains all of its versions, so going back
+    to an older mlscaffold never hides template versions that projects may already record.
+    """
+    packaged, target = HISTORIES / f"{name}.bundle", installed_path(name)
+    if target.is_file():
+        if target.read_bytes() == packaged.read_bytes():
+            return target
+        if not _tags(target) <= _tags(packaged):
+            return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".partial")
+    shutil.copyfile(packaged, partial)
+    partial.replace(target)
+    return target
