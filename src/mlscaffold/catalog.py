@@ -1,0 +1,101 @@
+"""What a template name on the command line means: built-in, alias, folder or git URL."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import config, history
+
+_URL = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|gh:|gl:)|\.git/?$|\.bundle$")
+_PATH_VARIABLE = re.compile(r"{{\s*(\w+)")
+
+
+class UnknownTemplateError(ValueError):
+    """The name given is no built-in template, alias, template folder or git URL."""
+
+
+@dataclass(frozen=True)
+class TemplateSource:
+    """A template that can be rendered, and what mlscaffold knows of it before rendering."""
+
+    name: str  # what the user called it
+    src_path: str  # given to copier, and recorded in the project's answers file
+    trusted: bool  # built-in templates are; outside ones need --trust for tasks and extensions
+    builtin: history.BuiltinTemplate | None = None
+    local_dir: Path | None = None
+    path_keys: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def version(self) -> str | None:
+        return self.builtin.version if self.builtin else None
+
+    def questions_text(self) -> str | None:
+        """The template's copier.yml, when it can be read without fetching anything."""
+        if self.builtin:
+            return self.builtin.questions
+        if self.local_dir:
+            for candidate in ("copier.yml", "copier.yaml"):
+                if (self.local_dir / candidate).is_file():
+                    return (self.local_dir / candidate).read_text("utf-8")
+        return None
+
+
+def is_url(spec: str) -> bool:
+    """Whether ``spec`` is a git URL (or a git bundle) rather than a folder or a name."""
+    return bool(_URL.search(spec))
+
+
+def _path_keys(template_dir: Path) -> frozenset[str]:
+    """Answers used in file or folder names of a template (they must be safe as path parts)."""
+    names = {m for p in template_dir.rglob("*") for m in _PATH_VARIABLE.findall(p.name)}
+    return frozenset(names - {"_copier_conf"})
+
+
+def builtin(name: str) -> TemplateSource:
+    """The built-in template ``name``, with its history installed in the data directory."""
+    history.install(name)
+    return TemplateSource(
+        name=name,
+        src_path=history.recorded_source(name),
+        trusted=True,
+        builtin=history.builtins()[name],
+    )
+
+
+def resolve(spec: str) -> TemplateSource:
+    """The template ``spec`` names."""
+    if spec in history.builtins():
+        return builtin(spec)
+    aliases = config.load()["templates"]
+    name, spec = spec, aliases.get(spec, spec)
+    if is_url(spec) and not Path(spec).expanduser().is_dir():
+        return TemplateSource(name=name, src_path=spec, trusted=False)
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        if not any((path / f).is_file() for f in ("copier.yml", "copier.yaml")):
+            raise UnknownTemplateError(
+                f"{spec} is a folder but not a copier template (no copier.yml)"
+            )
+        path = path.resolve()
+        return TemplateSource(
+            name=name, src_path=str(path), trusted=False, local_dir=path, path_keys=_path_keys(path)
+        )
+    choices = ", ".join([*history.builtins(), *aliases])
+    raise UnknownTemplateError(
+        f"unknown template {name!r}: use one of {choices}, a template folder or a git URL"
+    )
+
+
+def available() -> list[dict[str, str]]:
+    """Built-in and registered templates, for ``mlscaffold list``."""
+    rows = [
+        {"name": t.name, "version": t.version, "description": t.description, "source": "built-in"}
+        for t in history.builtins().values()
+    ]
+    rows += [
+        {"name": alias, "version": "", "description": "", "source": source}
+        for alias, source in sorted(config.load()["templates"].items())
+    ]
+    return rows

@@ -1,0 +1,84 @@
+"""``mlscaffold new``: generate a project from a template."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .errors import friendly_errors
+
+
+@click.command()
+@click.argument("template")
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--defaults", is_flag=True, help="Ask nothing: use defaults for unanswered questions."
+)
+@click.option("-d", "--data", multiple=True, metavar="KEY=VALUE", help="An answer (repeatable).")
+@click.option(
+    "--data-file", type=click.Path(dir_okay=False, path_type=Path), help="A YAML file of answers."
+)
+@click.option(
+    "--trust", is_flag=True, help="Let a template from outside run tasks and Jinja extensions."
+)
+@click.option("--vcs-ref", metavar="VERSION", help="Template version to use (default: newest).")
+@friendly_errors
+def new(
+    template: str,
+    dest: Path,
+    defaults: bool,
+    data: tuple[str, ...],
+    data_file: Path | None,
+    trust: bool,
+    vcs_ref: str | None,
+) -> None:
+    """Generate a project in DEST from TEMPLATE.
+
+    TEMPLATE is a built-in template (see `mlscaffold list`), an alias registered with
+    `mlscaffold template add`, a template folder, or a git URL.
+    """
+    from .. import answers as ans
+    from .. import catalog, render
+    from ..questions import Questionnaire, parse
+
+    given = ans.given_answers(data_file, data)
+    source = catalog.resolve(template)
+    render.check_destination(dest)
+    user_defaults = ans.user_defaults(dest)
+    questions_text = source.questions_text()
+    if questions_text is not None:
+        questionnaire = Questionnaire(parse(questions_text), given, user_defaults, source.path_keys)
+        given = questionnaire.run(None if defaults else ans.prompt)
+        user_defaults = {}
+    try:
+        answers = render.generate(
+            source.src_path,
+            dest,
+            given,
+            user_defaults=user_defaults,
+            defaults=defaults,
+            trust=trust or source.trusted,
+            path_keys=source.path_keys,
+            vcs_ref=vcs_ref,
+            label=source.name,
+        )
+    except KeyboardInterrupt:
+        raise click.ClickException("interrupted; nothing was written") from None
+    _print_next_steps(source.name, dest, answers)
+
+
+def _print_next_steps(template: str, dest: Path, answers: dict) -> None:
+    version = answers.get("_commit", "")
+    project = answers.get("project_name", dest.name)
+    click.secho(f"Created {dest} from {template} {version}".rstrip(), fg="green", bold=True)
+    click.echo(
+        "\nNext steps:\n"
+        f"  cd {dest}\n"
+        "  python -m venv .venv && . .venv/bin/activate\n"
+        "  pip install -e '.[dev]'\n"
+        "  pytest             # the project's own tests\n"
+        f"  {project} train    # train (README.md lists the data options)\n"
+        f"  {project} serve    # the API on http://127.0.0.1:8000/docs\n"
+        "Later, `mlscaffold update` brings in template improvements and keeps your edits."
+    )

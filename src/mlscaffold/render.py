@@ -1,0 +1,120 @@
+"""Render a template into a new project: atomically, as a git repository with one commit."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from . import gitutil
+from .questions import AnswersError
+from .validation import check_answers
+
+ANSWERS_FILE = ".copier-answers.yml"
+
+
+class GenerationError(RuntimeError):
+    """The project could not be generated; nothing was left behind."""
+
+
+def check_destination(dest: Path) -> None:
+    """Refuse a destination that exists and is not an empty folder."""
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise GenerationError(f"{dest} already exists and is not empty; choose a new folder")
+
+
+def copier_render(
+    src_path: str,
+    dest: Path,
+    data: Mapping[str, Any],
+    *,
+    defaults: bool,
+    trust: bool,
+    user_defaults: Mapping[str, Any] | None = None,
+    vcs_ref: str | None = None,
+) -> None:
+    """Render ``src_path`` at ``vcs_ref`` into ``dest``; copier's errors become one line."""
+    from copier import run_copy
+    from copier.errors import CopierError
+    from plumbum import ProcessExecutionError
+
+    try:
+        run_copy(
+            src_path,
+            dest,
+            data=dict(data),
+            user_defaults=dict(user_defaults or {}),
+            defaults=defaults,
+            unsafe=trust,
+            vcs_ref=vcs_ref,
+            quiet=True,
+            overwrite=True,
+        )
+    except ProcessExecutionError as exc:
+        detail = (exc.stderr or str(exc)).strip().splitlines()
+        reason = detail[-1] if detail else exc
+        raise GenerationError(f"cannot fetch template {src_path}: {reason}") from exc
+    except (CopierError, ValueError, OSError) as exc:
+        lines = str(exc).strip().splitlines() or [type(exc).__name__]
+        raise GenerationError(" ".join(line.strip() for line in lines[:3])) from exc
+
+
+def read_answers(project: Path) -> dict[str, Any]:
+    """The answers recorded in a project's answers file (empty when there is none)."""
+    import yaml
+
+    path = project / ANSWERS_FILE
+    return (yaml.safe_load(path.read_text("utf-8")) or {}) if path.is_file() else {}
+
+
+def generate(
+    src_path: str,
+    dest: Path,
+    data: Mapping[str, Any],
+    *,
+    defaults: bool,
+    trust: bool,
+    user_defaults: Mapping[str, Any] | None = None,
+    path_keys: frozenset[str] = frozenset(),
+    vcs_ref: str | None = None,
+    label: str | None = None,
+) -> dict[str, Any]:
+    """Render the template into ``dest`` and commit it; return the recorded answers.
+
+    The project is rendered into a temporary folder next to ``dest`` and moved into place only when
+    complete, so a failure or Ctrl-C leaves nothing behind.
+    """
+    check_destination(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".mlscaffold", dir=dest.parent))
+    try:
+        copier_render(
+            src_path,
+            work,
+            data,
+            defaults=defaults,
+            trust=trust,
+            user_defaults=user_defaults,
+            vcs_ref=vcs_ref,
+        )
+        answers = read_answers(work)
+        public = {k: v for k, v in answers.items() if not k.startswith("_")}
+        if problems := check_answers(public, path_keys):
+            raise AnswersError(problems)
+        gitutil.git("init", "--quiet", "--initial-branch", "main", cwd=work)
+        version = answers.get("_commit", "unversioned")
+        gitutil.commit_all(
+            work,
+            f"Generate from mlscaffold template {label or src_path} {version}",
+            str(answers.get("author_name", "mlscaffold")),
+            str(answers.get("author_email", "mlscaffold@localhost")),
+        )
+        if dest.exists():
+            dest.rmdir()
+        work.rename(dest)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return answers
