@@ -1,0 +1,45 @@
+"""Every test runs with its own HOME, config and data directories, so none touches the user's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mlscaffold import history
+
+REPO = Path(__file__).resolve().parents[1]
+TEMPLATES = REPO / "templates"
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "GIT_CONFIG_GLOBAL"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    history.builtins.cache_clear()
+    return home
+
+
+def make_template(
+    root: Path, files: dict[str, str], questions: str, tag: str | None = None
+) -> Path:
+    """A small copier template in ``root`` (a git repo with one tagged commit when ``tag``)."""
+    from mlscaffold.gitutil import git
+
+    (root / "copier.yml").parent.mkdir(parents=True, exist_ok=True)
+    (root / "copier.yml").write_text("_subdirectory: project\n" + questions, "utf-8")
+    for rel, text in files.items():
+        path = root / "project" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, "utf-8")
+    if tag:
+        git("init", "--quiet", "--initial-branch", "main", cwd=root)
+        git("add", "--all", cwd=root)
+        git("-c", "user.name=t", "-c", "user.email=t@t.io", "commit", "-qm", tag, cwd=root)
+        git("tag", tag, cwd=root)
+    return root
