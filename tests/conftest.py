@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mlscaffold import history
+from mlscaffold import gitutil, history
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATES = REPO / "templates"
@@ -22,6 +22,7 @@ def isolated_home(
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     history.builtins.cache_clear()
+    gitutil.config_value.cache_clear()
     return home
 
 

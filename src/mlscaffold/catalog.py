@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import config, history
 
@@ -21,25 +22,26 @@ class TemplateSource:
     """A template that can be rendered, and what mlscaffold knows of it before rendering."""
 
     name: str  # what the user called it
-    src_path: str  # given to copier, and recorded in the project's answers file
+    src_path: str  # recorded in the project's answers file (and given to copier, but built-ins)
     trusted: bool  # built-in templates are; outside ones need --trust for tasks and extensions
     builtin: history.BuiltinTemplate | None = None
-    local_dir: Path | None = None
+    local_dir: Path | None = None  # for built-ins, the extracted copy of the chosen version
+    version: str | None = None  # for built-ins, the chosen version
     path_keys: frozenset[str] = field(default_factory=frozenset)
-
-    @property
-    def version(self) -> str | None:
-        return self.builtin.version if self.builtin else None
 
     def questions_text(self) -> str | None:
         """The template's copier.yml, when it can be read without fetching anything."""
-        if self.builtin:
-            return self.builtin.questions
         if self.local_dir:
             for candidate in ("copier.yml", "copier.yaml"):
                 if (self.local_dir / candidate).is_file():
                     return (self.local_dir / candidate).read_text("utf-8")
         return None
+
+    def render_args(self, vcs_ref: str | None) -> dict[str, Any]:
+        """Keyword arguments of ``render.generate`` that say what to render and what to record."""
+        if self.builtin and self.local_dir and self.version:
+            return {"src_path": str(self.local_dir), "record_as": (self.src_path, self.version)}
+        return {"src_path": self.src_path, "vcs_ref": vcs_ref}
 
 
 def is_url(spec: str) -> bool:
@@ -53,21 +55,28 @@ def _path_keys(template_dir: Path) -> frozenset[str]:
     return frozenset(names - {"_copier_conf"})
 
 
-def builtin(name: str) -> TemplateSource:
-    """The built-in template ``name``, with its history installed in the data directory."""
-    history.install(name)
+def builtin(name: str, version: str | None = None) -> TemplateSource:
+    """Version ``version`` (default: newest) of built-in template ``name``, ready to render."""
+    template = history.builtins()[name]
+    version = version or template.version
+    if version not in template.versions:
+        raise UnknownTemplateError(
+            f"{name} has no version {version}; it has {', '.join(template.versions)}"
+        )
     return TemplateSource(
         name=name,
         src_path=history.recorded_source(name),
         trusted=True,
-        builtin=history.builtins()[name],
+        builtin=template,
+        local_dir=history.checkout(name, version),
+        version=version,
     )
 
 
-def resolve(spec: str) -> TemplateSource:
-    """The template ``spec`` names."""
+def resolve(spec: str, version: str | None = None) -> TemplateSource:
+    """The template ``spec`` names (``version`` picks a built-in's version)."""
     if spec in history.builtins():
-        return builtin(spec)
+        return builtin(spec, version)
     aliases = config.load()["templates"]
     name, spec = spec, aliases.get(spec, spec)
     if is_url(spec) and not Path(spec).expanduser().is_dir():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from functools import cache
 from pathlib import Path
 
 
@@ -24,8 +25,9 @@ def git(*args: str, cwd: Path | None = None, check: bool = True) -> str:
     return result.stdout.strip()
 
 
+@cache
 def config_value(key: str) -> str | None:
-    """The value of a git configuration key, or None when unset."""
+    """The value of a git configuration key, or None when unset (read once per process)."""
     try:
         return git("config", "--get", key, check=False) or None
     except GitError:

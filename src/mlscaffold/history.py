@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import tempfile
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -32,7 +33,6 @@ class BuiltinTemplate:
     title: str
     description: str
     versions: tuple[str, ...]
-    questions: str  # the copier.yml of the newest version
 
     @property
     def version(self) -> str:
@@ -51,7 +51,6 @@ def builtins() -> dict[str, BuiltinTemplate]:
             title=entry["title"],
             description=entry["description"],
             versions=tuple(entry["versions"]),
-            questions=entry["copier_yml"],
         )
         for name, entry in sorted(raw.items())
     }
@@ -105,4 +104,24 @@ def install(name: str) -> Path:
     partial = target.with_suffix(".partial")
     shutil.copyfile(packaged, partial)
     partial.replace(target)
+    return target
+
+
+def checkout(name: str, version: str) -> Path:
+    """A plain copy of ``version`` of built-in ``name``, extracted once and kept (versions never
+    change), so rendering needs no clone of the history."""
+    target = installed_path(name).with_suffix("") / version
+    if (target / "copier.yml").is_file():
+        return target
+    bundle = install(name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as work:
+        clone = Path(work) / version
+        git("clone", "--quiet", "--branch", version, str(bundle), str(clone))
+        shutil.rmtree(clone / ".git")
+        try:
+            clone.rename(target)
+        except OSError:  # another process extracted it first
+            if not (target / "copier.yml").is_file():
+                raise
     return target

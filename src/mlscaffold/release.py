@@ -109,7 +109,6 @@ def publish(templates_dir: Path, histories_dir: Path, bump: str = "minor") -> di
                 "title": meta["title"],
                 "description": meta["description"],
                 "versions": [*entry["versions"], version],
-                "copier_yml": (repo / "copier.yml").read_text("utf-8"),
             }
             released[name] = version
     index_path.write_text(json.dumps(index, indent=2, sort_keys=True) + "\n", "utf-8")

@@ -69,6 +69,23 @@ def read_answers(project: Path) -> dict[str, Any]:
     return (yaml.safe_load(path.read_text("utf-8")) or {}) if path.is_file() else {}
 
 
+def record_source(project: Path, src_path: str, commit: str) -> None:
+    """Record ``src_path`` at version ``commit`` as the project's template in its answers file.
+
+    Built-in templates are rendered from a plain extracted copy of one version; the answers file
+    must name the template's history instead, as copier would had it cloned the history itself.
+    """
+    path = project / ANSWERS_FILE
+    lines = [
+        line
+        for line in path.read_text("utf-8").splitlines()
+        if not line.startswith(("_src_path:", "_commit:"))
+    ]
+    first_answer = next((i for i, line in enumerate(lines) if not line.startswith("#")), len(lines))
+    lines[first_answer:first_answer] = [f"_commit: {commit}", f"_src_path: {src_path}"]
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+
+
 def generate(
     src_path: str,
     dest: Path,
@@ -80,11 +97,13 @@ def generate(
     path_keys: frozenset[str] = frozenset(),
     vcs_ref: str | None = None,
     label: str | None = None,
+    record_as: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     """Render the template into ``dest`` and commit it; return the recorded answers.
 
     The project is rendered into a temporary folder next to ``dest`` and moved into place only when
-    complete, so a failure or Ctrl-C leaves nothing behind.
+    complete, so a failure or Ctrl-C leaves nothing behind. ``record_as`` (source, version) is
+    written to the answers file in place of ``src_path``.
     """
     check_destination(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -99,6 +118,8 @@ def generate(
             user_defaults=user_defaults,
             vcs_ref=vcs_ref,
         )
+        if record_as:
+            record_source(work, *record_as)
         answers = read_answers(work)
         public = {k: v for k, v in answers.items() if not k.startswith("_")}
         if problems := check_answers(public, path_keys):

@@ -43,7 +43,7 @@ def new(
     from ..questions import Questionnaire, parse
 
     given = ans.given_answers(data_file, data)
-    source = catalog.resolve(template)
+    source = catalog.resolve(template, vcs_ref)
     render.check_destination(dest)
     user_defaults = ans.user_defaults(dest)
     questions_text = source.questions_text()
@@ -53,15 +53,14 @@ def new(
         user_defaults = {}
     try:
         answers = render.generate(
-            source.src_path,
-            dest,
-            given,
+            dest=dest,
+            data=given,
             user_defaults=user_defaults,
             defaults=defaults,
             trust=trust or source.trusted,
             path_keys=source.path_keys,
-            vcs_ref=vcs_ref,
             label=source.name,
+            **source.render_args(vcs_ref),
         )
     except KeyboardInterrupt:
         raise click.ClickException("interrupted; nothing was written") from None
