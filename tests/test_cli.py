@@ -175,3 +175,34 @@ def test_outside_templates_need_trust_for_tasks(tmp_path: Path) -> None:
     result = run("new", str(template), str(tmp_path / "out"), "--defaults", "--trust")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "out" / "task-ran").exists()
+
+
+def test_git_url_template_is_cloned_and_recorded(tmp_path: Path) -> None:
+    template = make_template(
+        tmp_path / "tpl",
+        {
+            "README.md.jinja": "# {{ title }}\n",
+            "{{ _copier_conf.answers_file }}.jinja": "{{ _copier_answers | to_nice_yaml }}",
+        },
+        "title:\n  type: str\n  default: Hello\n",
+        tag="2.0.0",
+    )
+    bare = tmp_path / "remote" / "tpl.git"
+    git("clone", "--quiet", "--bare", str(template), str(bare))
+    dest = tmp_path / "out"
+    result = run("new", str(bare), str(dest), "--defaults", "-d", "title=Hi")
+    assert result.exit_code == 0, result.output
+    assert (dest / "README.md").read_text() == "# Hi\n"
+    answers = yaml.safe_load((dest / ".copier-answers.yml").read_text())
+    assert answers["_src_path"] == str(bare) and answers["_commit"] == "2.0.0"
+
+
+def test_template_without_history_warns_that_update_cannot_work(tmp_path: Path) -> None:
+    template = make_template(tmp_path / "tpl", {"a.txt": "a\n"}, "x:\n  default: 1\n")
+    result = run("new", str(template), str(tmp_path / "out"), "--defaults")
+    assert result.exit_code == 0 and "cannot update this project" in result.output
+
+
+def test_a_folder_that_is_no_template_is_refused(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["new", str(tmp_path), str(tmp_path / "out")])
+    assert result.exit_code == 1 and "not a copier template" in result.output

@@ -79,18 +79,16 @@ def resolve(spec: str, version: str | None = None) -> TemplateSource:
         return builtin(spec, version)
     aliases = config.load()["templates"]
     name, spec = spec, aliases.get(spec, spec)
-    if is_url(spec) and not Path(spec).expanduser().is_dir():
-        return TemplateSource(name=name, src_path=spec, trusted=False)
     path = Path(spec).expanduser()
-    if path.is_dir():
-        if not any((path / f).is_file() for f in ("copier.yml", "copier.yaml")):
-            raise UnknownTemplateError(
-                f"{spec} is a folder but not a copier template (no copier.yml)"
-            )
+    if any((path / f).is_file() for f in ("copier.yml", "copier.yaml")):
         path = path.resolve()
         return TemplateSource(
             name=name, src_path=str(path), trusted=False, local_dir=path, path_keys=_path_keys(path)
         )
+    if is_url(spec):
+        return TemplateSource(name=name, src_path=spec, trusted=False)
+    if path.is_dir():
+        raise UnknownTemplateError(f"{spec} is a folder but not a copier template (no copier.yml)")
     choices = ", ".join([*history.builtins(), *aliases])
     raise UnknownTemplateError(
         f"unknown template {name!r}: use one of {choices}, a template folder or a git URL"

@@ -71,6 +71,16 @@ def _print_next_steps(template: str, dest: Path, answers: dict) -> None:
     version = answers.get("_commit", "")
     project = answers.get("project_name", dest.name)
     click.secho(f"Created {dest} from {template} {version}".rstrip(), fg="green", bold=True)
+    entries = sorted(
+        p.name + ("/" if p.is_dir() else "") for p in dest.iterdir() if p.name != ".git"
+    )
+    click.echo("  " + "  ".join(entries))
+    if not version:
+        click.secho(
+            "Warning: the template is not a git repository with a tag, so `mlscaffold update` "
+            "cannot update this project; tag releases of your template (git tag 0.1.0).",
+            fg="yellow",
+        )
     click.echo(
         "\nNext steps:\n"
         f"  cd {dest}\n"
