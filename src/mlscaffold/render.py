@@ -105,6 +105,7 @@ def generate(
     complete, so a failure or Ctrl-C leaves nothing behind. ``record_as`` (source, version) is
     written to the answers file in place of ``src_path``.
     """
+    dest = dest.resolve()
     check_destination(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".mlscaffold", dir=dest.parent))
