@@ -40,7 +40,8 @@ def assemble(templates_dir: Path, name: str, dest: Path) -> Path:
         raise ValueError(f"no template {name!r} in {templates_dir}")
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(shared / "project", dest / "project", ignore=ignore)
-    shutil.copytree(own / "project", dest / "project", ignore=ignore, dirs_exist_ok=True)
+    if (own / "project").is_dir():
+        shutil.copytree(own / "project", dest / "project", ignore=ignore, dirs_exist_ok=True)
     questions = (shared / "copier.yml").read_text("utf-8").rstrip() + "\n\n"
     (dest / "copier.yml").write_text(questions + (own / "copier.yml").read_text("utf-8"), "utf-8")
     shutil.copy2(own / "template.yml", dest / "template.yml")
