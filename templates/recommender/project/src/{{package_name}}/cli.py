@@ -114,6 +114,13 @@ def _load(options: dict) -> object:
 @click.option("--min-user-interactions", type=click.IntRange(1), default=1, show_default=True)
 @click.option("--min-item-interactions", type=click.IntRange(1), default=1, show_default=True)
 @click.option(
+    "--recency-half-life",
+    type=click.FloatRange(0),
+    default=25.0,
+    show_default=True,
+    help="A user's n-th latest interaction weighs 0.5**(n/half-life); 0 weighs all the same",
+)
+@click.option(
     "--split",
     "split_how",
     type=click.Choice(["temporal", "leave-last-n"]),
@@ -172,6 +179,7 @@ def train(**options: object) -> None:
         threshold=None if options["all_interactions"] else options["threshold"],
         min_user=options["min_user_interactions"],
         min_item=options["min_item_interactions"],
+        recency_half_life=options["recency_half_life"] or None,
         split=options["split_how"],
         test_fraction=options["test_fraction"],
         last_n=options["last_n"],

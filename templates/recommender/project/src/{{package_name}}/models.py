@@ -50,7 +50,7 @@ class Popularity(Scorer):
 
     @classmethod
     def fit(cls, matrix: sp.csr_matrix) -> Popularity:
-        return cls(np.asarray(matrix.sum(axis=0)).ravel())
+        return cls(np.asarray((matrix > 0).sum(axis=0)).ravel())
 
     def score(self, users: np.ndarray | None, rows: sp.csr_matrix) -> np.ndarray:
         return np.broadcast_to(self.counts, (rows.shape[0], self.counts.size)).copy()

@@ -34,6 +34,9 @@ class Config:
     threshold: float | None = 3.5
     min_user: int = 1
     min_item: int = 1
+    # A user's n-th most recent positive weighs 0.5 ** (n / half_life) when models score the
+    # user (item-kNN, content) and as ALS confidence; None weighs everything the same.
+    recency_half_life: float | None = 25.0
     split: str = "temporal"
     test_fraction: float = 0.2
     last_n: int = 1
@@ -81,17 +84,19 @@ def prepare(train: pd.DataFrame, test: pd.DataFrame, items: np.ndarray, cfg: Con
     user_pos = pd.Index(users)
     item_pos = pd.Index(items)
 
-    def matrix(frame: pd.DataFrame) -> sp.csr_matrix:
+    def matrix(frame: pd.DataFrame, weights: np.ndarray | None = None) -> sp.csr_matrix:
         rows = user_pos.get_indexer(frame["user"])
         cols = item_pos.get_indexer(frame["item"])
         keep = (rows >= 0) & (cols >= 0)
-        data = np.ones(int(keep.sum()), dtype=np.float32)
-        out = sp.csr_matrix((data, (rows[keep], cols[keep])), shape=(len(users), len(items)))
+        data = np.ones(len(frame), dtype=np.float32) if weights is None else weights
+        out = sp.csr_matrix(
+            (data[keep].astype(np.float32), (rows[keep], cols[keep])),
+            shape=(len(users), len(items)),
+        )
         out.sum_duplicates()
-        out.data[:] = 1.0
         return out
 
-    pos = matrix(positives)
+    pos = matrix(positives, recency_weights(positives, cfg.recency_half_life))
     seen = matrix(train)
     test_pos = to_implicit(test, cfg.threshold)
     test_pos = test_pos[test_pos["user"].isin(user_pos)]
@@ -120,6 +125,20 @@ def prepare(train: pd.DataFrame, test: pd.DataFrame, items: np.ndarray, cfg: Con
     return Prepared(
         users, items, pos, seen, eval_rows, [np.array(relevant[r]) for r in eval_rows], stats
     )
+
+
+def recency_weights(positives: pd.DataFrame, half_life: float | None) -> np.ndarray:
+    """Per interaction: 1 for each user's latest, halving every ``half_life`` older ones."""
+    if not half_life:
+        return np.ones(len(positives), dtype=np.float32)
+    rank = (
+        positives.sort_values("timestamp", kind="stable")
+        .groupby("user")
+        .cumcount(ascending=False)
+        .reindex(positives.index)
+        .to_numpy()
+    )
+    return (0.5 ** (rank / half_life)).astype(np.float32)
 
 
 def fit_models(
