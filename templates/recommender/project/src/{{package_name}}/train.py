@@ -55,7 +55,7 @@ class Config:
     bpr: dict[str, float] = field(
         default_factory=lambda: {
             "factors": 64,
-            "learning_rate": 0.05,
+            "learning_rate": 0.01,
             "regularization": 0.01,
             "iterations": 100,
         }
