@@ -56,3 +56,21 @@ def evaluate_lists(
     shown = {int(i) for rec in recommended for i in rec[:k] if int(i) >= 0}
     means["coverage"] = len(shown) / n_items
     return means
+
+
+def bootstrap_ratio(
+    model: Sequence[float], baseline: Sequence[float], n: int = 2000, seed: int = 0
+) -> tuple[float, float]:
+    """95% interval of mean(model) / mean(baseline), resampling the evaluated users (paired).
+
+    With few test users a single ratio can mislead; the interval shows how much it could move.
+    """
+    a, b = np.asarray(model, dtype=float), np.asarray(baseline, dtype=float)
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(a), size=(n, len(a)))
+    base = b[picks].mean(axis=1)
+    ratios = a[picks].mean(axis=1)[base > 0] / base[base > 0]
+    if ratios.size == 0:
+        return float("nan"), float("nan")
+    low, high = np.percentile(ratios, [2.5, 97.5])
+    return float(low), float(high)

@@ -59,11 +59,15 @@ def results_markdown(summary: dict, chart: str = "reports/metrics.png") -> str:
     stats = summary.get("stats", {})
     data = summary.get("data", {})
     best = summary["served_model"]
-    pop = summary["models"].get("popularity", {}).get("ndcg")
     lift = ""
-    if pop:
-        ratio = summary["models"][best]["ndcg"] / pop
-        lift = f" Its NDCG@{summary['k']} is {ratio:.2f}x the popularity baseline's."
+    info = summary.get("lift_vs_popularity")
+    if info and info.get("ratio"):
+        low, high = info["ci95"]
+        lift = (
+            f" Its NDCG@{summary['k']} is {info['ratio']:.2f}x the popularity baseline's "
+            f"(paired bootstrap 95% interval over the {info['users']} test users: "
+            f"{low:.2f}x to {high:.2f}x)."
+        )
     lines = [
         f"Dataset **{summary['dataset']}**, **{summary['split']}** split, "
         f"{stats.get('eval_users', '?')} test users with training history, "

@@ -98,7 +98,7 @@ class Recommender:
     def _popular_list(self) -> Recommendation:
         pop = self.models.get("popularity")
         if pop is None:
-            counts = np.asarray(self.positives.sum(axis=0)).ravel()
+            counts = np.asarray((self.positives > 0).sum(axis=0), dtype=np.float32).ravel()
         else:
             counts = pop.counts
         best = np.argsort(-counts, kind="stable")[:MAX_K]

@@ -13,7 +13,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .data import Dataset, filter_min_counts, to_implicit
-from .metrics import evaluate_lists
+from .metrics import bootstrap_ratio, evaluate_lists, user_metrics
 from .models import (
     MODEL_NAMES,
     ContentBased,
@@ -297,10 +297,33 @@ def run(
         "stats": prep.stats,
         "models": results,
         "served_model": served,
+        "lift_vs_popularity": lift_vs_popularity(models, served, prep, cfg.k),
     }
     save_artifacts(artifacts, models, prep, titles, dataset.int_ids, summary)
     write_reports(reports, summary)
     return summary
+
+
+def lift_vs_popularity(
+    models: dict[str, Scorer], served: str, prep: Prepared, k: int
+) -> dict[str, object] | None:
+    """NDCG@k of the served model over popularity's, with a paired bootstrap 95% interval."""
+    if "popularity" not in models or served == "popularity":
+        return None
+    per_user = {}
+    for name in (served, "popularity"):
+        lists = recommend_rows(models[name], prep, prep.eval_rows, k)
+        per_user[name] = [
+            user_metrics(rec, rel, k)["ndcg"] for rec, rel in zip(lists, prep.relevant, strict=True)
+        ]
+    base = float(np.mean(per_user["popularity"]))
+    low, high = bootstrap_ratio(per_user[served], per_user["popularity"])
+    return {
+        "model": served,
+        "ratio": float(np.mean(per_user[served])) / base if base else None,
+        "ci95": [low, high],
+        "users": len(prep.eval_rows),
+    }
 
 
 def best_model(results: dict[str, dict[str, float]]) -> str:
