@@ -144,8 +144,10 @@ def recency_weights(positives: pd.DataFrame, half_life: float | None) -> np.ndar
 def fit_models(
     prep: Prepared, tokens: list[list[str]], cfg: Config, log: Callable[[str], None] = print
 ) -> dict[str, Scorer]:
+    from tqdm import tqdm
+
     models: dict[str, Scorer] = {}
-    for name in cfg.models:
+    for name in tqdm(cfg.models, desc="training", unit="model", leave=False, disable=None):
         start = time.perf_counter()
         if name == "random":
             models[name] = RandomScorer(len(prep.items), cfg.seed)
@@ -254,7 +256,7 @@ def tune_als(
     study = optuna.create_study(
         direction="maximize", sampler=optuna.samplers.TPESampler(seed=cfg.seed)
     )
-    study.optimize(objective, n_trials=trials)
+    study.optimize(objective, n_trials=trials, show_progress_bar=True)
     log(f"  tuning: best validation NDCG@{cfg.k} {study.best_value:.4f} with {study.best_params}")
     return {**cfg.als, **study.best_params}
 
