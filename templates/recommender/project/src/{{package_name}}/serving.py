@@ -75,6 +75,7 @@ class Recommender:
             {"item_id": to_id(item), **({"title": title} if title else {})}
             for item, title in zip(self.item_ids, titles, strict=True)
         ]
+        self._item_counts = np.bincount(self.positives.indices, minlength=len(self.item_ids))
         self._precompute_users()
         self._popular = self._popular_list()
 
@@ -134,7 +135,7 @@ class Recommender:
             (np.ones(liked.size, dtype=np.float32), liked, np.array([0, liked.size])),
             shape=(1, len(self.item_ids)),
         )
-        warm = np.asarray(self.positives[:, liked].sum(axis=0)).ravel() > 0
+        warm = self._item_counts[liked] > 0
         name = self.model_name
         if not warm.any() and "content" in self.models:
             name = "content"
@@ -148,9 +149,17 @@ class Recommender:
         item = self.indices([item_id])[0]
         knn = self.models.get("itemknn")
         candidates: list[tuple[str, Scorer]] = []
-        if isinstance(knn, ItemKNN) and self.positives[:, item].nnz:
-            candidates.append(("itemknn", knn))
-        if isinstance(self.model, MatrixFactorization) and self.positives[:, item].nnz:
+        warm = self._item_counts[item] > 0
+        if isinstance(knn, ItemKNN) and warm:
+            # the kept neighbours are the row's few non-zeros: sort those, no dense vector
+            sim = knn.similarity
+            start, end = sim.indptr[item], sim.indptr[item + 1]
+            cols, values = sim.indices[start:end], sim.data[start:end]
+            order = np.argsort(-values, kind="stable")
+            order = order[(values[order] > 0) & (cols[order] != item)][:k]
+            if order.size:
+                return Recommendation(cols[order], values[order], "itemknn")
+        if isinstance(self.model, MatrixFactorization) and warm:
             candidates.append((self.model_name, self.model))
         content = self.models.get("content")
         if isinstance(content, ContentBased):
