@@ -1,0 +1,183 @@
+"""Artifacts loaded once for serving: answers are precomputed or a few vector operations away.
+
+Imports only numpy and scipy, so the Docker image needs neither pandas nor the training stack.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from .models import ContentBased, ItemKNN, MatrixFactorization, Scorer, load_scorer, top_k
+
+MAX_K = 100
+
+
+class ArtifactsError(RuntimeError):
+    """artifacts/ is missing or incomplete."""
+
+
+class UnknownItems(KeyError):
+    """Item ids the catalogue does not know."""
+
+    def __init__(self, ids: list[str]) -> None:
+        super().__init__(ids)
+        self.ids = ids
+
+
+@dataclass
+class Recommendation:
+    items: np.ndarray  # catalogue indices, best first
+    scores: np.ndarray
+    strategy: str
+
+
+def _csr(arrays: dict[str, np.ndarray], prefix: str) -> sp.csr_matrix:
+    return sp.csr_matrix(
+        (arrays[f"{prefix}_data"], arrays[f"{prefix}_indices"], arrays[f"{prefix}_indptr"]),
+        shape=tuple(arrays[f"{prefix}_shape"]),
+    )
+
+
+class Recommender:
+    """The served model, the baselines it falls back on, and every user's top list precomputed."""
+
+    def __init__(self, folder: Path, model: str | None = None) -> None:
+        meta_path = folder / "meta.json"
+        if not meta_path.is_file():
+            raise ArtifactsError(f"{meta_path} not found: run the `train` command first")
+        self.meta = json.loads(meta_path.read_text("utf-8"))
+        with np.load(folder / "catalog.npz") as npz:
+            catalog = dict(npz)
+        self.user_ids: list[str] = catalog["users"].tolist()
+        self.item_ids: list[str] = catalog["items"].tolist()
+        titles = catalog["titles"].tolist()
+        self.positives = _csr(catalog, "positives")
+        self.seen = _csr(catalog, "seen")
+        self.user_index = {u: i for i, u in enumerate(self.user_ids)}
+        self.item_index = {i: n for n, i in enumerate(self.item_ids)}
+        self.model_name = model or self.meta["served_model"]
+        self.models: dict[str, Scorer] = {}
+        for name in {self.model_name, "popularity", "itemknn", "content"}:
+            path = folder / "models" / f"{name}.npz"
+            if path.is_file():
+                with np.load(path) as npz:
+                    self.models[name] = load_scorer(name, dict(npz))
+        if self.model_name not in self.models:
+            raise ArtifactsError(f"model {self.model_name!r} is not in {folder / 'models'}")
+        # Every response item is built once here, so a request only picks from a list.
+        to_id = int if self.meta.get("int_ids") else str
+        self._item_json = [
+            {"item_id": to_id(item), **({"title": title} if title else {})}
+            for item, title in zip(self.item_ids, titles, strict=True)
+        ]
+        self._item_counts = np.bincount(self.positives.indices, minlength=len(self.item_ids))
+        self._precompute_users()
+        self._popular = self._popular_list()
+
+    @property
+    def model(self) -> Scorer:
+        return self.models[self.model_name]
+
+    def _precompute_users(self, batch: int = 1024) -> None:
+        n_users = len(self.user_ids)
+        self._top = np.zeros((n_users, min(MAX_K, len(self.item_ids))), dtype=np.int32)
+        self._top_scores = np.zeros(self._top.shape, dtype=np.float32)
+        for start in range(0, n_users, batch):
+            rows = np.arange(start, min(start + batch, n_users))
+            scores = self.model.score(rows, self.positives[rows])
+            best = top_k(scores, self._top.shape[1], self.seen[rows])
+            self._top[rows] = best
+            self._top_scores[rows] = np.where(
+                best >= 0, np.take_along_axis(scores, np.maximum(best, 0), axis=1), -np.inf
+            )
+
+    def _popular_list(self) -> Recommendation:
+        pop = self.models.get("popularity")
+        if pop is None:
+            counts = np.asarray((self.positives > 0).sum(axis=0), dtype=np.float32).ravel()
+        else:
+            counts = pop.counts
+        best = np.argsort(-counts, kind="stable")[:MAX_K]
+        return Recommendation(best, counts[best], "popularity")
+
+    # -- queries ------------------------------------------------------------------------------
+    def known_user(self, user_id: str) -> bool:
+        return user_id in self.user_index
+
+    def for_user(self, user_id: str, k: int) -> Recommendation:
+        row = self.user_index.get(user_id)
+        if row is None:
+            pop = self._popular
+            return Recommendation(pop.items[:k], pop.scores[:k], "popularity-fallback")
+        items, scores = self._top[row, :k], self._top_scores[row, :k]
+        keep = items >= 0
+        return Recommendation(items[keep], scores[keep], self.model_name)
+
+    def indices(self, item_ids: list[str]) -> np.ndarray:
+        missing = [i for i in item_ids if i not in self.item_index]
+        if missing:
+            raise UnknownItems(missing)
+        return np.array(sorted({self.item_index[i] for i in item_ids}), dtype=np.int64)
+
+    def for_items(self, item_ids: list[str], k: int) -> Recommendation:
+        """An anonymous user who liked ``item_ids``: the served model folds them in.
+
+        When none of the items has any interaction (all cold), collaborative models have nothing
+        to go on, so the content model answers from the items' metadata.
+        """
+        liked = self.indices(item_ids)
+        row = sp.csr_matrix(
+            (np.ones(liked.size, dtype=np.float32), liked, np.array([0, liked.size])),
+            shape=(1, len(self.item_ids)),
+        )
+        warm = self._item_counts[liked] > 0
+        name = self.model_name
+        if not warm.any() and "content" in self.models:
+            name = "content"
+        scores = self.models[name].score(None, row)
+        best = top_k(scores, k, row)[0]
+        best = best[best >= 0]
+        return Recommendation(best, scores[0, best], name)
+
+    def similar(self, item_id: str, k: int) -> Recommendation:
+        """Items like ``item_id``: item-kNN neighbours, content similarity for cold items."""
+        item = self.indices([item_id])[0]
+        knn = self.models.get("itemknn")
+        candidates: list[tuple[str, Scorer]] = []
+        warm = self._item_counts[item] > 0
+        if isinstance(knn, ItemKNN) and warm:
+            # the kept neighbours are the row's few non-zeros: sort those, no dense vector
+            sim = knn.similarity
+            start, end = sim.indptr[item], sim.indptr[item + 1]
+            cols, values = sim.indices[start:end], sim.data[start:end]
+            order = np.argsort(-values, kind="stable")
+            order = order[(values[order] > 0) & (cols[order] != item)][:k]
+            if order.size:
+                return Recommendation(cols[order], values[order], "itemknn")
+        if isinstance(self.model, MatrixFactorization) and warm:
+            candidates.append((self.model_name, self.model))
+        content = self.models.get("content")
+        if isinstance(content, ContentBased):
+            candidates.append(("content", content))
+        for name, model in candidates:
+            scores = np.asarray(model.similar(int(item)), dtype=np.float32).copy()  # type: ignore[attr-defined]
+            scores[item] = -np.inf
+            best = top_k(scores[None, :], k)[0]
+            best = best[scores[best] > 0]
+            if best.size:
+                return Recommendation(best, scores[best], name)
+        return Recommendation(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), "none")
+
+    def render_one(self, item_id: str) -> dict[str, object]:
+        return self._item_json[self.item_index[item_id]]
+
+    def render(self, rec: Recommendation) -> list[dict[str, object]]:
+        return [
+            {**self._item_json[i], "score": round(float(s), 6)}
+            for i, s in zip(rec.items.tolist(), rec.scores.tolist(), strict=True)
+        ]
