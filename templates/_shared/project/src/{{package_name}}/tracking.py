@@ -42,7 +42,9 @@ class Run:
 
 
 @contextmanager
-def tracked_run(experiment: str, run_name: str | None = None, enabled: bool = True) -> Iterator[Run]:
+def tracked_run(
+    experiment: str, run_name: str | None = None, enabled: bool = True
+) -> Iterator[Run]:
     """Open an MLflow run in ``experiment`` (tracking URI from ``MLFLOW_TRACKING_URI``)."""
     if not enabled:
         yield Run(None)
