@@ -5,9 +5,13 @@ from __future__ import annotations
 import click
 
 from . import __version__
+from .commands.check import check
 from .commands.config import config
+from .commands.diff import diff
 from .commands.listing import list_templates
 from .commands.new import new
+from .commands.template import template
+from .commands.update import update
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -22,7 +26,7 @@ def cli() -> None:
     """
 
 
-for command in (list_templates, new, config):
+for command in (list_templates, new, config, update, check, diff, template):
     cli.add_command(command)
 
 

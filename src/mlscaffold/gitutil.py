@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
@@ -11,11 +13,18 @@ class GitError(RuntimeError):
     """A git command failed; the message is git's own error output."""
 
 
-def git(*args: str, cwd: Path | None = None, check: bool = True) -> str:
-    """Run ``git *args`` in ``cwd`` and return its standard output, stripped."""
+def git(
+    *args: str, cwd: Path | None = None, check: bool = True, env: Mapping[str, str] | None = None
+) -> str:
+    """Run ``git *args`` in ``cwd`` (with extra ``env`` variables); return its stdout, stripped."""
     try:
         result = subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, text=True, check=False
+            ["git", *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, **env} if env else None,
         )
     except FileNotFoundError as exc:
         raise GitError("git is not installed; install it and try again") from exc

@@ -1,0 +1,44 @@
+"""``mlscaffold template``: export a built-in template to customize it, register your own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .errors import friendly_errors
+
+
+@click.group()
+def template() -> None:
+    """Customize templates: export a built-in one, register your own."""
+
+
+@template.command()
+@click.argument("name")
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@friendly_errors
+def export(name: str, dest: Path) -> None:
+    """Write built-in template NAME into DEST as a git repository with its release history."""
+    from ..customize import REMOTE
+    from ..customize import export as export_template
+
+    where = export_template(name, dest)
+    click.echo(
+        f"Exported {name} to {where}: versions are git tags; remote '{REMOTE}' is mlscaffold's.\n"
+        "Edit, commit and tag a version of your own (e.g. git tag 0.1.0+mine.1), then:\n"
+        f"  mlscaffold new {where} my-project --trust   # generate from your copy\n"
+        "  mlscaffold update my-project                 # after tagging a newer version\n"
+        f"  git -C {where} pull {REMOTE} main --tags    # merge upstream improvements later"
+    )
+
+
+@template.command()
+@click.argument("alias")
+@click.argument("source")
+@friendly_errors
+def add(alias: str, source: str) -> None:
+    """Register SOURCE (a template folder or git URL) as ALIAS for `mlscaffold new ALIAS`."""
+    from ..customize import add as add_template
+
+    click.echo(f"{alias} -> {add_template(alias, source)}")

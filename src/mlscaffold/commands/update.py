@@ -1,0 +1,72 @@
+"""``mlscaffold update``: bring a generated project to a newer template version."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import friendly_errors
+
+
+@click.command()
+@click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--to", "to", metavar="VERSION", help="Template version to update to (default: newest)."
+)
+@click.option("--defaults", is_flag=True, help="Answer new questions with their defaults.")
+@click.option("-d", "--data", multiple=True, metavar="KEY=VALUE", help="An answer (repeatable).")
+@click.option(
+    "--data-file", type=click.Path(dir_okay=False, path_type=Path), help="A YAML file of answers."
+)
+@click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
+@click.option(
+    "--trust", is_flag=True, help="Let a template from outside run tasks and Jinja extensions."
+)
+@friendly_errors
+def update(
+    path: Path,
+    to: str | None,
+    defaults: bool,
+    data: tuple[str, ...],
+    data_file: Path | None,
+    dry_run: bool,
+    trust: bool,
+) -> None:
+    """Merge the template's newer version into the project at PATH (default: here).
+
+    Your edits are kept, the template's changes applied; conflicts are left as ordinary git
+    conflicts (exit code 1). Nothing is committed: review with `git diff --cached`, then commit.
+    """
+    from .. import answers as ans
+    from .. import update as upd
+
+    given = ans.given_answers(data_file, data)
+    plan = upd.plan(path, to, given, None if defaults else ans.prompt, trust)
+    name = f"{plan.project.root} ({plan.origin.label} {plan.current} -> {plan.target})"
+    if not plan.needed:
+        click.echo(f"{plan.project.root} is up to date ({plan.origin.label} {plan.current})")
+        return
+    result = upd.run(plan, dry_run=dry_run)
+    click.secho(("Would update " if dry_run else "Updated ") + name, fg="green", bold=True)
+    for line in result.changes:
+        click.echo(f"  {line}")
+    if result.kept:
+        click.echo(
+            "Kept (the template removed them, you had changed them): " + ", ".join(result.kept)
+        )
+    if result.left_deleted:
+        click.echo(
+            "Left deleted (the template changed them, you had deleted them): "
+            + ", ".join(result.left_deleted)
+        )
+    if result.conflicts:
+        verb = "Would conflict" if dry_run else "Conflicts (fix the <<<<<<< blocks, then `git add`)"
+        click.secho(f"{verb}: " + ", ".join(result.conflicts), fg="red", err=True)
+    if dry_run:
+        click.echo("Dry run: nothing was changed.")
+        return
+    click.echo("Nothing is committed: review with `git diff --cached`, then commit.")
+    if result.conflicts:
+        sys.exit(1)

@@ -1,0 +1,102 @@
+"""Three-way merge of a template change into a project, done by git itself.
+
+The old and the new render become two commits in the project's object store (old, and new on top
+of it) without touching the project's index or branches; ``git cherry-pick --no-commit`` of the new
+one then merges the template change into the working tree with the old render as merge base. So
+edits are kept, renames are followed, and conflicts are ordinary git conflicts: ``<<<<<<<`` markers
+and unmerged index entries that ``git status``, ``git mergetool`` and IDEs show.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .gitutil import GitError, git
+
+IDENTITY = ("-c", "user.name=mlscaffold", "-c", "user.email=mlscaffold@localhost")
+
+
+@dataclass
+class MergeResult:
+    """What a merge did to the project."""
+
+    changes: list[str] = field(default_factory=list)  # ``git status --short`` lines
+    conflicts: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # removed by the template, changed by the user
+    left_deleted: list[str] = field(default_factory=list)  # changed by the template, deleted by you
+
+
+def snapshot(repo: Path, tree: Path, message: str, parent: str | None = None) -> str:
+    """Commit the files in folder ``tree`` into ``repo``'s object store; return the commit id.
+
+    A temporary index is used, so the project's index, branches and working tree are untouched.
+    Files the folder's (or the repository's) ignore rules exclude are left out, as in a project.
+    """
+    with tempfile.TemporaryDirectory(prefix="mlscaffold-index-") as tmp:
+        env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        place = ("--git-dir", git_dir(repo), "--work-tree", str(tree))
+        git(*place, "add", "--all", cwd=tree, env=env)
+        tree_id = git(*place, "write-tree", cwd=tree, env=env)
+    parents = ("-p", parent) if parent else ()
+    return git(*IDENTITY, "commit-tree", tree_id, *parents, "-m", message, cwd=repo)
+
+
+def git_dir(repo: Path) -> str:
+    """The absolute git directory of ``repo``."""
+    return git("rev-parse", "--absolute-git-dir", cwd=repo)
+
+
+def _unmerged(repo: Path) -> dict[str, set[int]]:
+    stages: dict[str, set[int]] = defaultdict(set)
+    for entry in git("ls-files", "--unmerged", "-z", cwd=repo).split("\0"):
+        if entry:
+            info, path = entry.split("\t", 1)
+            stages[path].add(int(info.split()[2]))
+    return stages
+
+
+def _resolve_deletions(repo: Path, result: MergeResult) -> None:
+    """Settle modify/delete conflicts: what you deleted stays deleted, what you changed stays."""
+    for path, stages in _unmerged(repo).items():
+        if 2 not in stages:  # you deleted it, the template changed it
+            git("rm", "--quiet", "--cached", "--", path, cwd=repo)
+            (repo / path).unlink(missing_ok=True)
+            result.left_deleted.append(path)
+        elif 3 not in stages:  # the template removed it, you changed it
+            git("checkout", "--ours", "--", path, cwd=repo)
+            git("add", "--", path, cwd=repo)
+            result.kept.append(path)
+
+
+def apply(repo: Path, old: str, new: str) -> MergeResult:
+    """Merge the change from commit ``old`` to commit ``new`` into ``repo``'s working tree.
+
+    Nothing is committed; clean merges are staged, conflicts are left unmerged with markers, and no
+    cherry-pick or sequencer state is left behind.
+    """
+    result = MergeResult()
+    if git("rev-parse", f"{old}^{{tree}}", cwd=repo) == git(
+        "rev-parse", f"{new}^{{tree}}", cwd=repo
+    ):
+        return result
+    try:
+        try:
+            git(*IDENTITY, "cherry-pick", "--no-commit", new, cwd=repo)
+        except GitError:
+            if not _unmerged(repo):  # git refused to merge at all, rather than conflicting
+                raise
+        _resolve_deletions(repo, result)
+    finally:
+        git("cherry-pick", "--quit", cwd=repo, check=False)
+    result.conflicts = sorted(_unmerged(repo))
+    status = git("status", "--porcelain", "--untracked-files=no", cwd=repo)
+    result.changes = [line for line in status.splitlines() if line.strip()]
+    return result
+
+
+def changes_between(repo: Path, old: str, new: str) -> str:
+    """The unified diff from commit ``old`` to commit ``new``, with renames found."""
+    return git("diff", "--find-renames", old, new, cwd=repo)

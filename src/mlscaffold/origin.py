@@ -1,0 +1,101 @@
+"""Where a generated project's template comes from, and which versions of it exist."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import history
+from .catalog import is_url
+from .gitutil import GitError, git
+from .project import Project
+
+
+class OriginError(ValueError):
+    """The project's template, or the version asked for, cannot be found."""
+
+
+@dataclass(frozen=True)
+class Origin:
+    """A project's template: the source given to copier, and whether it may run tasks."""
+
+    src_path: str
+    label: str
+    trusted: bool
+    builtin: str | None = None
+
+    def versions(self) -> list[str]:
+        """The released versions (tags that are PEP 440 versions), oldest first."""
+        from packaging.version import InvalidVersion, Version
+
+        try:
+            refs = git("ls-remote", "--tags", self._location())
+        except GitError as exc:
+            raise OriginError(f"cannot read the versions of {self.label}: {exc}") from exc
+        parsed = {}
+        for line in refs.splitlines():
+            tag = line.split("refs/tags/", 1)[-1].removesuffix("^{}")
+            try:
+                parsed[tag] = Version(tag)
+            except InvalidVersion:
+                continue
+        return sorted(parsed, key=parsed.__getitem__)
+
+    def latest(self) -> str:
+        """The newest released version (pre-releases only when there is nothing else)."""
+        from packaging.version import Version
+
+        versions = self.versions()
+        if not versions:
+            raise OriginError(f"{self.label} has no tagged versions to update to")
+        final = [v for v in versions if not Version(v).is_prerelease]
+        return (final or versions)[-1]
+
+    def questions_text(self, version: str) -> str:
+        """The copier.yml of ``version``."""
+        if self.builtin and version == history.builtins()[self.builtin].version:
+            return history.builtins()[self.builtin].questions
+        location = self._location()
+        if Path(location, ".git").exists():
+            return self._show(Path(location), version)
+        with tempfile.TemporaryDirectory(prefix="mlscaffold-") as tmp:
+            try:
+                git("clone", "--quiet", "--bare", location, tmp)
+            except GitError as exc:
+                raise OriginError(f"cannot fetch {self.label}: {exc}") from exc
+            return self._show(Path(tmp), version)
+
+    def _show(self, repo: Path, version: str) -> str:
+        for name in ("copier.yml", "copier.yaml"):
+            try:
+                return git("show", f"{version}:{name}", cwd=repo)
+            except GitError:
+                continue
+        raise OriginError(f"{self.label} {version} has no copier.yml")
+
+    def _location(self) -> str:
+        """The source as git understands it (copier's ``gh:``/``gl:`` shortcuts expanded)."""
+        for prefix, host in (("gh:", "https://github.com/"), ("gl:", "https://gitlab.com/")):
+            if self.src_path.startswith(prefix):
+                return host + self.src_path.removeprefix(prefix)
+        path = Path(self.src_path).expanduser()
+        return str(path) if path.exists() else self.src_path
+
+
+def of(project: Project, trust: bool = False) -> Origin:
+    """The template ``project`` was generated from, usable on this machine.
+
+    A built-in template is found by name whatever machine recorded it, and its history is installed
+    from the package first; any other template is its recorded source (a folder or git URL).
+    """
+    if name := history.builtin_from_source(project.src_path):
+        history.install(name)
+        return Origin(history.recorded_source(name), name, trusted=True, builtin=name)
+    src = project.src_path
+    if not is_url(src) and not Path(src).expanduser().exists():
+        raise OriginError(
+            f"the template {src} this project was generated from does not exist here; if it "
+            "moved, fix _src_path in .copier-answers.yml, commit, and try again"
+        )
+    return Origin(src, src, trusted=trust)
