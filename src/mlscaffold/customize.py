@@ -13,21 +13,27 @@ REMOTE = "upstream"
 _ALIAS = re.compile(r"^[A-Za-z][\w.-]*$")
 
 
-def export(name: str, dest: Path) -> Path:
+def export(name: str, dest: Path) -> bool:
     """Clone built-in template ``name``, with all its tagged versions, into the new folder ``dest``.
 
     The clone's remote ``upstream`` is the installed history, which newer mlscaffold releases
-    extend, so ``git pull upstream main`` merges later upstream versions into the copy.
+    extend; it fetches no tags, so your own version tags stay the newest. Exporting again into an
+    existing export refreshes that history and fetches it. Returns whether ``dest`` was created.
     """
     if name not in history.builtins():
         raise ValueError(
             f"no built-in template {name!r}: use one of {', '.join(history.builtins())}"
         )
+    bundle = str(history.install(name))
+    upstream = git("remote", "get-url", REMOTE, cwd=dest, check=False) if dest.is_dir() else ""
+    if (dest / ".git").is_dir() and upstream == bundle:
+        git("fetch", "--quiet", REMOTE, cwd=dest)
+        return False
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise ValueError(f"{dest} already exists and is not empty; choose a new folder")
-    bundle = history.install(name)
-    git("clone", "--quiet", "--origin", REMOTE, str(bundle), str(dest))
-    return dest.resolve()
+        raise ValueError(f"{dest} already exists and is not an empty folder or an export of {name}")
+    git("clone", "--quiet", "--origin", REMOTE, bundle, str(dest))
+    git("config", f"remote.{REMOTE}.tagOpt", "--no-tags", cwd=dest)
+    return True
 
 
 def add(alias: str, source: str) -> str:

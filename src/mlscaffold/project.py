@@ -85,9 +85,10 @@ def load(path: Path) -> Project:
 
 
 def dirty_files(root: Path) -> list[str]:
-    """Files with uncommitted changes, untracked ones included."""
-    status = git("status", "--porcelain", "--untracked-files=all", cwd=root)
-    return [line[3:] for line in status.splitlines()]
+    """Files that differ from the last commit, untracked ones included."""
+    changed = git("diff", "--name-only", "-z", "HEAD", cwd=root)
+    untracked = git("ls-files", "-z", "--others", "--exclude-standard", cwd=root)
+    return sorted({name for name in (changed + "\0" + untracked).split("\0") if name})
 
 
 def require_clean(root: Path) -> None:

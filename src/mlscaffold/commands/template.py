@@ -23,13 +23,15 @@ def export(name: str, dest: Path) -> None:
     from ..customize import REMOTE
     from ..customize import export as export_template
 
-    where = export_template(name, dest)
+    if not export_template(name, dest):
+        click.echo(f"Fetched the newest {name} into {REMOTE}/main: `git merge {REMOTE}/main` it")
+        return
     click.echo(
-        f"Exported {name} to {where}: versions are git tags; remote '{REMOTE}' is mlscaffold's.\n"
-        "Edit, commit and tag a version of your own (e.g. git tag 0.1.0+mine.1), then:\n"
-        f"  mlscaffold new {where} my-project --trust   # generate from your copy\n"
-        "  mlscaffold update my-project                 # after tagging a newer version\n"
-        f"  git -C {where} pull {REMOTE} main --tags    # merge upstream improvements later"
+        f"Exported {name} to {dest}: versions are git tags; remote '{REMOTE}' is mlscaffold's.\n"
+        "Edit, commit and tag versions of your own above upstream's (e.g. 0.1.0+mine.1), then:\n"
+        f"  mlscaffold new {dest} my-project     # generate from your copy\n"
+        "  mlscaffold update my-project         # bring projects to your newest tag\n"
+        f"After upgrading mlscaffold, run this command again and `git merge {REMOTE}/main`."
     )
 
 
