@@ -6,110 +6,44 @@ from pathlib import Path
 
 import pytest
 from updatekit import (
+    FLAVOUR,
     answers,
-    assert_no_leftovers,
+    check_scenario,
     cli_run,
     commit,
     isolate,
     lines,
     release,
+    scenario_v1,
+    scenario_v2,
     unmerged,
+    user_edits,
     write,
 )
 
 from mlscaffold.gitutil import git
 
-V1 = {
-    "README.md.jinja": "# {{ project_name }}\n\n" + lines("readme"),
-    "config.txt": lines("config"),
-    "conflict.txt": lines("conflict"),
-    "model.py": lines("model"),
-    "obsolete.txt": lines("obsolete"),
-    "obsolete_edited.txt": lines("obsolete edited"),
-    "deleted_by_user.txt": lines("deleted by user"),
-}
 QUESTIONS = {"project_name": {"type": "str", "default": "demo"}}
-
-
-def _v2(template: Path) -> None:
-    """Template changes, additions, removals and a new question."""
-    v2 = {
-        "config.txt": lines("config").replace("config 8\n", "TEMPLATE config 8\n"),
-        "conflict.txt": lines("conflict").replace("conflict 5\n", "TEMPLATE conflict 5\n"),
-        "model.py": lines("model").replace("model 9\n", "TEMPLATE model 9\n"),
-        "deleted_by_user.txt": lines("deleted by user") + "TEMPLATE addition\n",
-        "obsolete.txt": None,
-        "obsolete_edited.txt": None,
-        "added.txt": "added by the template\n",
-        "flavour.txt.jinja": "flavour = {{ flavour }}\n",
-    }
-    flavour = {"flavour": {"type": "str", "default": "vanilla", "choices": ["vanilla", "mint"]}}
-    release(template, "0.2.0", v2, {**QUESTIONS, **flavour})
-
-
-def _user_edits(project: Path) -> None:
-    """Change, add, delete and rename files, and commit."""
-    write(
-        project,
-        {
-            "config.txt": lines("config").replace("config 2\n", "USER config 2\n"),
-            "conflict.txt": lines("conflict").replace("conflict 5\n", "USER conflict 5\n"),
-            "obsolete_edited.txt": lines("obsolete edited") + "USER keeps this\n",
-            "user_added.txt": "my own file\n",
-            "deleted_by_user.txt": None,
-        },
-    )
-    git("mv", "model.py", "network.py", cwd=project)
-    write(project, {"network.py": lines("model").replace("model 1\n", "USER model 1\n")})
-    commit(project)
 
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A project generated from v1 of a custom git template, edited by its user; v2 released."""
     isolate(tmp_path / "home", monkeypatch)
-    template = release(tmp_path / "template", "0.1.0", V1, QUESTIONS)
+    template = release(tmp_path / "template", "0.1.0", scenario_v1(), QUESTIONS)
     result = cli_run("new", template, tmp_path / "project", "--defaults")
     assert result.exit_code == 0, result.output
     project = tmp_path / "project"
-    _user_edits(project)
-    _v2(template)
+    user_edits(project)
+    release(template, "0.2.0", scenario_v2(), {**QUESTIONS, **FLAVOUR})
     return project
 
 
 def test_update_merges_template_changes_and_keeps_user_edits(project: Path) -> None:
     head = git("rev-parse", "HEAD", cwd=project)
     result = cli_run("update", project, "--defaults")
-
-    assert result.exit_code == 1, result.output
-    assert "conflict.txt" in result.stderr
-    read = lambda name: (project / name).read_text("utf-8")  # noqa: E731
-    # both sides of a file changed in different places
-    assert "USER config 2" in read("config.txt") and "TEMPLATE config 8" in read("config.txt")
-    # the user's own file is untouched
-    assert read("user_added.txt") == "my own file\n"
-    # a file the user deleted stays deleted, although the template changed it
-    assert not (project / "deleted_by_user.txt").exists()
-    assert "deleted_by_user.txt" not in git("ls-files", cwd=project)
-    # a renamed file gets the template's change under its new name
-    assert not (project / "model.py").exists()
-    assert "USER model 1" in read("network.py") and "TEMPLATE model 9" in read("network.py")
-    # removed by the template: gone when untouched, kept when the user changed it
-    assert not (project / "obsolete.txt").exists()
-    assert read("obsolete_edited.txt").endswith("USER keeps this\n")
-    # additions, and the new question answered with its default
-    assert read("added.txt") == "added by the template\n"
-    assert read("flavour.txt") == "flavour = vanilla\n"
-    recorded = answers(project)
-    assert recorded["_commit"] == "0.2.0" and recorded["flavour"] == "vanilla"
-    # the collision is an ordinary git conflict: markers and unmerged index entries
-    text = read("conflict.txt")
-    assert "<<<<<<<" in text and "USER conflict 5" in text and "TEMPLATE conflict 5" in text
-    assert unmerged(project) == {"conflict.txt": {1, 2, 3}}
-    assert "both modified:   conflict.txt" in git("status", cwd=project)
-    # nothing committed, nothing left behind
-    assert git("rev-parse", "HEAD", cwd=project) == head
-    assert_no_leftovers(project)
+    check_scenario(project, result, head)
+    assert answers(project)["_commit"] == "0.2.0"
 
 
 def test_update_answers_new_questions_and_changed_answers(project: Path) -> None:

@@ -71,7 +71,7 @@ def release(template: Path, tag: str, files: dict[str, str | None], questions: d
 
 def commit(repo: Path, message: str = "my changes") -> None:
     git("add", "--all", cwd=repo)
-    git("commit", "--quiet", "-m", message, cwd=repo)
+    git("commit", "--quiet", "--allow-empty", "-m", message, cwd=repo)
 
 
 def answers(project: Path) -> dict:
@@ -93,3 +93,81 @@ def assert_no_leftovers(project: Path) -> None:
     git_dir = project / ".git"
     for name in ("CHERRY_PICK_HEAD", "MERGE_HEAD", "MERGE_MSG", "sequencer", "AUTO_MERGE"):
         assert not (git_dir / name).exists(), name
+
+
+# The scenario shared by the custom and built-in template tests; ``prefix`` is a folder for its
+# files inside the template's project.
+FLAVOUR = {"flavour": {"type": "str", "default": "vanilla", "choices": ["vanilla", "mint"]}}
+
+
+def scenario_v1(prefix: str = "") -> dict[str, str | None]:
+    """The template's files before the change."""
+    names = ("config", "conflict", "model", "obsolete", "obsolete edited", "deleted by user")
+    files = {f"{prefix}{name.replace(' ', '_')}.txt": lines(name) for name in names}
+    return {**files, f"{prefix}README.md.jinja": "# {{ project_name }}\n\n" + lines("readme")}
+
+
+def scenario_v2(prefix: str = "") -> dict[str, str | None]:
+    """Template changes, additions and removals (the new question is ``FLAVOUR``)."""
+    return {
+        f"{prefix}config.txt": lines("config").replace("config 8\n", "TEMPLATE config 8\n"),
+        f"{prefix}conflict.txt": lines("conflict").replace("conflict 5\n", "TEMPLATE conflict 5\n"),
+        f"{prefix}model.txt": lines("model").replace("model 9\n", "TEMPLATE model 9\n"),
+        f"{prefix}deleted_by_user.txt": lines("deleted by user") + "TEMPLATE addition\n",
+        f"{prefix}obsolete.txt": None,
+        f"{prefix}obsolete_edited.txt": None,
+        f"{prefix}added.txt": "added by the template\n",
+        f"{prefix}flavour.txt.jinja": "flavour = {{ flavour }}\n",
+    }
+
+
+def user_edits(project: Path, prefix: str = "") -> None:
+    """Change, add, delete and rename files, and commit."""
+    write(
+        project,
+        {
+            f"{prefix}config.txt": lines("config").replace("config 2\n", "USER config 2\n"),
+            f"{prefix}conflict.txt": lines("conflict").replace("conflict 5\n", "USER conflict 5\n"),
+            f"{prefix}obsolete_edited.txt": lines("obsolete edited") + "USER keeps this\n",
+            f"{prefix}user_added.txt": "my own file\n",
+            f"{prefix}deleted_by_user.txt": None,
+        },
+    )
+    git("mv", f"{prefix}model.txt", f"{prefix}network.txt", cwd=project)
+    write(project, {f"{prefix}network.txt": lines("model").replace("model 1\n", "USER model 1\n")})
+    commit(project)
+
+
+def check_scenario(project: Path, result: Result, head: str, prefix: str = "") -> None:
+    """Every expectation of the issue after updating the edited project to the template change."""
+
+    def read(name: str) -> str:
+        return (project / prefix / name).read_text("utf-8")
+
+    assert result.exit_code == 1, result.output
+    assert f"{prefix}conflict.txt" in result.stderr
+    # both sides of a file changed in different places
+    assert "USER config 2" in read("config.txt") and "TEMPLATE config 8" in read("config.txt")
+    # the user's own file is untouched
+    assert read("user_added.txt") == "my own file\n"
+    # a file the user deleted stays deleted, although the template changed it
+    assert not (project / prefix / "deleted_by_user.txt").exists()
+    assert f"{prefix}deleted_by_user.txt" not in git("ls-files", cwd=project)
+    # a renamed file gets the template's change under its new name
+    assert not (project / prefix / "model.txt").exists()
+    assert "USER model 1" in read("network.txt") and "TEMPLATE model 9" in read("network.txt")
+    # removed by the template: gone when untouched, kept when the user changed it
+    assert not (project / prefix / "obsolete.txt").exists()
+    assert read("obsolete_edited.txt").endswith("USER keeps this\n")
+    # additions, and the new question answered with its default
+    assert read("added.txt") == "added by the template\n"
+    assert read("flavour.txt") == "flavour = vanilla\n"
+    assert answers(project)["flavour"] == "vanilla"
+    # the collision is an ordinary git conflict: markers and unmerged index entries
+    text = read("conflict.txt")
+    assert "<<<<<<<" in text and "USER conflict 5" in text and "TEMPLATE conflict 5" in text
+    assert unmerged(project) == {f"{prefix}conflict.txt": {1, 2, 3}}
+    assert f"both modified:   {prefix}conflict.txt" in git("status", cwd=project)
+    # nothing committed, nothing left behind
+    assert git("rev-parse", "HEAD", cwd=project) == head
+    assert_no_leftovers(project)
