@@ -144,3 +144,55 @@ def test_dry_run_of_a_release(project: Path) -> None:
     assert result.exit_code == 0, result.output
     assert f"{PREFIX}conflict.txt" in result.output
     assert unmerged(project) == {} and git("status", "--porcelain", cwd=project) == ""
+
+
+def test_export_customize_update_and_merge_upstream(
+    mlscaffold_release: Release, tmp_path: Path
+) -> None:
+    base = mlscaffold_release.publish(scenario_v1(PREFIX))
+    mine = tmp_path / "my-template"
+    assert cli_run("template", "export", NAME, mine).exit_code == 0
+    assert set(git("tag", cwd=mine).split()) == set(history.builtins()[NAME].versions)
+    assert git("config", "remote.upstream.tagOpt", cwd=mine) == "--no-tags"
+
+    def customize(old: str, new: str, tag: str) -> None:
+        path = mine / "project" / PREFIX / "config.txt"
+        write(path.parent, {path.name: path.read_text("utf-8").replace(old, new)})
+        commit(mine, f"my template {tag}")
+        git("tag", tag, cwd=mine)
+
+    customize("config 3\n", "MINE config 3\n", f"{base}+mine.1")
+    project = tmp_path / "project"
+    assert cli_run("new", mine, project, "--defaults").exit_code == 0
+    assert answers(project)["_commit"] == f"{base}+mine.1"
+    write(project, {f"{PREFIX}user.txt": "mine\n"})
+    commit(project)
+
+    customize("config 4\n", "MINE config 4\n", f"{base}+mine.2")
+    assert cli_run("update", project, "--defaults").exit_code == 0
+    commit(project, "update")
+
+    upstream = mlscaffold_release.publish(scenario_v2(PREFIX), FLAVOUR)
+    assert "Fetched" in cli_run("template", "export", NAME, mine).output
+    git("merge", "--quiet", "--no-edit", "upstream/main", cwd=mine)
+    git("tag", f"{upstream}+mine.1", cwd=mine)
+    assert upstream not in git("tag", cwd=mine).split()
+
+    result = cli_run("update", project, "--defaults")
+    assert result.exit_code == 0, result.output
+    config = (project / PREFIX / "config.txt").read_text("utf-8")
+    assert all(f"{who} config {i}" in config for who, i in (("MINE", 3), ("MINE", 4)))
+    assert "TEMPLATE config 8" in config
+    assert (project / PREFIX / "flavour.txt").is_file()
+    assert (project / PREFIX / "user.txt").read_text("utf-8") == "mine\n"
+    assert answers(project)["_commit"] == f"{upstream}+mine.1"
+
+
+def test_export_refuses_a_non_empty_folder_and_unknown_names(
+    mlscaffold_release: Release, tmp_path: Path
+) -> None:
+    write(tmp_path / "full", {"x.txt": "x\n"})
+    result = cli_run("template", "export", NAME, tmp_path / "full")
+    assert result.exit_code == 1 and "not an empty folder" in result.output
+    result = cli_run("template", "export", "nope", tmp_path / "empty")
+    assert result.exit_code == 1 and "no built-in template 'nope'" in result.output

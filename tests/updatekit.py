@@ -102,7 +102,15 @@ FLAVOUR = {"flavour": {"type": "str", "default": "vanilla", "choices": ["vanilla
 
 def scenario_v1(prefix: str = "") -> dict[str, str | None]:
     """The template's files before the change."""
-    names = ("config", "conflict", "model", "obsolete", "obsolete edited", "deleted by user")
+    names = (
+        "config",
+        "conflict",
+        "model",
+        "moved",
+        "obsolete",
+        "obsolete edited",
+        "deleted by user",
+    )
     files = {f"{prefix}{name.replace(' ', '_')}.txt": lines(name) for name in names}
     return {**files, f"{prefix}README.md.jinja": "# {{ project_name }}\n\n" + lines("readme")}
 
@@ -114,6 +122,8 @@ def scenario_v2(prefix: str = "") -> dict[str, str | None]:
         f"{prefix}conflict.txt": lines("conflict").replace("conflict 5\n", "TEMPLATE conflict 5\n"),
         f"{prefix}model.txt": lines("model").replace("model 9\n", "TEMPLATE model 9\n"),
         f"{prefix}deleted_by_user.txt": lines("deleted by user") + "TEMPLATE addition\n",
+        f"{prefix}moved.txt": None,
+        f"{prefix}moved_by_template.txt": lines("moved"),
         f"{prefix}obsolete.txt": None,
         f"{prefix}obsolete_edited.txt": None,
         f"{prefix}added.txt": "added by the template\n",
@@ -129,6 +139,7 @@ def user_edits(project: Path, prefix: str = "") -> None:
             f"{prefix}config.txt": lines("config").replace("config 2\n", "USER config 2\n"),
             f"{prefix}conflict.txt": lines("conflict").replace("conflict 5\n", "USER conflict 5\n"),
             f"{prefix}obsolete_edited.txt": lines("obsolete edited") + "USER keeps this\n",
+            f"{prefix}moved.txt": lines("moved").replace("moved 3\n", "USER moved 3\n"),
             f"{prefix}user_added.txt": "my own file\n",
             f"{prefix}deleted_by_user.txt": None,
         },
@@ -156,6 +167,9 @@ def check_scenario(project: Path, result: Result, head: str, prefix: str = "") -
     # a renamed file gets the template's change under its new name
     assert not (project / prefix / "model.txt").exists()
     assert "USER model 1" in read("network.txt") and "TEMPLATE model 9" in read("network.txt")
+    # a file the template renamed keeps the user's edit under its new name
+    assert not (project / prefix / "moved.txt").exists()
+    assert "USER moved 3" in read("moved_by_template.txt")
     # removed by the template: gone when untouched, kept when the user changed it
     assert not (project / prefix / "obsolete.txt").exists()
     assert read("obsolete_edited.txt").endswith("USER keeps this\n")
