@@ -141,3 +141,15 @@ def test_update_from_a_fresh_clone(project: Path, tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     assert (clone / "added.txt").is_file() and answers(clone)["_commit"] == "0.2.0"
     assert unmerged(clone) == {"conflict.txt": {1, 2, 3}}
+
+
+def test_outside_template_runs_no_tasks_without_trust(project: Path, tmp_path: Path) -> None:
+    tasks = {"_tasks": ["touch task-ran"]}
+    release(tmp_path / "template", "0.3.0", {}, {**QUESTIONS, **FLAVOUR, **tasks})
+    result = cli_run("update", project, "--defaults")
+    assert result.exit_code == 1 and "--trust" in result.output
+    assert git("status", "--porcelain", cwd=project) == ""
+
+    result = cli_run("update", project, "--defaults", "--trust")
+    assert result.exit_code == 1 and "conflict.txt" in result.stderr  # the usual conflict
+    assert (project / "task-ran").is_file()  # as on generation, the task's output is merged
