@@ -17,13 +17,14 @@ from pathlib import Path
 from .gitutil import GitError, git
 
 IDENTITY = ("-c", "user.name=mlscaffold", "-c", "user.email=mlscaffold@localhost")
+_WHAT = {"A": "added", "M": "modified", "D": "deleted", "R": "renamed", "U": "conflict"}
 
 
 @dataclass
 class MergeResult:
     """What a merge did to the project."""
 
-    changes: list[str] = field(default_factory=list)  # ``git status --short`` lines
+    changes: list[tuple[str, str]] = field(default_factory=list)  # (what, path) for each file
     conflicts: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)  # removed by the template, changed by the user
     left_deleted: list[str] = field(default_factory=list)  # changed by the template, deleted by you
@@ -63,7 +64,7 @@ def _resolve_deletions(repo: Path, result: MergeResult) -> None:
     for path, stages in _unmerged(repo).items():
         if 2 not in stages:  # you deleted it, the template changed it
             git("rm", "--quiet", "--cached", "--", path, cwd=repo)
-            (repo / path).unlink(missing_ok=True)
+            _remove(repo, Path(path))
             result.left_deleted.append(path)
         elif 3 not in stages:  # the template removed it, you changed it
             git("checkout", "--ours", "--", path, cwd=repo)
@@ -92,9 +93,30 @@ def apply(repo: Path, old: str, new: str) -> MergeResult:
     finally:
         git("cherry-pick", "--quit", cwd=repo, check=False)
     result.conflicts = sorted(_unmerged(repo))
-    status = git("status", "--porcelain", "--untracked-files=no", cwd=repo)
-    result.changes = [line for line in status.splitlines() if line.strip()]
+    result.changes = staged_changes(repo)
     return result
+
+
+def staged_changes(repo: Path) -> list[tuple[str, str]]:
+    """What the index changes against HEAD: (added/modified/deleted/renamed/conflict, path)."""
+    status = git("diff", "--cached", "--name-status", "-z", "--find-renames", "HEAD", cwd=repo)
+    fields, changes = iter(status.split("\0")), []
+    for code in fields:
+        if code:
+            path = next(fields)
+            if code[0] in "RC":
+                path = f"{path} -> {next(fields)}"
+            changes.append((_WHAT.get(code[0], code), path))
+    return changes
+
+
+def _remove(repo: Path, path: Path) -> None:
+    """Delete ``path`` from the working tree, and the folders it leaves empty."""
+    (repo / path).unlink(missing_ok=True)
+    for folder in path.parents[:-1]:
+        if any((repo / folder).iterdir()):
+            break
+        (repo / folder).rmdir()
 
 
 def changes_between(repo: Path, old: str, new: str) -> str:

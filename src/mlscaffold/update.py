@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -138,17 +137,15 @@ def render(plan_: Plan, version: str, answers: Mapping[str, Any], dest: Path) ->
     return dest
 
 
-@contextmanager
-def renders(plan_: Plan, new: bool = True) -> Iterator[tuple[Path, Path | None]]:
-    """The old render (recorded version and answers) and, with ``new``, the new one.
+def render_recorded(plan_: Plan, dest: Path) -> Path:
+    """Render the project's recorded version with its recorded answers into ``dest``.
 
-    The old render carries the project's own answers file, so an update replaces that file with
-    the new render's, whatever machine or mlscaffold release wrote it.
+    The render carries the project's own answers file, so an update replaces that file with the
+    new render's, whatever machine or mlscaffold release wrote it.
     """
-    with tempfile.TemporaryDirectory(prefix="mlscaffold-") as tmp:
-        old = render(plan_, plan_.current, plan_.project.public_answers, Path(tmp, "old"))
-        shutil.copyfile(plan_.project.root / ANSWERS_FILE, old / ANSWERS_FILE)
-        yield old, render(plan_, plan_.target, plan_.answers, Path(tmp, "new")) if new else None
+    render(plan_, plan_.current, plan_.project.public_answers, dest)
+    shutil.copyfile(plan_.project.root / ANSWERS_FILE, dest / ANSWERS_FILE)
+    return dest
 
 
 def _merge(plan_: Plan, repo: Path, old: Path, new: Path) -> merge.MergeResult:
@@ -164,16 +161,16 @@ def run(plan_: Plan, dry_run: bool = False) -> merge.MergeResult:
     """Apply ``plan_`` to the project (or, with ``dry_run``, to a throw-away clone of it)."""
     if not plan_.needed:
         return merge.MergeResult()
-    with renders(plan_) as (old, new):
-        assert new is not None
+    with tempfile.TemporaryDirectory(prefix="mlscaffold-") as tmp:
+        old = render_recorded(plan_, Path(tmp, "old"))
+        new = render(plan_, plan_.target, plan_.answers, Path(tmp, "new"))
         if not dry_run:
             return _merge(plan_, plan_.project.root, old, new)
-        with tempfile.TemporaryDirectory(prefix="mlscaffold-dry-run-") as tmp:
-            clone = Path(tmp, "project")
-            root = plan_.project.root
-            git("clone", "--quiet", "--shared", "--no-checkout", str(root), str(clone))
-            git("checkout", "--quiet", "--detach", git("rev-parse", "HEAD", cwd=root), cwd=clone)
-            return _merge(plan_, clone, old, new)
+        clone = Path(tmp, "project")
+        root = plan_.project.root
+        git("clone", "--quiet", "--shared", "--no-checkout", str(root), str(clone))
+        git("checkout", "--quiet", "--detach", git("rev-parse", "HEAD", cwd=root), cwd=clone)
+        return _merge(plan_, clone, old, new)
 
 
 def diff(path: Path, upstream: bool = False) -> str:
@@ -188,7 +185,7 @@ def diff(path: Path, upstream: bool = False) -> str:
         target, answers = project.version, project.public_answers
     plan_ = Plan(project, source, target, answers)
     root = project.root
-    with renders(plan_, new=upstream) as (old, new):
-        base = merge.snapshot(root, old, "mlscaffold: clean render")
-        other = merge.snapshot(root, new or root, "mlscaffold: compared")
-        return merge.changes_between(root, base, other)
+    with tempfile.TemporaryDirectory(prefix="mlscaffold-") as tmp:
+        base = merge.snapshot(root, render_recorded(plan_, Path(tmp, "old")), "clean render")
+        new = render(plan_, target, answers, Path(tmp, "new")) if upstream else root
+        return merge.changes_between(root, base, merge.snapshot(root, new, "compared"))

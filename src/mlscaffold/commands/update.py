@@ -50,8 +50,8 @@ def update(
         return
     result = upd.run(plan, dry_run=dry_run)
     click.secho(("Would update " if dry_run else "Updated ") + name, fg="green", bold=True)
-    for line in result.changes:
-        click.echo(f"  {line}")
+    for what, file in result.changes:
+        click.echo(f"  {what:9} {file}")
     if result.kept:
         click.echo(
             "Kept (the template removed them, you had changed them): " + ", ".join(result.kept)
