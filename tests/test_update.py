@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 from updatekit import (
     FLAVOUR,
     answers,
@@ -153,3 +155,20 @@ def test_outside_template_runs_no_tasks_without_trust(project: Path, tmp_path: P
     result = cli_run("update", project, "--defaults", "--trust")
     assert result.exit_code == 1 and "conflict.txt" in result.stderr  # the usual conflict
     assert (project / "task-ran").is_file()  # as on generation, the task's output is merged
+
+
+def test_refuses_a_project_from_a_template_without_history(tmp_path: Path, monkeypatch) -> None:
+    isolate(tmp_path / "home", monkeypatch)
+    template = release(tmp_path / "template", "0.1.0", {"a.txt": "a\n"}, QUESTIONS)
+    shutil.rmtree(template / ".git")
+    assert cli_run("new", template, tmp_path / "project", "--defaults").exit_code == 0
+    result = cli_run("update", tmp_path / "project")
+    assert result.exit_code == 1 and "records no template version" in result.output
+
+
+def test_refuses_to_go_back(project: Path) -> None:
+    recorded = {**answers(project), "_commit": "0.2.0"}
+    write(project, {".copier-answers.yml": yaml.safe_dump(recorded)})
+    commit(project, "pretend to be on 0.2.0")
+    result = cli_run("update", project, "--to", "0.1.0")
+    assert result.exit_code == 1 and "older than the project's version 0.2.0" in result.output

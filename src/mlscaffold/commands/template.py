@@ -24,13 +24,13 @@ def export(name: str, dest: Path) -> None:
     from ..customize import export as export_template
 
     if not export_template(name, dest):
-        click.echo(f"Fetched the newest {name} into {REMOTE}/main: `git merge {REMOTE}/main` it")
+        click.echo(f"Fetched the newest {name} as {REMOTE}/main; merge it: git merge {REMOTE}/main")
         return
     click.echo(
         f"Exported {name} to {dest}: versions are git tags; remote '{REMOTE}' is mlscaffold's.\n"
         "Edit, commit and tag versions of your own above upstream's (e.g. 0.1.0+mine.1), then:\n"
-        f"  mlscaffold new {dest} my-project     # generate from your copy\n"
-        "  mlscaffold update my-project         # bring projects to your newest tag\n"
+        f"  mlscaffold new {dest} my-project   # generate from your copy\n"
+        "  mlscaffold update my-project   # bring a project to your newest tag\n"
         f"After upgrading mlscaffold, run this command again and `git merge {REMOTE}/main`."
     )
 
