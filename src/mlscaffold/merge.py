@@ -38,7 +38,7 @@ def snapshot(repo: Path, tree: Path, message: str, parent: str | None = None) ->
     """
     with tempfile.TemporaryDirectory(prefix="mlscaffold-index-") as tmp:
         env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
-        place = ("--git-dir", git_dir(repo), "--work-tree", str(tree))
+        place = ("--git-dir", git_dir(repo), "--work-tree", str(tree.resolve()))
         git(*place, "add", "--all", cwd=tree, env=env)
         tree_id = git(*place, "write-tree", cwd=tree, env=env)
     parents = ("-p", parent) if parent else ()

@@ -1,0 +1,41 @@
+"""``merge.apply`` on the awkward cases: renames against deletions, and files both sides added."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from updatekit import assert_no_leftovers, commit, isolate, lines, unmerged, write
+
+from mlscaffold import merge
+from mlscaffold.gitutil import git
+
+
+def test_renames_deletions_and_additions_on_both_sides(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    isolate(tmp_path / "home", monkeypatch)
+    old, new, project = tmp_path / "old", tmp_path / "new", tmp_path / "project"
+    files = {"a.txt": lines("a"), "b.txt": lines("b"), "c.txt": lines("c")}
+    write(old, files)
+    write(project, files)
+    git("init", "--quiet", cwd=project)
+    commit(project, "generated")
+    # the template renames (and changes) a.txt, deletes b.txt and adds d.txt
+    write(new, {"a2.txt": lines("a").replace("a 5\n", "T a 5\n"), "c.txt": lines("c")})
+    write(new, {"d.txt": "template d\n"})
+    # the user deletes a.txt, renames and changes b.txt, and adds another d.txt
+    write(project, {"a.txt": None, "b.txt": None, "d.txt": "user d\n"})
+    write(project, {"b2.txt": lines("b").replace("b 1\n", "U b 1\n")})
+    commit(project)
+
+    base = merge.snapshot(project, old, "old")
+    result = merge.apply(project, base, merge.snapshot(project, new, "new", parent=base))
+
+    assert result.left_deleted == ["a2.txt"] and not (project / "a2.txt").exists()
+    assert result.kept == ["b2.txt"] and "U b 1" in (project / "b2.txt").read_text("utf-8")
+    assert result.conflicts == ["d.txt"] and unmerged(project) == {"d.txt": {2, 3}}
+    text = (project / "d.txt").read_text("utf-8")
+    assert "<<<<<<<" in text and "user d" in text and "template d" in text
+    assert result.changes == [("conflict", "d.txt")]
+    assert_no_leftovers(project)
