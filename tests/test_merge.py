@@ -28,6 +28,8 @@ def test_renames_deletions_and_additions_on_both_sides(
     write(project, {"a.txt": None, "b.txt": None, "d.txt": "user d\n"})
     write(project, {"b2.txt": lines("b").replace("b 1\n", "U b 1\n")})
     commit(project)
+    git("config", "commit.gpgSign", "true", cwd=project)  # mlscaffold's own commits are unsigned
+    git("config", "gpg.program", "false", cwd=project)
 
     base = merge.snapshot(project, old, "old")
     result = merge.apply(project, base, merge.snapshot(project, new, "new", parent=base))

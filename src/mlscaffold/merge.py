@@ -42,7 +42,9 @@ def snapshot(repo: Path, tree: Path, message: str, parent: str | None = None) ->
         git(*place, "add", "--all", cwd=tree, env=env)
         tree_id = git(*place, "write-tree", cwd=tree, env=env)
     parents = ("-p", parent) if parent else ()
-    return git(*IDENTITY, "commit-tree", tree_id, *parents, "-m", message, cwd=repo)
+    return git(
+        *IDENTITY, "commit-tree", "--no-gpg-sign", tree_id, *parents, "-m", message, cwd=repo
+    )
 
 
 def git_dir(repo: Path) -> str:

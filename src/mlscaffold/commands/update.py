@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from .errors import friendly_errors
+
+if TYPE_CHECKING:
+    from ..merge import MergeResult
 
 
 @click.command()
@@ -48,8 +52,19 @@ def update(
     if not plan.needed:
         click.echo(f"{plan.project.root} is up to date ({plan.origin.label} {plan.current})")
         return
-    result = upd.run(plan, dry_run=dry_run)
+    try:
+        result = upd.run(plan, dry_run=dry_run)
+    except KeyboardInterrupt:
+        raise click.ClickException(
+            "interrupted; `git reset --hard` undoes a partial update (your work is committed)"
+        ) from None
     click.secho(("Would update " if dry_run else "Updated ") + name, fg="green", bold=True)
+    _report(result, dry_run)
+    if not dry_run and result.conflicts:
+        sys.exit(1)
+
+
+def _report(result: MergeResult, dry_run: bool) -> None:
     for what, file in result.changes:
         click.echo(f"  {what:9} {file}")
     if result.kept:
@@ -66,7 +81,5 @@ def update(
         click.secho(f"{verb}: " + ", ".join(result.conflicts), fg="red", err=True)
     if dry_run:
         click.echo("Dry run: nothing was changed.")
-        return
-    click.echo("Nothing is committed: review with `git diff --cached`, then commit.")
-    if result.conflicts:
-        sys.exit(1)
+    else:
+        click.echo("Nothing is committed: review with `git diff --cached`, then commit.")
