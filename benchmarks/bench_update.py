@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -67,16 +68,21 @@ def build(root: Path, env: dict) -> Path:
     return project
 
 
-def timed(command: list[str], project: Path, work: Path, env: dict) -> tuple[float, int]:
-    """Seconds one update of a fresh copy takes, and the conflicted files it leaves."""
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(command: list[str], project: Path, work: Path, env: dict) -> tuple[float, float, int]:
+    """Wall and CPU seconds one update of a fresh copy takes, and the conflicted files it leaves."""
     copy = work / "copy"
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(project, copy, symlinks=True)
-    start = time.perf_counter()
+    cpu, start = _cpu(), time.perf_counter()
     subprocess.run([*command, str(copy)], cwd=copy, env=env, capture_output=True, check=False)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, _cpu() - cpu
     conflicted = sum("<<<<<<<" in p.read_text() for p in copy.glob("*.txt"))
-    return elapsed, conflicted
+    return elapsed, cpu, conflicted
 
 
 def main() -> None:
@@ -94,14 +100,19 @@ def main() -> None:
             "copier update": ["copier", "update", "--defaults", "--conflict", "inline"],
         }
         times: dict[str, list[float]] = {name: [] for name in tools}
+        cpu: dict[str, list[float]] = {name: [] for name in tools}
         conflicts = dict.fromkeys(tools, 0)
         for run in range(runs):  # interleaved, alternating who goes first, so load hits both
             for name in sorted(tools, reverse=bool(run % 2)):
-                seconds, conflicts[name] = timed(tools[name], project, root, env)
+                seconds, cpu_seconds, conflicts[name] = timed(tools[name], project, root, env)
                 times[name].append(seconds)
+                cpu[name].append(cpu_seconds)
         for name in tools:
-            median = statistics.median(times[name])
-            print(f"{name:18} {median:.3f} s  (median of {runs}; {conflicts[name]} conflicts)")
+            wall, used = statistics.median(times[name]), statistics.median(cpu[name])
+            print(
+                f"{name:18} {wall:.3f} s wall, {used:.3f} s CPU"
+                f"  (medians of {runs}; {conflicts[name]} conflicted files)"
+            )
         ratios = [
             m / c for m, c in zip(times["mlscaffold update"], times["copier update"], strict=True)
         ]
