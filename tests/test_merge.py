@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from updatekit import assert_no_leftovers, commit, isolate, lines, unmerged, write
 
 from mlscaffold import merge
 from mlscaffold.gitutil import git
+
+from .updatekit import assert_no_leftovers, commit, isolate, lines, unmerged, write
 
 
 def test_renames_deletions_and_additions_on_both_sides(

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from updatekit import cli_run, isolate, release, write
 
 from mlscaffold import config
+
+from .updatekit import cli_run, isolate, release, write
 
 
 @pytest.fixture(autouse=True)

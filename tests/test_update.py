@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from updatekit import (
+
+from mlscaffold.gitutil import git
+
+from .updatekit import (
     FLAVOUR,
     answers,
     check_scenario,
@@ -22,8 +25,6 @@ from updatekit import (
     user_edits,
     write,
 )
-
-from mlscaffold.gitutil import git
 
 QUESTIONS = {"project_name": {"type": "str", "default": "demo"}}
 

@@ -13,7 +13,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from updatekit import (
+
+from mlscaffold import history, release
+from mlscaffold.gitutil import git
+
+from .updatekit import (
     FLAVOUR,
     answers,
     check_scenario,
@@ -26,9 +30,6 @@ from updatekit import (
     user_edits,
     write,
 )
-
-from mlscaffold import history, release
-from mlscaffold.gitutil import git
 
 REPO = Path(__file__).resolve().parents[1]
 NAME = "image_classifier"

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from updatekit import cli_run, commit, isolate, release, write
+
+from .updatekit import cli_run, commit, isolate, release, write
 
 SIZE = 12
 FILES = ("a.txt", "b.txt")

@@ -54,8 +54,8 @@ class Origin:
 
     def questions_text(self, version: str) -> str:
         """The copier.yml of ``version``."""
-        if self.builtin and version == history.builtins()[self.builtin].version:
-            return history.builtins()[self.builtin].questions
+        if self.builtin:
+            return (history.checkout(self.builtin, version) / "copier.yml").read_text("utf-8")
         location = self._location()
         if Path(location, ".git").exists():
             return self._show(Path(location), version)

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import merge, origin
+from . import history, merge, origin
 from .gitutil import git
 from .project import Project, load, require_clean
-from .render import ANSWERS_FILE, copier_render
+from .render import ANSWERS_FILE, copier_render, record_source
 
 Prompt = Callable[..., Any] | None
 
@@ -125,15 +125,22 @@ def plan(
 
 
 def render(plan_: Plan, version: str, answers: Mapping[str, Any], dest: Path) -> Path:
-    """Render the project's template at ``version`` with ``answers`` into ``dest``."""
-    copier_render(
-        plan_.origin.src_path,
-        dest,
-        answers,
-        defaults=True,
-        trust=plan_.origin.trusted,
-        vcs_ref=version,
-    )
+    """Render the project's template at ``version`` with ``answers`` into ``dest``.
+
+    A built-in is rendered from its extracted copy of ``version``, as ``mlscaffold new`` does it.
+    """
+    source, trust = plan_.origin, plan_.origin.trusted
+    if source.builtin:
+        copier_render(
+            str(history.checkout(source.builtin, version)),
+            dest,
+            answers,
+            defaults=True,
+            trust=trust,
+        )
+        record_source(dest, source.src_path, version)
+    else:
+        copier_render(source.src_path, dest, answers, defaults=True, trust=trust, vcs_ref=version)
     return dest
 
 
