@@ -17,6 +17,7 @@ import yaml
 from mlscaffold import history, release
 from mlscaffold.gitutil import git
 
+from .conftest import TEMPLATES
 from .updatekit import (
     FLAVOUR,
     answers,
@@ -31,7 +32,6 @@ from .updatekit import (
     write,
 )
 
-REPO = Path(__file__).resolve().parents[1]
 NAME = "image_classifier"
 PREFIX = "notes/"
 
@@ -43,8 +43,7 @@ class Release:
         self.templates = root / "templates"
         self.histories = root / "histories"
         for part in (release.SHARED, NAME):  # only one template, to publish quickly
-            shutil.copytree(REPO / "templates" / part, self.templates / part)
-        (self.templates / NAME / "project").mkdir(exist_ok=True)  # git keeps no empty folder
+            shutil.copytree(TEMPLATES / part, self.templates / part)
         shutil.copytree(history.HISTORIES, self.histories)
 
     def publish(self, files: dict[str, str | None], questions: dict | None = None) -> str:
