@@ -156,12 +156,9 @@ def render_recorded(plan_: Plan, dest: Path) -> Path:
 
 
 def _merge(plan_: Plan, repo: Path, old: Path, new: Path) -> merge.MergeResult:
-    label = f"{plan_.origin.label} {plan_.current}"
-    base = merge.snapshot(repo, old, f"mlscaffold: template {label}")
-    head = merge.snapshot(
-        repo, new, f"mlscaffold: template {plan_.origin.label} {plan_.target}", parent=base
-    )
-    return merge.apply(repo, base, head)
+    name = f"mlscaffold: template {plan_.origin.label}"
+    base = merge.snapshot(repo, old, f"{name} {plan_.current}")
+    return merge.apply(repo, base, merge.snapshot(repo, new, f"{name} {plan_.target}", base))
 
 
 def run(plan_: Plan, dry_run: bool = False) -> merge.MergeResult:
