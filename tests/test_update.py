@@ -173,3 +173,17 @@ def test_refuses_to_go_back(project: Path) -> None:
     commit(project, "pretend to be on 0.2.0")
     result = cli_run("update", project, "--to", "0.1.0")
     assert result.exit_code == 1 and "older than the project's version 0.2.0" in result.output
+
+
+def test_update_from_a_git_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    isolate(tmp_path / "home", monkeypatch)
+    template = release(tmp_path / "template", "0.1.0", {"a.txt": lines("a")}, QUESTIONS)
+    url = str(tmp_path / "template.git")  # a bare repository: fetched like a remote URL
+    git("clone", "--quiet", "--bare", str(template), url)
+    assert cli_run("new", url, tmp_path / "project", "--defaults").exit_code == 0
+    assert answers(tmp_path / "project")["_src_path"] == url
+    release(template, "0.2.0", {"a.txt": lines("a").replace("a 2\n", "TEMPLATE a 2\n")}, QUESTIONS)
+    git("push", "--quiet", "--tags", url, "main", cwd=template)
+    result = cli_run("update", tmp_path / "project", "--defaults")
+    assert result.exit_code == 0, result.output
+    assert "TEMPLATE a 2" in (tmp_path / "project" / "a.txt").read_text("utf-8")

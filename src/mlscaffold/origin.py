@@ -57,7 +57,7 @@ class Origin:
         if self.builtin:
             return (history.checkout(self.builtin, version) / "copier.yml").read_text("utf-8")
         location = self._location()
-        if Path(location, ".git").exists():
+        if Path(location).is_dir():  # a local repository, bare or not
             return self._show(Path(location), version)
         with tempfile.TemporaryDirectory(prefix="mlscaffold-") as tmp:
             try:
