@@ -190,7 +190,7 @@ def test_git_url_template_is_cloned_and_recorded(tmp_path: Path) -> None:
     bare = tmp_path / "remote" / "tpl.git"
     git("clone", "--quiet", "--bare", str(template), str(bare))
     dest = tmp_path / "out"
-    result = run("new", str(bare), str(dest), "--defaults", "-d", "title=Hi")
+    result = run("new", f"file://{bare}", str(dest), "--defaults", "-d", "title=Hi")
     assert result.exit_code == 0, result.output
     assert (dest / "README.md").read_text() == "# Hi\n"
     answers = yaml.safe_load((dest / ".copier-answers.yml").read_text())

@@ -79,6 +79,7 @@ def resolve(spec: str, version: str | None = None) -> TemplateSource:
         return builtin(spec, version)
     aliases = config.load()["templates"]
     name, spec = spec, aliases.get(spec, spec)
+    spec = spec.removeprefix("file://")  # copier takes local repositories as plain paths
     path = Path(spec).expanduser()
     if any((path / f).is_file() for f in ("copier.yml", "copier.yaml")):
         path = path.resolve()
