@@ -90,8 +90,10 @@ class MetricsMiddleware:
             self.metrics.latency.labels(route, variant, version).observe(elapsed)
 
 
-def _field_of(loc: tuple | list) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+def _field_of(error: dict) -> str:
+    if error.get("type") == "json_invalid":
+        return "body"  # the location is a character offset, not a field
+    parts = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
     return ".".join(parts) or "body"
 
 
@@ -142,7 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def invalid_input(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
             {
-                "field": _field_of(e.get("loc", ())),
+                "field": _field_of(e),
                 "message": e.get("msg", ""),
                 "type": e.get("type"),
             }

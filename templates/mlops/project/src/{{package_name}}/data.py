@@ -156,9 +156,13 @@ def generate(n: int, seed: int = 0, drift: float = 0.0, id_prefix: str = "C") ->
     return frame
 
 
-def split_of(customer_id: str, test_share: float, valid_share: float) -> str:
-    """``train``, ``valid`` or ``test`` from a hash of the id: stable whatever the row order."""
-    u = int.from_bytes(hashlib.blake2b(customer_id.encode(), digest_size=8).digest(), "big") / 2**64
+def split_of(customer_id: str, test_share: float, valid_share: float, salt: str = "") -> str:
+    """``train``, ``valid`` or ``test`` from a hash of the id: stable whatever the row order.
+
+    Use a different ``salt`` to split a part again (independently of the first split).
+    """
+    key = f"{salt}:{customer_id}".encode()
+    u = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big") / 2**64
     if u < test_share:
         return "test"
     if u < test_share + valid_share:
@@ -167,10 +171,10 @@ def split_of(customer_id: str, test_share: float, valid_share: float) -> str:
 
 
 def split(
-    frame: pd.DataFrame, test_share: float = 0.2, valid_share: float = 0.1
+    frame: pd.DataFrame, test_share: float = 0.2, valid_share: float = 0.1, salt: str = ""
 ) -> dict[str, pd.DataFrame]:
     """Deterministic train/valid/test split by customer id."""
-    parts = frame[ID].map(lambda i: split_of(i, test_share, valid_share))
+    parts = frame[ID].map(lambda i: split_of(i, test_share, valid_share, salt))
     return {
         name: frame[parts == name].reset_index(drop=True) for name in ("train", "valid", "test")
     }

@@ -64,7 +64,7 @@ def decide(
 
 def _fit_model(settings: Settings, frame: pd.DataFrame) -> tuple[Any, Any, float, dict]:
     """Fit the HGB pipeline and the baseline on ``frame``; pick the threshold on its valid split."""
-    parts = split(frame, test_share=0.0, valid_share=0.15)
+    parts = split(frame, test_share=0.0, valid_share=0.15, salt="valid")
     train, valid = parts["train"], parts["valid"]
     ts = settings.train
     hgb = m.fit(m.gradient_boosting(ts.seed, ts.max_iter, ts.learning_rate), train)
@@ -179,7 +179,7 @@ def retrain(
     ps = settings.promotion
     if len(fresh) < ps.min_rows:
         raise ValueError(f"{len(fresh)} labelled rows, fewer than promotion.min_rows={ps.min_rows}")
-    parts = split(fresh, test_share=ps.holdout_share, valid_share=0.0)
+    parts = split(fresh, test_share=ps.holdout_share, valid_share=0.0, salt="holdout")
     fit_frame, holdout = parts["train"], parts["test"]
     if holdout[TARGET].nunique() < 2:
         raise ValueError("the holdout has a single outcome: more labelled data is needed")

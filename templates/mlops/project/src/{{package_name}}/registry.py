@@ -8,6 +8,7 @@ needs no MLflow at all.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 import os
 import shutil
@@ -79,7 +80,17 @@ def log_model(pipeline: Any, model_name: str, tags: dict[str, Any]) -> str:
     import mlflow
     import mlflow.sklearn
 
-    info = mlflow.sklearn.log_model(pipeline, name="model", registered_model_name=model_name)
+    kwargs: dict[str, Any] = {}
+    if "skops_trusted_types" in inspect.signature(mlflow.sklearn.log_model).parameters:
+        # Recent MLflow stores sklearn models with skops, which refuses types it has not been told
+        # to trust. This pipeline was built by this process a moment ago, so its types are ours.
+        import skops.io
+
+        kwargs["serialization_format"] = "skops"
+        kwargs["skops_trusted_types"] = skops.io.get_untrusted_types(data=skops.io.dumps(pipeline))
+    info = mlflow.sklearn.log_model(
+        pipeline, name="model", registered_model_name=model_name, **kwargs
+    )
     version = str(info.registered_model_version)
     mc = client()
     for key, value in tags.items():

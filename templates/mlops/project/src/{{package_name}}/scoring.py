@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.preprocessing import OrdinalEncoder
+from sklearn.preprocessing import FunctionTransformer, OrdinalEncoder
 
 from .schema import FEATURES
 
@@ -32,13 +32,16 @@ def _compile(pipeline: Any) -> tuple[list[tuple[str, dict | None]], Any] | None:
     ):
         return None
     plan: list[tuple[str, dict | None]] = []
-    for name, transformer, columns in prep.transformers_:
-        if transformer == "drop" or (name == "remainder" and len(columns) == 0):
+    for _name, transformer, columns in prep.transformers_:
+        if (isinstance(transformer, str) and transformer == "drop") or len(columns) == 0:
             continue
         if isinstance(transformer, OrdinalEncoder):
             for column, categories in zip(columns, transformer.categories_, strict=True):
                 plan.append((column, {c: float(i) for i, c in enumerate(categories)}))
-        elif transformer == "passthrough":
+        elif transformer == "passthrough" or (
+            # a fitted "passthrough" is an identity FunctionTransformer
+            isinstance(transformer, FunctionTransformer) and transformer.func is None
+        ):
             plan.extend((column, None) for column in columns)
         else:
             return None
