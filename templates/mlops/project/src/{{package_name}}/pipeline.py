@@ -107,7 +107,9 @@ def train(
     name = settings.train.model_name
     version, run_id, alias = f"local-{int(time.time())}", None, CHAMPION
     if track:
-        registry.ensure_experiment(settings.train.experiment, root / "mlartifacts")
+        registry.ensure_experiment(
+            settings.train.experiment, root / settings.train.mlflow_artifacts
+        )
     with tracked_run(settings.train.experiment, run_name="train", enabled=track) as run:
         run.params(
             {
@@ -186,7 +188,9 @@ def retrain(
     artifacts_dir = root / settings.serve.artifacts_dir
     name = settings.train.model_name
     if track:
-        registry.ensure_experiment(settings.train.experiment, root / "mlartifacts")
+        registry.ensure_experiment(
+            settings.train.experiment, root / settings.train.mlflow_artifacts
+        )
     try:
         champion = (
             registry.load_registered(name, CHAMPION)
