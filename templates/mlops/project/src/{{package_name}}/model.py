@@ -70,8 +70,16 @@ def baseline(seed: int = 0) -> Pipeline:
     return Pipeline([("prep", encode), ("model", LogisticRegression(max_iter=2000))])
 
 
-def fit(pipeline: Pipeline, frame: pd.DataFrame) -> Pipeline:
-    return pipeline.fit(frame[FEATURES], frame[TARGET].astype(int))
+def fit(pipeline: Pipeline, frame: pd.DataFrame, threads: int | None = 1) -> Pipeline:
+    """Fit on ``frame``'s features and label with at most ``threads`` OpenMP threads (None: all).
+
+    One thread is the default: on tables this size the histogram work is small, and on a busy
+    2-core machine OpenMP's spinning threads make a fit several times slower, not faster.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=threads):
+        return pipeline.fit(frame[FEATURES], frame[TARGET].astype(int))
 
 
 def scores(pipeline: Pipeline, frame: pd.DataFrame) -> np.ndarray:

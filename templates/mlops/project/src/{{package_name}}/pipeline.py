@@ -62,17 +62,21 @@ def decide(
     return False, f"{metric} {gain:+.4f} < margin {min_improvement:.4f}"
 
 
-def _fit_model(settings: Settings, frame: pd.DataFrame) -> tuple[Any, Any, float, dict]:
-    """Fit the HGB pipeline and the baseline on ``frame``; pick the threshold on its valid split."""
+def _fit_model(
+    settings: Settings, frame: pd.DataFrame, with_baseline: bool = True
+) -> tuple[Any, Any, float, dict]:
+    """Fit the HGB pipeline (and the baseline) on ``frame``; thresholds from its valid split."""
     parts = split(frame, test_share=0.0, valid_share=0.15, salt="valid")
     train, valid = parts["train"], parts["valid"]
     ts = settings.train
-    hgb = m.fit(m.gradient_boosting(ts.seed, ts.max_iter, ts.learning_rate), train)
-    base = m.fit(m.baseline(ts.seed), train)
+    hgb = m.fit(m.gradient_boosting(ts.seed, ts.max_iter, ts.learning_rate), train, ts.threads)
     y_valid = valid[TARGET].astype(int).to_numpy()
     threshold = ts.threshold
     if threshold is None:
         threshold = m.best_threshold(y_valid, m.scores(hgb, valid))
+    if not with_baseline:
+        return hgb, None, float(threshold), {}
+    base = m.fit(m.baseline(ts.seed), train, ts.threads)
     base_threshold = m.best_threshold(y_valid, m.scores(base, valid))
     return hgb, base, float(threshold), {"baseline_threshold": base_threshold}
 
@@ -160,7 +164,7 @@ def evaluate(settings: Settings, frame: pd.DataFrame, root: Path = Path(".")) ->
     fit_frame = pd.concat([parts["train"], parts["valid"]], ignore_index=True)
     test = parts["test"]
     y = test[TARGET].astype(int).to_numpy()
-    base = m.fit(m.baseline(settings.train.seed), fit_frame)
+    base = m.fit(m.baseline(settings.train.seed), fit_frame, settings.train.threads)
     p_model, p_base = m.scores(champion.pipeline, test), m.scores(base, test)
     model_metrics = m.metrics(y, p_model, champion.threshold)
     base_metrics = m.metrics(y, p_base, m.best_threshold(y, p_base))
@@ -199,7 +203,7 @@ def retrain(
         )
     except registry.ModelNotFound:
         champion = None
-    hgb, _base, threshold, _ = _fit_model(settings, fit_frame)
+    hgb, _, threshold, _ = _fit_model(settings, fit_frame, with_baseline=False)
     y = holdout[TARGET].astype(int).to_numpy()
     challenger_metrics = m.metrics(y, m.scores(hgb, holdout), threshold)
     champion_metrics = (

@@ -8,6 +8,7 @@ needs no MLflow at all.
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import inspect
 import json
 import os
@@ -88,8 +89,18 @@ def log_model(pipeline: Any, model_name: str, tags: dict[str, Any]) -> str:
 
         kwargs["serialization_format"] = "skops"
         kwargs["skops_trusted_types"] = skops.io.get_untrusted_types(data=skops.io.dumps(pipeline))
+    # Pinning the requirements skips MLflow's inference, which re-imports the model in a subprocess.
+    import sklearn
+
+    requirements = [f"scikit-learn=={sklearn.__version__}", f"mlflow-skinny=={mlflow.__version__}"]
+    if kwargs:
+        requirements.append(f"skops=={importlib.metadata.version('skops')}")
     info = mlflow.sklearn.log_model(
-        pipeline, name="model", registered_model_name=model_name, **kwargs
+        pipeline,
+        name="model",
+        registered_model_name=model_name,
+        pip_requirements=requirements,
+        **kwargs,
     )
     version = str(info.registered_model_version)
     mc = client()
