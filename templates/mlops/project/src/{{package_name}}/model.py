@@ -46,6 +46,8 @@ def gradient_boosting(seed: int = 0, max_iter: int = 100, learning_rate: float =
         max_iter=max_iter,
         learning_rate=learning_rate,
         categorical_features=list(range(len(CATEGORICAL))),
+        max_leaf_nodes=8,  # small trees and large leaves: churn tables are small and noisy
+        min_samples_leaf=50,
         early_stopping=False,
         l2_regularization=1.0,
         random_state=seed,
