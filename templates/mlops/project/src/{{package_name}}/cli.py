@@ -229,6 +229,24 @@ def _retrain(settings: Settings, data: Path | None, track: bool) -> None:
 
 
 @main.command()
+@click.argument("version")
+@pass_settings
+def promote(settings: Settings, version: str) -> None:
+    """Make registry VERSION the champion by hand (a rollback: the `previous` alias)."""
+    from .pipeline import promote as run_promote
+    from .registry import ModelNotFound
+
+    try:
+        decision = run_promote(settings, version)
+    except (ModelNotFound, ValueError) as exc:
+        raise _fail(exc) from exc
+    click.echo(
+        f"version {version} is the champion (was {decision.champion_version}); "
+        "restart the API to serve it"
+    )
+
+
+@main.command()
 @click.option(
     "--data",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -275,8 +293,8 @@ def monitor(
 
     from . import predlog
     from .monitor import build_report, detect_drift, write_report
-    from .pipeline import REFERENCE, SCORE
-    from .registry import CHAMPION, ModelNotFound, load_artifact
+    from .pipeline import SCORE
+    from .registry import CHAMPION, REFERENCE, ModelNotFound, load_artifact
     from .schema import NUMERIC
 
     artifacts = Path(settings.serve.artifacts_dir)

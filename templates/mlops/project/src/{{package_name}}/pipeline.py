@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -15,11 +16,10 @@ from . import model as m
 from . import registry
 from .config import Settings
 from .data import split
-from .registry import CHALLENGER, CHAMPION, ModelRecord
+from .registry import CHALLENGER, CHAMPION, REFERENCE, ModelRecord
 from .schema import FEATURES, TARGET
 from .tracking import tracked_run
 
-REFERENCE = "reference.csv"
 SCORE = "prediction_score"
 
 
@@ -38,7 +38,7 @@ class Decision:
     champion_version: str | None
     challenger_version: str
     champion_score: float | None
-    challenger_score: float
+    challenger_score: float | None  # None for a promotion by hand
     min_improvement: float
     promoted: bool
     reason: str
@@ -81,13 +81,25 @@ def _fit_model(
     return hgb, base, float(threshold), {"baseline_threshold": base_threshold}
 
 
-def write_reference(pipeline: Any, frame: pd.DataFrame, artifacts_dir: Path, n: int = 5000) -> None:
-    """Save a sample of the training inputs and their scores: the monitor's reference."""
-    sample = frame.sample(min(n, len(frame)), random_state=0) if len(frame) > n else frame
+def reference_frame(pipeline: Any, frame: pd.DataFrame, n: int = 5000) -> pd.DataFrame:
+    """A sample of the training inputs and their scores: the monitor's reference for a model."""
+    sample = frame.sample(n, random_state=0) if len(frame) > n else frame
     reference = sample[FEATURES].copy()
     reference[SCORE] = m.scores(pipeline, sample)
+    return reference
+
+
+def write_reference(reference: pd.DataFrame, artifacts_dir: Path) -> None:
     artifacts_dir.mkdir(parents=True, exist_ok=True)
     reference.to_csv(artifacts_dir / REFERENCE, index=False)
+
+
+def _log_reference(run: Any, reference: pd.DataFrame) -> None:
+    """Keep the reference with the model's run, so `export` and `promote` can restore it."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / REFERENCE
+        reference.to_csv(path, index=False)
+        run.artifact(path)
 
 
 def train(
@@ -130,7 +142,9 @@ def train(
         run.metrics({f"baseline_{k}": v for k, v in base_metrics.items()})
         for path in [*plots, reports / "metrics.json"]:
             run.artifact(path)
+        reference = reference_frame(hgb, fit_frame)
         if track:
+            _log_reference(run, reference)
             run_id = run.run_id
             version = registry.log_model(
                 hgb, name, {"threshold": threshold, "metrics": json.dumps(model_metrics)}
@@ -143,7 +157,7 @@ def train(
     else:
         registry.save_artifact(record, artifacts_dir, alias)
     if alias == CHAMPION:
-        write_reference(hgb, fit_frame, artifacts_dir)
+        write_reference(reference, artifacts_dir)
     return TrainResult(record, base_metrics, alias)
 
 
@@ -223,9 +237,11 @@ def retrain(
         if champion_metrics:
             run.metrics({f"champion_{k}": v for k, v in champion_metrics.items()})
         run.metrics({"promoted": float(promoted)})
+        reference = reference_frame(hgb, fit_frame)
         if track:
             import mlflow
 
+            _log_reference(run, reference)
             run_id = run.run_id
             version = registry.log_model(
                 hgb, name, {"threshold": threshold, "metrics": json.dumps(challenger_metrics)}
@@ -260,7 +276,37 @@ def retrain(
     else:
         registry.save_artifact(record, artifacts_dir, CHALLENGER)
     if promoted:
-        write_reference(hgb, fit_frame, artifacts_dir)
+        write_reference(reference, artifacts_dir)
+    log_decision(root / settings.reports_dir, decision)
+    return decision
+
+
+def promote(settings: Settings, version: str, root: Path = Path(".")) -> Decision:
+    """Make registry ``version`` the champion by hand (a rollback); logged like any decision."""
+    name = settings.train.model_name
+    champion = registry.alias_version(name, CHAMPION)
+    if champion == version:
+        raise ValueError(f"version {version} of {name} is already the champion")
+    registry.check_version(name, version)
+    if champion is not None:
+        registry.set_alias(name, "previous", champion)
+    registry.set_alias(name, CHAMPION, version)
+    if registry.alias_version(name, CHALLENGER) == version:
+        registry.delete_alias(name, CHALLENGER)
+    registry.export(name, root / settings.serve.artifacts_dir)
+    decision = Decision(
+        metric="manual",
+        champion_version=champion,
+        challenger_version=version,
+        champion_score=None,
+        challenger_score=None,
+        min_improvement=0.0,
+        promoted=True,
+        reason="promoted by hand",
+        n_train=0,
+        n_holdout=0,
+        timestamp=time.time(),
+    )
     log_decision(root / settings.reports_dir, decision)
     return decision
 

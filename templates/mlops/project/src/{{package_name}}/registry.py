@@ -22,6 +22,7 @@ import joblib
 from .tracking import DEFAULT_TRACKING_URI
 
 CHAMPION, CHALLENGER = "champion", "challenger"
+REFERENCE = "reference.csv"  # the champion's training sample with scores: the drift reference
 VARIANTS = (CHAMPION, CHALLENGER)
 
 
@@ -119,6 +120,16 @@ def alias_version(model_name: str, alias: str) -> str | None:
         return None
 
 
+def check_version(model_name: str, version: str) -> None:
+    """Raise ModelNotFound unless ``version`` of ``model_name`` is in the registry."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        client().get_model_version(model_name, version)
+    except MlflowException as exc:
+        raise ModelNotFound(f"no version {version} of {model_name} at {tracking_uri()}") from exc
+
+
 def set_alias(model_name: str, alias: str, version: str) -> None:
     client().set_registered_model_alias(model_name, alias, version)
 
@@ -209,4 +220,23 @@ def export(model_name: str, artifacts_dir: Path) -> dict[str, str]:
             continue
         save_artifact(record, artifacts_dir, variant)
         exported[variant] = record.version
+        if variant == CHAMPION and record.run_id:
+            _export_reference(record.run_id, artifacts_dir)
     return exported
+
+
+def _export_reference(run_id: str, artifacts_dir: Path) -> None:
+    """Copy the reference sample logged with the champion's run (if any) into ``artifacts_dir``."""
+    import tempfile
+
+    import mlflow.artifacts
+    from mlflow.exceptions import MlflowException
+
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            local = mlflow.artifacts.download_artifacts(
+                run_id=run_id, artifact_path=REFERENCE, dst_path=tmp, tracking_uri=tracking_uri()
+            )
+        except (MlflowException, OSError):
+            return  # a model logged elsewhere: `monitor` will say the reference is missing
+        shutil.copyfile(local, artifacts_dir / REFERENCE)

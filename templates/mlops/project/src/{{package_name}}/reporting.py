@@ -30,13 +30,17 @@ def results_markdown(reports: Path) -> str:
     decisions = reports / "decisions.jsonl"
     if decisions.is_file():
         lines = [json.loads(x) for x in decisions.read_text("utf-8").splitlines() if x.strip()]
+
+        def score(value: float | None) -> object:
+            return "-" if value is None else value
+
         rows = [
             {
                 "challenger": d["challenger_version"],
                 "champion": d["champion_version"] or "-",
                 "metric": d["metric"],
-                "challenger score": d["challenger_score"],
-                "champion score": d["champion_score"] if d["champion_score"] is not None else "-",
+                "challenger score": score(d["challenger_score"]),
+                "champion score": score(d["champion_score"]),
                 "promoted": "yes" if d["promoted"] else "no",
                 "reason": d["reason"],
             }
