@@ -195,17 +195,12 @@ def export(settings: Settings) -> None:
 
 
 def _fresh_from_log(settings: Settings):
-    from . import predlog
-    from .schema import FEATURES, ID, TARGET
+    from .pipeline import fresh_from_log
 
     try:
-        log = predlog.read_predictions(Path(settings.serve.prediction_db))
+        return fresh_from_log(Path(settings.serve.prediction_db))
     except FileNotFoundError as exc:
         raise _fail(exc) from exc
-    labelled = log.dropna(subset=[TARGET]).rename(columns={"entity_id": ID})
-    labelled = labelled.drop_duplicates(subset=[ID], keep="last")
-    labelled[TARGET] = labelled[TARGET].astype(bool)
-    return labelled[[ID, *FEATURES, TARGET]].reset_index(drop=True)
 
 
 def _retrain(settings: Settings, data: Path | None, track: bool) -> None:

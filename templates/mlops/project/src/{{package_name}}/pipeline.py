@@ -9,7 +9,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from . import model as m
@@ -317,10 +316,13 @@ def log_decision(reports: Path, decision: Decision) -> None:
         out.write(json.dumps(asdict(decision)) + "\n")
 
 
-def labelled_from_log(frame: pd.DataFrame) -> pd.DataFrame:
-    """Production rows that have a known outcome, as a training frame."""
-    return frame.dropna(subset=[TARGET]).assign(**{TARGET: lambda f: f[TARGET].astype(bool)})
+def fresh_from_log(prediction_db: Path) -> pd.DataFrame:
+    """Logged predictions that got feedback, as labelled training data (latest row per customer)."""
+    from .predlog import read_predictions
+    from .schema import ID
 
-
-def summary(values: dict[str, float]) -> dict[str, float]:
-    return {k: round(float(v), 4) for k, v in values.items() if np.isfinite(v)}
+    log = read_predictions(prediction_db)
+    labelled = log.dropna(subset=[TARGET]).rename(columns={"entity_id": ID})
+    labelled = labelled.drop_duplicates(subset=[ID], keep="last")
+    labelled[TARGET] = labelled[TARGET].astype(bool)
+    return labelled[[ID, *FEATURES, TARGET]].reset_index(drop=True)
