@@ -1,0 +1,180 @@
+"""Churn data: the public Telco CSV, the user's own CSV, and a seeded generator with drift."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .schema import ID, TARGET, RowError, normalise_telco, validate_frame
+
+
+class DataError(ValueError):
+    """The data cannot be used (missing file, wrong columns, bad rows)."""
+
+
+def load_csv(path: Path, *, labelled: bool = True, max_bad_share: float = 0.0) -> pd.DataFrame:
+    """Read and validate a churn CSV (our column names or the IBM Telco ones).
+
+    Rows that break the schema are reported in the error; ``max_bad_share`` > 0 tolerates that share
+    of bad rows (they are still listed by :func:`check_csv`), anything more raises DataError.
+    """
+    frame, errors = check_csv(path, labelled=labelled)
+    bad_rows = {e.row for e in errors}
+    total = len(frame) + len(bad_rows)
+    if bad_rows and len(bad_rows) > max_bad_share * total:
+        shown = "; ".join(str(e) for e in errors[:5])
+        more = f" and {len(errors) - 5} more" if len(errors) > 5 else ""
+        raise DataError(f"{path}: {len(bad_rows)} of {total} rows break the schema: {shown}{more}")
+    if frame.empty:
+        raise DataError(f"{path} has no valid rows")
+    return frame
+
+
+def check_csv(path: Path, *, labelled: bool = True) -> tuple[pd.DataFrame, list[RowError]]:
+    """Valid rows of a CSV and the list of every schema violation in the others."""
+    if not path.is_file():
+        raise DataError(f"{path} not found: run `download`, `generate` or pass your own CSV")
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path} is not a readable CSV: {exc}") from exc
+    raw = normalise_telco(raw)
+    try:
+        return validate_frame(raw, labelled=labelled)
+    except ValueError as exc:
+        raise DataError(f"{path}: {exc}") from exc
+
+
+def generate(n: int, seed: int = 0, drift: float = 0.0, id_prefix: str = "C") -> pd.DataFrame:
+    """``n`` realistic churn-like customers (Telco-like columns and rates), seeded by ``seed``.
+
+    ``drift`` (0 = the reference population) moves the population and the churn mechanism:
+    customers get newer (shorter tenure), pricier (+``drift``/2 SD in monthly charges), more often
+    on fibre, and fibre customers without tech support churn more, so a model trained before the
+    drift is measurably worse after it.
+    """
+    rng = np.random.default_rng(seed)
+    d = float(drift)
+
+    def choice(options: list[str], p: np.ndarray | list[float]) -> np.ndarray:
+        p = np.asarray(p, dtype=float)
+        if p.ndim == 1:
+            return rng.choice(options, size=n, p=p / p.sum())
+        cum = np.cumsum(p / p.sum(axis=1, keepdims=True), axis=1)
+        return np.asarray(options)[(rng.random((n, 1)) > cum).sum(axis=1).clip(0, len(options) - 1)]
+
+    gender = choice(["Female", "Male"], [0.5, 0.5])
+    senior = choice(["Yes", "No"], [0.16, 0.84])
+    partner = choice(["Yes", "No"], [0.48, 0.52])
+    dependents = np.where(
+        partner == "Yes", choice(["Yes", "No"], [0.5, 0.5]), choice(["Yes", "No"], [0.1, 0.9])
+    )
+    # Tenure: many new customers and a long tail of loyal ones (Telco's U-shape), newer with drift.
+    new = rng.random(n) < 0.35 + 0.15 * d
+    tenure = np.where(new, rng.integers(0, 13, n), rng.integers(1, 73, n)).astype(int)
+    t = tenure / 72.0
+    contract = choice(
+        ["Month-to-month", "One year", "Two year"],
+        np.column_stack([0.85 - 0.6 * t, 0.1 + 0.25 * t, 0.05 + 0.35 * t]),
+    )
+    phone = choice(["Yes", "No"], [0.9, 0.1])
+    multiple = np.where(phone == "No", "No phone service", choice(["Yes", "No"], [0.47, 0.53]))
+    internet = choice(["DSL", "Fiber optic", "No"], [0.34, 0.44 + 0.12 * d, 0.22 - 0.06 * d])
+    has_net = internet != "No"
+    addons = {}
+    for name, p_yes in [
+        ("online_security", 0.37),
+        ("online_backup", 0.44),
+        ("device_protection", 0.44),
+        ("tech_support", 0.37),
+        ("streaming_tv", 0.49),
+        ("streaming_movies", 0.5),
+    ]:
+        yes = rng.random(n) < p_yes
+        addons[name] = np.where(~has_net, "No internet service", np.where(yes, "Yes", "No"))
+    paperless = choice(["Yes", "No"], [0.59, 0.41])
+    payment = choice(
+        [
+            "Electronic check",
+            "Mailed check",
+            "Bank transfer (automatic)",
+            "Credit card (automatic)",
+        ],
+        [0.34, 0.23, 0.22, 0.21],
+    )
+    base = np.select([internet == "Fiber optic", internet == "DSL"], [70.0, 45.0], 20.0)
+    n_addons = sum((addons[k] == "Yes").astype(float) for k in addons)
+    monthly = base + 5.0 * n_addons + 5.0 * (multiple == "Yes") + rng.normal(0, 6, n)
+    monthly = np.clip(monthly + d * 15.0, 18.0, 400.0).round(2)  # monthly charges' SD is about 30
+    total = np.where(tenure == 0, np.nan, (monthly * tenure * rng.normal(1, 0.03, n)).round(2))
+
+    # Churn: a hazard that falls steeply in the first year, contract and payment effects, and a
+    # fibre x price interaction that a linear model cannot represent.
+    fiber = internet == "Fiber optic"
+    no_support = addons["tech_support"] == "No"
+    logit = (
+        -2.3
+        + np.where(
+            contract == "Month-to-month", 2.6 * np.exp(-tenure / 6.0), 0.6 * np.exp(-tenure / 6.0)
+        )
+        + np.select([contract == "Month-to-month", contract == "One year"], [0.9, -0.5], -1.8)
+        + 0.5 * (payment == "Electronic check")
+        + 0.6 * ((senior == "Yes") & (dependents == "No"))
+        - 0.5 * (addons["online_security"] == "Yes")
+        + 0.2 * (paperless == "Yes")
+        + np.where(fiber, 1.8 * np.tanh((monthly - 88.0) / 6.0), -0.4)
+        + (0.3 + 1.6 * d) * (fiber & no_support)
+        - 1.2 * d * (payment == "Electronic check")
+        + rng.normal(0, 0.2, n)
+    )
+    churn = rng.random(n) < 1.0 / (1.0 + np.exp(-logit))
+    digits = max(6, len(str(n)))
+    ids = [f"{id_prefix}{seed:04d}-{i:0{digits}d}" for i in range(n)]
+    frame = pd.DataFrame(
+        {
+            ID: ids,
+            "gender": gender,
+            "senior_citizen": senior,
+            "partner": partner,
+            "dependents": dependents,
+            "tenure": tenure,
+            "phone_service": phone,
+            "multiple_lines": multiple,
+            "internet_service": internet,
+            **addons,
+            "contract": contract,
+            "paperless_billing": paperless,
+            "payment_method": payment,
+            "monthly_charges": monthly,
+            "total_charges": total,
+            TARGET: churn,
+        }
+    )
+    return frame
+
+
+def split_of(customer_id: str, test_share: float, valid_share: float, salt: str = "") -> str:
+    """``train``, ``valid`` or ``test`` from a hash of the id: stable whatever the row order.
+
+    Use a different ``salt`` to split a part again (independently of the first split).
+    """
+    key = f"{salt}:{customer_id}".encode()
+    u = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big") / 2**64
+    if u < test_share:
+        return "test"
+    if u < test_share + valid_share:
+        return "valid"
+    return "train"
+
+
+def split(
+    frame: pd.DataFrame, test_share: float = 0.2, valid_share: float = 0.1, salt: str = ""
+) -> dict[str, pd.DataFrame]:
+    """Deterministic train/valid/test split by customer id."""
+    parts = frame[ID].map(lambda i: split_of(i, test_share, valid_share, salt))
+    return {
+        name: frame[parts == name].reset_index(drop=True) for name in ("train", "valid", "test")
+    }

@@ -1,0 +1,163 @@
+"""The declared schema of a customer row: one pydantic model for CSV validation and the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+YesNo = Literal["Yes", "No"]
+InternetAddOn = Literal["Yes", "No", "No internet service"]
+
+NUMERIC = ["tenure", "monthly_charges", "total_charges"]
+CATEGORICAL = [
+    "gender",
+    "senior_citizen",
+    "partner",
+    "dependents",
+    "phone_service",
+    "multiple_lines",
+    "internet_service",
+    "online_security",
+    "online_backup",
+    "device_protection",
+    "tech_support",
+    "streaming_tv",
+    "streaming_movies",
+    "contract",
+    "paperless_billing",
+    "payment_method",
+]
+FEATURES = NUMERIC + CATEGORICAL
+ID = "customer_id"
+TARGET = "churn"
+
+# Column names of the IBM Telco CSV, mapped to ours.
+TELCO_COLUMNS = {
+    "customerID": "customer_id",
+    "gender": "gender",
+    "SeniorCitizen": "senior_citizen",
+    "Partner": "partner",
+    "Dependents": "dependents",
+    "tenure": "tenure",
+    "PhoneService": "phone_service",
+    "MultipleLines": "multiple_lines",
+    "InternetService": "internet_service",
+    "OnlineSecurity": "online_security",
+    "OnlineBackup": "online_backup",
+    "DeviceProtection": "device_protection",
+    "TechSupport": "tech_support",
+    "StreamingTV": "streaming_tv",
+    "StreamingMovies": "streaming_movies",
+    "Contract": "contract",
+    "PaperlessBilling": "paperless_billing",
+    "PaymentMethod": "payment_method",
+    "MonthlyCharges": "monthly_charges",
+    "TotalCharges": "total_charges",
+    "Churn": "churn",
+}
+
+
+class Customer(BaseModel):
+    """One customer's features, as the model sees them."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    customer_id: str = Field(min_length=1, max_length=64)
+    gender: Literal["Female", "Male"]
+    senior_citizen: Literal["Yes", "No"]
+    partner: YesNo
+    dependents: YesNo
+    tenure: int = Field(ge=0, le=120, description="months with the company")
+    phone_service: YesNo
+    multiple_lines: Literal["Yes", "No", "No phone service"]
+    internet_service: Literal["DSL", "Fiber optic", "No"]
+    online_security: InternetAddOn
+    online_backup: InternetAddOn
+    device_protection: InternetAddOn
+    tech_support: InternetAddOn
+    streaming_tv: InternetAddOn
+    streaming_movies: InternetAddOn
+    contract: Literal["Month-to-month", "One year", "Two year"]
+    paperless_billing: YesNo
+    payment_method: Literal[
+        "Electronic check", "Mailed check", "Bank transfer (automatic)", "Credit card (automatic)"
+    ]
+    monthly_charges: float = Field(ge=0, le=1000)
+    total_charges: float | None = Field(default=None, ge=0, description="empty for new customers")
+
+
+class LabelledCustomer(Customer):
+    """A customer with the known outcome, as in training data."""
+
+    churn: bool
+
+
+@dataclass
+class RowError:
+    row: int  # 1-based data row number (the header is row 0)
+    field: str
+    message: str
+    value: object
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.field}: {self.message} (got {self.value!r})"
+
+
+def _clean(record: dict) -> dict:
+    out = {}
+    for key, value in record.items():
+        # NaN (pandas) and blank strings both mean "empty"
+        if (isinstance(value, float) and value != value) or (
+            isinstance(value, str) and value.strip() == ""
+        ):
+            value = None
+        out[key] = value
+    return out
+
+
+def normalise_telco(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rename IBM Telco columns to ours and map its 0/1 senior flag to Yes/No; others untouched."""
+    if "customerID" not in frame.columns:
+        return frame
+    frame = frame.rename(columns=TELCO_COLUMNS)
+    if "senior_citizen" in frame:
+        frame["senior_citizen"] = frame["senior_citizen"].map(
+            lambda v: {0: "No", 1: "Yes", "0": "No", "1": "Yes"}.get(v, v)
+        )
+    return frame
+
+
+def validate_frame(
+    frame: pd.DataFrame, *, labelled: bool = True
+) -> tuple[pd.DataFrame, list[RowError]]:
+    """Validate every row; return the valid rows (typed) and one error per bad field of a bad row.
+
+    Bad rows are never dropped silently: the caller reports ``errors`` (and may refuse to go on).
+    """
+    model = LabelledCustomer if labelled else Customer
+    expected = set(model.model_fields)
+    missing = sorted(expected - set(frame.columns) - {"total_charges"})
+    if missing:
+        raise ValueError(f"missing columns: {', '.join(missing)}")
+    frame = frame[[c for c in frame.columns if c in expected]]
+    good: list[dict] = []
+    errors: list[RowError] = []
+    for number, record in enumerate(frame.to_dict(orient="records"), start=1):
+        record = _clean(record)
+        if labelled and isinstance(record.get("churn"), str):
+            record["churn"] = {"yes": True, "no": False}.get(
+                record["churn"].lower(), record["churn"]
+            )
+        try:
+            good.append(model.model_validate(record).model_dump())
+        except ValidationError as exc:
+            for err in exc.errors():
+                name = ".".join(str(p) for p in err["loc"]) or "row"
+                errors.append(RowError(number, name, err["msg"], record.get(name)))
+    columns = list(model.model_fields)
+    valid = pd.DataFrame(good, columns=columns)
+    valid["total_charges"] = valid["total_charges"].astype(float)
+    return valid, errors
