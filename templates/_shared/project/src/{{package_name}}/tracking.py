@@ -51,7 +51,7 @@ def tracked_run(
         return
     import mlflow  # imported here: it is slow to import and only training needs it
 
-    mlflow.set_tracking_uri(os.environ.get("MLFLOW_TRACKING_URI", DEFAULT_TRACKING_URI))
+    mlflow.set_tracking_uri(os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI)
     mlflow.set_experiment(experiment)
     with mlflow.start_run(run_name=run_name):
         yield Run(mlflow)
