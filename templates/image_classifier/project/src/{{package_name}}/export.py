@@ -1,0 +1,99 @@
+"""Export the trained model to ONNX and check it against torch (parity) with ONNX Runtime."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .train import METADATA_FILE, load_trained
+
+ONNX_FILE = "model.onnx"
+INPUT_NAME = "image"
+OUTPUT_NAME = "logits"
+MAX_ABS_DIFF = 1e-4
+
+
+class ExportError(RuntimeError):
+    """The exported model does not match the torch model."""
+
+
+def onnx_files(out_dir: Path) -> list[Path]:
+    """The ONNX model and its external-data file(s), if the exporter wrote any."""
+    model = out_dir / ONNX_FILE
+    return [model, *sorted(p for p in out_dir.glob(ONNX_FILE + "*") if p != model)]
+
+
+def export_onnx(
+    out_dir: Path | str = "artifacts",
+    sample: np.ndarray | None = None,
+    *,
+    opset: int = 18,
+) -> dict:
+    """Write ``out_dir/model.onnx`` (dynamic batch) and verify it on ``sample`` (uint8 NCHW).
+
+    Without a sample, 64 random images are used. Raises ExportError when the largest absolute
+    difference of the logits reaches 1e-4 or the top-1 class differs.
+    """
+    out_dir = Path(out_dir)
+    model, metadata = load_trained(out_dir)
+    size, channels = metadata["image_size"], metadata["channels"]
+    if sample is None or len(sample) == 0:
+        rng = np.random.default_rng(0)
+        sample = rng.integers(0, 256, (64, channels, size, size), dtype=np.uint8)
+    x = torch.from_numpy(np.ascontiguousarray(sample)).float() / 255
+    for stale in onnx_files(out_dir):
+        stale.unlink(missing_ok=True)
+    path = out_dir / ONNX_FILE
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        logging.getLogger("torch.onnx").setLevel(logging.ERROR)
+        torch.onnx.export(
+            model,
+            (x[:2],),
+            str(path),
+            input_names=[INPUT_NAME],
+            output_names=[OUTPUT_NAME],
+            dynamic_shapes=({0: torch.export.Dim("batch", min=1, max=4096)},),
+            opset_version=opset,
+            dynamo=True,
+            external_data=True,
+            verbose=False,
+        )
+    parity = check_parity(model, path, x)
+    digest = hashlib.sha256()
+    for file in onnx_files(out_dir):
+        digest.update(file.read_bytes())
+    metadata.update(
+        onnx={
+            "file": ONNX_FILE,
+            "files": [p.name for p in onnx_files(out_dir)],
+            "input": INPUT_NAME,
+            "output": OUTPUT_NAME,
+            "opset": opset,
+            "parity": parity,
+        },
+        model_version=digest.hexdigest()[:12],
+    )
+    (out_dir / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n", "utf-8")
+    return metadata
+
+
+def check_parity(model: torch.nn.Module, path: Path, x: torch.Tensor) -> dict:
+    import onnxruntime as ort
+
+    with torch.no_grad():
+        expected = model.eval()(x).numpy()
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    got = session.run(None, {session.get_inputs()[0].name: x.numpy()})[0]
+    max_abs_diff = float(np.abs(got - expected).max())
+    same_top1 = bool((got.argmax(1) == expected.argmax(1)).all())
+    result = {"max_abs_diff": max_abs_diff, "same_top1": same_top1, "n": len(x)}
+    if not (max_abs_diff < MAX_ABS_DIFF and same_top1):
+        raise ExportError(f"ONNX output differs from torch: {result}")
+    return result
