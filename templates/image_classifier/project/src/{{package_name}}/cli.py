@@ -62,7 +62,7 @@ def download(data_dir: Path) -> None:
 @click.option("--seed", default=0)
 @click.option("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps ...")
 @click.option("--amp/--no-amp", default=True, help="bf16/fp16 mixed precision on CUDA.")
-@click.option("--channels-last/--no-channels-last", default=None, help="[default: on CUDA]")
+@click.option("--channels-last/--no-channels-last", default=True, help="Memory format.")
 @click.option("--compile", "compile_", is_flag=True, help="torch.compile the model.")
 @click.option("--threads", type=int, help="CPU threads [default: all cores / processes].")
 @ARTIFACTS

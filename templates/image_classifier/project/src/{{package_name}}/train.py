@@ -58,7 +58,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     amp: bool = True
-    channels_last: bool | None = None
+    channels_last: bool = True
     compile: bool = False
     threads: int | None = None
     out_dir: str = "artifacts"
@@ -294,7 +294,7 @@ def _train(
 
     mean, std = channel_stats(train_x)
     model_cfg = ModelConfig(len(dataset.classes), dataset.channels, cfg.width, mean, std)
-    channels_last = cfg.channels_last if cfg.channels_last is not None else device.type == "cuda"
+    channels_last = cfg.channels_last  # faster with cuDNN and, in our measurements, oneDNN
     memory_format = torch.channels_last if channels_last else torch.preserve_format
     model = build_model(model_cfg).to(device, memory_format=memory_format)
 
