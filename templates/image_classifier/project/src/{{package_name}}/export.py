@@ -23,6 +23,17 @@ class ExportError(RuntimeError):
     """The exported model does not match the torch model."""
 
 
+class FlipTTA(torch.nn.Module):
+    """Averages the logits of an image and its mirror image, as `evaluate` does."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (self.model(x) + self.model(x.flip(3))) / 2
+
+
 def onnx_files(out_dir: Path) -> list[Path]:
     """The ONNX model and its external-data file(s), if the exporter wrote any."""
     model = out_dir / ONNX_FILE
@@ -37,11 +48,15 @@ def export_onnx(
 ) -> dict:
     """Write ``out_dir/model.onnx`` (dynamic batch) and verify it on ``sample`` (uint8 NCHW).
 
-    Without a sample, 64 random images are used. Raises ExportError when the largest absolute
-    difference of the logits reaches 1e-4 or the top-1 class differs.
+    The exported graph includes flip test-time augmentation when the model was trained with
+    flips, so the API answers like `evaluate` scores. Without a sample, 64 random images are
+    used. Raises ExportError when the largest absolute difference of the logits reaches 1e-4 or
+    the top-1 class differs.
     """
     out_dir = Path(out_dir)
     model, metadata = load_trained(out_dir)
+    if metadata.get("tta_flip"):  # serve exactly what was evaluated
+        model = FlipTTA(model).eval()
     size, channels = metadata["image_size"], metadata["channels"]
     if sample is None or len(sample) == 0:
         rng = np.random.default_rng(0)
