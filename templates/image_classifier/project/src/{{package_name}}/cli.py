@@ -183,7 +183,10 @@ def report(reports: Path, readme: Path) -> None:
     "--data", help="Images for the parity check [default: the training data's test split]"
 )
 @click.option("--data-dir", default="data")
-def export(out_dir: Path, data: str | None, data_dir: str) -> None:
+@click.option(
+    "--tta/--no-tta", default=None, help="Flip TTA in the graph [default: if trained with flips]."
+)
+def export(out_dir: Path, data: str | None, data_dir: str, tta: bool | None) -> None:
     """Export the model to ONNX (artifacts/model.onnx) and check parity with torch."""
     from .data import DataError, load_dataset
     from .export import ExportError, export_onnx, onnx_files
@@ -205,7 +208,7 @@ def export(out_dir: Path, data: str | None, data_dir: str) -> None:
     except DataError as exc:
         click.echo(f"parity check on random images ({exc})", err=True)
     try:
-        meta = export_onnx(out_dir, sample)
+        meta = export_onnx(out_dir, sample, tta=tta)
     except (ExportError, FileNotFoundError) as exc:
         raise _fail(exc) from exc
     parity = meta["onnx"]["parity"]

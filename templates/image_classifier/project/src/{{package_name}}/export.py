@@ -44,18 +44,20 @@ def export_onnx(
     out_dir: Path | str = "artifacts",
     sample: np.ndarray | None = None,
     *,
+    tta: bool | None = None,
     opset: int = 18,
 ) -> dict:
     """Write ``out_dir/model.onnx`` (dynamic batch) and verify it on ``sample`` (uint8 NCHW).
 
     The exported graph includes flip test-time augmentation when the model was trained with
-    flips, so the API answers like `evaluate` scores. Without a sample, 64 random images are
-    used. Raises ExportError when the largest absolute difference of the logits reaches 1e-4 or
-    the top-1 class differs.
+    flips, so the API answers like `evaluate` scores; ``tta=False`` exports a single pass (half
+    the serving cost). Without a sample, 64 random images are used. Raises ExportError when the
+    largest absolute difference of the logits reaches 1e-4 or the top-1 class differs.
     """
     out_dir = Path(out_dir)
     model, metadata = load_trained(out_dir)
-    if metadata.get("tta_flip"):  # serve exactly what was evaluated
+    tta = bool(metadata.get("tta_flip")) if tta is None else tta
+    if tta:  # serve exactly what was evaluated
         model = FlipTTA(model).eval()
     size, channels = metadata["image_size"], metadata["channels"]
     if sample is None or len(sample) == 0:
@@ -91,6 +93,7 @@ def export_onnx(
             "input": INPUT_NAME,
             "output": OUTPUT_NAME,
             "opset": opset,
+            "flip_tta": tta,
             "parity": parity,
         },
         model_version=digest.hexdigest()[:12],
