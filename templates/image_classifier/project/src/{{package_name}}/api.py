@@ -104,6 +104,8 @@ class Classifier:
             str(model_path), options, providers=["CPUExecutionProvider"]
         )
         self.input = self.session.get_inputs()[0].name
+        # Fail at start-up, not on the first request, if the model cannot run (and warm it up).
+        self.probabilities(np.zeros((1, self.channels, self.size, self.size), np.uint8))
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
         x = images.astype(np.float32) / 255
