@@ -270,17 +270,25 @@ def _train(
         torch.backends.cudnn.allow_tf32 = True
     show = progress and info.main
     if dataset is None:
-        dataset = load_dataset(
-            cfg.data,
-            Path(cfg.data_dir),
-            image_size=cfg.image_size,
-            channels=cfg.channels,
-            val_fraction=cfg.val_fraction,
-            test_fraction=cfg.test_fraction,
-            seed=cfg.seed,
-            download=cfg.download and info.main,
-            progress=show,
-        )
+
+        def load(download: bool) -> Dataset:
+            return load_dataset(
+                cfg.data,
+                Path(cfg.data_dir),
+                image_size=cfg.image_size,
+                channels=cfg.channels,
+                val_fraction=cfg.val_fraction,
+                test_fraction=cfg.test_fraction,
+                seed=cfg.seed,
+                download=download,
+                progress=show,
+            )
+
+        if info.world > 1 and cfg.download:  # rank 0 downloads while the others wait
+            if info.main:
+                load(download=True)
+            dist.barrier()
+        dataset = load(download=cfg.download and info.world == 1)
     train_x, train_y = dataset.split("train")
     val_x, val_y = dataset.split("val")
     if info.main:
