@@ -145,7 +145,7 @@ def evaluate(out_dir: Path, reports: Path, data: str | None, data_dir: str, devi
         tta_flip=meta["tta_flip"],
         model_version=meta.get("model_version", ""),
         train_seconds=meta.get("train_seconds"),
-        device=meta["train_config"]["device"],
+        device=meta.get("device", meta["train_config"]["device"]),
         skipped_files=dataset.skipped,
     )
     history_path = out_dir / HISTORY_FILE

@@ -465,7 +465,7 @@ def _train(
                 result.test_accuracy = float(
                     (test_logits.argmax(1) == torch.from_numpy(test_y)).float().mean()
                 )
-            _save(cfg, model, model_cfg, dataset, result)
+            _save(cfg, model, model_cfg, dataset, result, f"{device.type} x{info.world}")
             final = {"train_seconds": train_seconds}
             if result.val_accuracy is not None:
                 final["final_val_accuracy"] = result.val_accuracy
@@ -487,6 +487,7 @@ def _save(
     model_cfg: ModelConfig,
     dataset: Dataset,
     result: TrainResult,
+    device: str,
 ) -> None:
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -505,6 +506,7 @@ def _save(
         "parameters": count_parameters(model),
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "train_seconds": round(result.train_seconds, 2),
+        "device": device,
         "val_accuracy": result.val_accuracy,
         "test_accuracy_at_train": result.test_accuracy,
     }
