@@ -21,6 +21,16 @@ def _fail(exc: BaseException) -> click.ClickException:
     return click.ClickException(str(exc))
 
 
+def _need_training_extra() -> None:
+    """Training, evaluation and export need torch (the `train` extra); serving does not."""
+    try:
+        import torch  # noqa: F401
+    except ImportError as exc:
+        raise click.ClickException(
+            "this command needs torch: install torch, then `pip install -e '.[train]'`"
+        ) from exc
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
 @click.version_option(__version__)
 def cli() -> None:
@@ -77,6 +87,7 @@ def train(**kw: object) -> None:
     Run it under torchrun for several GPUs or machines, e.g.
     `torchrun --nproc_per_node 4 -m <package> train ...`.
     """
+    _need_training_extra()
     from .data import DataError
     from .download import DownloadError
     from .train import TrainConfig
@@ -113,6 +124,7 @@ def train(**kw: object) -> None:
 @click.option("--device", default="auto")
 def evaluate(out_dir: Path, reports: Path, data: str | None, data_dir: str, device: str) -> None:
     """Score the model on the test split; write reports/metrics.json and PNG plots."""
+    _need_training_extra()
     import torch
 
     from .data import DataError, load_dataset
@@ -188,6 +200,7 @@ def report(reports: Path, readme: Path) -> None:
 )
 def export(out_dir: Path, data: str | None, data_dir: str, tta: bool | None) -> None:
     """Export the model to ONNX (artifacts/model.onnx) and check parity with torch."""
+    _need_training_extra()
     from .data import DataError, load_dataset
     from .export import ExportError, export_onnx, onnx_files
     from .train import METADATA_FILE
