@@ -138,7 +138,7 @@ def read_upload(upload: UploadFile) -> bytes:
 
 def decode_bytes(data: bytes, name: str, classifier: Classifier) -> np.ndarray:
     try:
-        image = open_image(data, MAX_IMAGE_PIXELS)
+        image = open_image(data, MAX_IMAGE_PIXELS, classifier.size)
         return to_array(image, classifier.size, classifier.channels)
     except UnsupportedFormat as exc:
         raise HTTPException(415, f"{name}: {exc}") from exc
