@@ -491,6 +491,8 @@ def _save(
 ) -> None:
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    for stale in out.glob("model.onnx*"):  # exported from the previous model: export again
+        stale.unlink()
     state = {k: v.detach().cpu() for k, v in _unwrap(model).state_dict().items()}
     torch.save({"state_dict": state, "model_config": model_cfg.to_dict()}, out / MODEL_FILE)
     metadata: dict[str, Any] = {
