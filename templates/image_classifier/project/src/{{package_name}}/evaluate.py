@@ -57,6 +57,7 @@ def plot_learning_curves(history: list[dict[str, float]], path: Path) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     epochs = [row["epoch"] for row in history]
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
@@ -67,6 +68,7 @@ def plot_learning_curves(history: list[dict[str, float]], path: Path) -> Path:
     ax_loss.set(title="Loss", xlabel="epoch")
     ax_acc.set(title="Accuracy", xlabel="epoch")
     for ax in (ax_loss, ax_acc):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()
