@@ -1,0 +1,141 @@
+"""Export the trained model to ONNX and check it against torch (parity) with ONNX Runtime."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .train import METADATA_FILE, load_trained
+
+ONNX_FILE = "model.onnx"
+INPUT_NAME = "image"
+OUTPUT_NAME = "logits"
+MAX_ABS_DIFF = 1e-4
+
+
+class ExportError(RuntimeError):
+    """The export failed, or the exported model does not match the torch model."""
+
+
+class FlipTTA(torch.nn.Module):
+    """Averages the logits of an image and its mirror image, as `evaluate` does."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (self.model(x) + self.model(x.flip(3))) / 2
+
+
+def onnx_files(out_dir: Path) -> list[Path]:
+    """The ONNX model and its external-data file(s), if the exporter wrote any."""
+    model = out_dir / ONNX_FILE
+    if not model.is_file():
+        return []
+    return [model, *sorted(p for p in out_dir.glob(ONNX_FILE + "*") if p != model)]
+
+
+def export_onnx(
+    out_dir: Path | str = "artifacts",
+    sample: np.ndarray | None = None,
+    *,
+    tta: bool | None = None,
+    opset: int = 18,
+) -> dict:
+    """Write ``out_dir/model.onnx`` (dynamic batch) and verify it on ``sample`` (uint8 NCHW).
+
+    The exported graph includes flip test-time augmentation when the model was trained with
+    flips, so the API answers like `evaluate` scores; ``tta=False`` exports a single pass (half
+    the serving cost). Without a sample, 64 random images are used. Raises ExportError when the
+    largest absolute difference of the logits reaches 1e-4 or the top-1 class differs; the model
+    already in ``out_dir`` is replaced only by one that passed.
+    """
+    out_dir = Path(out_dir)
+    model, metadata = load_trained(out_dir)
+    tta = bool(metadata.get("tta_flip")) if tta is None else tta
+    if tta:  # serve exactly what was evaluated
+        model = FlipTTA(model).eval()
+    size, channels = metadata["image_size"], metadata["channels"]
+    if sample is None or len(sample) == 0:
+        rng = np.random.default_rng(0)
+        sample = rng.integers(0, 256, (64, channels, size, size), dtype=np.uint8)
+    x = torch.from_numpy(np.ascontiguousarray(sample)).float() / 255
+    staging = Path(tempfile.mkdtemp(prefix=".onnx-", dir=out_dir))
+    try:
+        parity = _export(model, x, staging / ONNX_FILE, opset)
+        for stale in onnx_files(out_dir):
+            stale.unlink()
+        for file in onnx_files(staging):
+            file.replace(out_dir / file.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    digest = hashlib.sha256()
+    for file in onnx_files(out_dir):
+        digest.update(file.read_bytes())
+    metadata.update(
+        onnx={
+            "file": ONNX_FILE,
+            "files": [p.name for p in onnx_files(out_dir)],
+            "input": INPUT_NAME,
+            "output": OUTPUT_NAME,
+            "opset": opset,
+            "flip_tta": tta,
+            "parity": parity,
+        },
+        model_version=digest.hexdigest()[:12],
+    )
+    (out_dir / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n", "utf-8")
+    return metadata
+
+
+def _export(model: torch.nn.Module, x: torch.Tensor, path: Path, opset: int) -> dict:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        logging.getLogger("torch.onnx").setLevel(logging.ERROR)
+        torch.onnx.export(
+            model,
+            (x[:2],),
+            str(path),
+            input_names=[INPUT_NAME],
+            output_names=[OUTPUT_NAME],
+            dynamic_shapes=({0: torch.export.Dim("batch", min=1, max=4096)},),
+            opset_version=opset,
+            dynamo=True,
+            external_data=True,
+            verbose=False,
+        )
+    return check_parity(model, path, x)
+
+
+def check_parity(model: torch.nn.Module, path: Path, x: torch.Tensor) -> dict:
+    """Largest absolute logit difference and top-1 agreement, ONNX Runtime vs torch.
+
+    Checked on the whole sample and on a single image (the batch dimension must stay dynamic).
+    """
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+    diffs, same = [], True
+    for batch in (x, x[:1]):
+        with torch.no_grad():
+            expected = model.eval()(batch).numpy()
+        try:
+            got = session.run(None, {name: batch.numpy()})[0]
+        except Exception as exc:  # onnxruntime raises its own error types
+            raise ExportError(f"ONNX Runtime cannot run the exported model: {exc}") from exc
+        diffs.append(float(np.abs(got - expected).max()))
+        same = same and bool((got.argmax(1) == expected.argmax(1)).all())
+    result = {"max_abs_diff": max(diffs), "same_top1": same, "n": len(x)}
+    if not (result["max_abs_diff"] < MAX_ABS_DIFF and same):
+        raise ExportError(f"ONNX output differs from torch: {result}")
+    return result
