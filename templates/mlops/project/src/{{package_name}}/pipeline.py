@@ -93,12 +93,22 @@ def write_reference(reference: pd.DataFrame, artifacts_dir: Path) -> None:
     reference.to_csv(artifacts_dir / REFERENCE, index=False)
 
 
-def _log_reference(run: Any, reference: pd.DataFrame) -> None:
-    """Keep the reference with the model's run, so `export` and `promote` can restore it."""
+def _register(
+    run: Any,
+    model: Any,
+    reference: pd.DataFrame,
+    name: str,
+    threshold: float,
+    metrics: dict[str, float],
+) -> tuple[str, str]:
+    """Register ``model`` from ``run`` and keep its drift reference with the run (so `export` and
+    `promote` can restore it); return the new version and the run id."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / REFERENCE
         reference.to_csv(path, index=False)
         run.artifact(path)
+    tags = {"threshold": threshold, "metrics": json.dumps(metrics)}
+    return registry.log_model(model, name, tags), run.run_id
 
 
 def train(
@@ -143,11 +153,7 @@ def train(
             run.artifact(path)
         reference = reference_frame(hgb, fit_frame)
         if track:
-            _log_reference(run, reference)
-            run_id = run.run_id
-            version = registry.log_model(
-                hgb, name, {"threshold": threshold, "metrics": json.dumps(model_metrics)}
-            )
+            version, run_id = _register(run, hgb, reference, name, threshold, model_metrics)
             alias = CHALLENGER if registry.alias_version(name, CHAMPION) else CHAMPION
             registry.set_alias(name, alias, version)
     record = ModelRecord(hgb, version, threshold, model_metrics, run_id)
@@ -240,11 +246,7 @@ def retrain(
         if track:
             import mlflow
 
-            _log_reference(run, reference)
-            run_id = run.run_id
-            version = registry.log_model(
-                hgb, name, {"threshold": threshold, "metrics": json.dumps(challenger_metrics)}
-            )
+            version, run_id = _register(run, hgb, reference, name, threshold, challenger_metrics)
             mlflow.set_tags({"decision": "promote" if promoted else "keep", "reason": reason})
     decision = Decision(
         metric=metric,
