@@ -39,8 +39,8 @@ class TemplateSource:
 
     def render_args(self, vcs_ref: str | None) -> dict[str, Any]:
         """Keyword arguments of ``render.generate`` that say what to render and what to record."""
-        if self.builtin and self.local_dir and self.version:
-            return {"src_path": str(self.local_dir), "record_as": (self.src_path, self.version)}
+        if self.builtin and self.version:
+            return history.render_args(self.builtin.name, self.version)
         return {"src_path": self.src_path, "vcs_ref": vcs_ref}
 
 

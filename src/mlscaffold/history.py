@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 from .gitutil import git
 
@@ -125,3 +126,9 @@ def checkout(name: str, version: str) -> Path:
             if not (target / "copier.yml").is_file():
                 raise
     return target
+
+
+def render_args(name: str, version: str) -> dict[str, Any]:
+    """How to render ``version`` of built-in ``name``: from its extracted copy, recording the
+    installed history (keyword arguments of ``render.copier_render`` and ``render.generate``)."""
+    return {"src_path": str(checkout(name, version)), "record_as": (recorded_source(name), version)}

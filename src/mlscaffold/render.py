@@ -34,8 +34,12 @@ def copier_render(
     trust: bool,
     user_defaults: Mapping[str, Any] | None = None,
     vcs_ref: str | None = None,
+    record_as: tuple[str, str] | None = None,
 ) -> None:
-    """Render ``src_path`` at ``vcs_ref`` into ``dest``; copier's errors become one line."""
+    """Render ``src_path`` at ``vcs_ref`` into ``dest``; copier's errors become one line.
+
+    ``record_as`` (source, version) is written to the answers file in place of ``src_path``.
+    """
     from copier import run_copy
     from copier.errors import CopierError
     from plumbum import ProcessExecutionError
@@ -59,6 +63,8 @@ def copier_render(
     except (CopierError, ValueError, OSError) as exc:
         lines = str(exc).strip().splitlines() or [type(exc).__name__]
         raise GenerationError(" ".join(line.strip() for line in lines[:3])) from exc
+    if record_as:
+        record_source(dest, *record_as)
 
 
 def read_answers(project: Path) -> dict[str, Any]:
@@ -102,8 +108,7 @@ def generate(
     """Render the template into ``dest`` and commit it; return the recorded answers.
 
     The project is rendered into a temporary folder next to ``dest`` and moved into place only when
-    complete, so a failure or Ctrl-C leaves nothing behind. ``record_as`` (source, version) is
-    written to the answers file in place of ``src_path``.
+    complete, so a failure or Ctrl-C leaves nothing behind. ``record_as``: see ``copier_render``.
     """
     dest = dest.resolve()
     check_destination(dest)
@@ -118,9 +123,8 @@ def generate(
             trust=trust,
             user_defaults=user_defaults,
             vcs_ref=vcs_ref,
+            record_as=record_as,
         )
-        if record_as:
-            record_source(work, *record_as)
         answers = read_answers(work)
         public = {k: v for k, v in answers.items() if not k.startswith("_")}
         if problems := check_answers(public, path_keys):

@@ -16,7 +16,7 @@ from typing import Any
 from . import history, merge, origin
 from .gitutil import git
 from .project import Project, load, require_clean
-from .render import ANSWERS_FILE, copier_render, record_source
+from .render import ANSWERS_FILE, copier_render
 
 Prompt = Callable[..., Any] | None
 
@@ -129,18 +129,12 @@ def render(plan_: Plan, version: str, answers: Mapping[str, Any], dest: Path) ->
 
     A built-in is rendered from its extracted copy of ``version``, as ``mlscaffold new`` does it.
     """
-    source, trust = plan_.origin, plan_.origin.trusted
+    source = plan_.origin
     if source.builtin:
-        copier_render(
-            str(history.checkout(source.builtin, version)),
-            dest,
-            answers,
-            defaults=True,
-            trust=trust,
-        )
-        record_source(dest, source.src_path, version)
+        args = history.render_args(source.builtin, version)
     else:
-        copier_render(source.src_path, dest, answers, defaults=True, trust=trust, vcs_ref=version)
+        args = {"src_path": source.src_path, "vcs_ref": version}
+    copier_render(dest=dest, data=answers, defaults=True, trust=source.trusted, **args)
     return dest
 
 
