@@ -116,6 +116,23 @@ class Classifier:
         return [Prediction(label=self.classes[i], probability=float(probs[i])) for i in order]
 
 
+def served_test_metrics(metadata: dict[str, Any]) -> dict[str, Any] | None:
+    """`evaluate`'s test figures for the graph being served (single pass, or with flip TTA)."""
+    tests = metadata.get("test_metrics")
+    if not tests:
+        return None
+    flip_tta = bool(metadata.get("onnx", {}).get("flip_tta"))
+    figures = tests.get("flip_tta") if flip_tta else tests
+    if figures is None:  # metadata written before flip-TTA figures were recorded
+        return None
+    return {
+        "accuracy": figures["accuracy"],
+        "macro_f1": figures["macro_f1"],
+        "n_test": tests["n_test"],
+        "flip_tta": flip_tta,
+    }
+
+
 def read_upload(upload: UploadFile) -> bytes:
     """The bytes of an upload, refusing it as soon as it passes MAX_FILE_BYTES."""
     name = upload.filename or "file"
@@ -234,7 +251,7 @@ def create_app(model_dir: Path | str | None = None) -> FastAPI:
 
     @app.get("/metadata")
     def metadata(request: Request) -> dict[str, Any]:
-        """Classes, model version, input format, test metrics and the request limits."""
+        """Classes, model version, input format, the served graph's test metrics, the limits."""
         model = classifier(request)
         meta = model.metadata
         return {
@@ -242,7 +259,7 @@ def create_app(model_dir: Path | str | None = None) -> FastAPI:
             "model_version": model.version,
             "input": {"channels": model.channels, "size": model.size},
             "flip_tta": meta.get("onnx", {}).get("flip_tta"),
-            "test_metrics": meta.get("test_metrics"),
+            "test_metrics": served_test_metrics(meta),
             "val_accuracy": meta.get("val_accuracy"),
             "trained_at": meta.get("trained_at"),
             "data": meta.get("data"),

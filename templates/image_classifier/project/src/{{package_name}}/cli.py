@@ -112,6 +112,8 @@ def train(**kw: object) -> None:
             summary.append(f"val accuracy {result.val_accuracy:.4f}")
         if result.test_accuracy is not None:
             summary.append(f"test accuracy {result.test_accuracy:.4f}")
+        if cfg.hflip and len(summary) > 1:
+            summary.append("scored with flip TTA")
         if int(os.environ.get("RANK", "0")) == 0:
             click.echo(", ".join(summary) + f"; model saved to {result.model_path}")
 
@@ -129,7 +131,7 @@ def evaluate(out_dir: Path, reports: Path, data: str | None, data_dir: str, devi
 
     from .data import DataError, load_dataset
     from .download import DownloadError
-    from .evaluate import classification_metrics, write_reports
+    from .evaluate import baselines, evaluation_metrics, write_reports
     from .train import HISTORY_FILE, METADATA_FILE, load_trained, predict_logits
 
     if device == "auto":
@@ -150,11 +152,14 @@ def evaluate(out_dir: Path, reports: Path, data: str | None, data_dir: str, devi
     images, labels = dataset.split("test")
     if not len(labels):
         raise click.ClickException("the test split is empty: add a test/ folder or --test-fraction")
-    logits = predict_logits(model, images, device=dev, tta_flip=meta["tta_flip"])
-    metrics = classification_metrics(labels, logits.argmax(1).numpy(), dataset.classes)
+    single = predict_logits(model, images, device=dev).numpy()
+    flipped = None
+    if meta["tta_flip"]:
+        flipped = predict_logits(model, images, device=dev, tta_flip=True).numpy()
+    metrics = evaluation_metrics(labels, single, dataset.classes, flipped)
     metrics.update(
+        baselines=baselines(dataset.split("train")[1], labels, len(dataset.classes)),
         data=dataset.source,
-        tta_flip=meta["tta_flip"],
         model_version=meta.get("model_version", ""),
         train_seconds=meta.get("train_seconds"),
         device=meta.get("device", meta["train_config"]["device"]),
@@ -163,10 +168,15 @@ def evaluate(out_dir: Path, reports: Path, data: str | None, data_dir: str, devi
     history_path = out_dir / HISTORY_FILE
     history = json.loads(history_path.read_text()) if history_path.is_file() else []
     paths = write_reports(metrics, history, reports)
-    meta["test_metrics"] = {k: metrics[k] for k in ("accuracy", "macro_f1", "n_test")}
+    meta["test_metrics"] = {
+        k: metrics[k] for k in ("accuracy", "macro_f1", "n_test", "flip_tta") if k in metrics
+    }
     (out_dir / METADATA_FILE).write_text(json.dumps(meta, indent=2) + "\n", "utf-8")
+    flip = ""
+    if "flip_tta" in metrics:
+        flip = f" ({metrics['flip_tta']['accuracy']:.4f} with flip TTA)"
     click.echo(
-        f"test accuracy {metrics['accuracy']:.4f}, macro F1 {metrics['macro_f1']:.4f} "
+        f"test accuracy {metrics['accuracy']:.4f}{flip}, macro F1 {metrics['macro_f1']:.4f} "
         f"on {metrics['n_test']} images; wrote {', '.join(map(str, paths))}"
     )
 
@@ -196,9 +206,10 @@ def report(reports: Path, readme: Path) -> None:
 )
 @click.option("--data-dir", default="data")
 @click.option(
-    "--tta/--no-tta", default=None, help="Flip TTA in the graph [default: if trained with flips]."
-)
-def export(out_dir: Path, data: str | None, data_dir: str, tta: bool | None) -> None:
+    "--tta/--no-tta", default=False,
+    help="Average with the mirror image in the graph (evaluate's flip-TTA figure; twice the cost).",
+)  # fmt: skip
+def export(out_dir: Path, data: str | None, data_dir: str, tta: bool) -> None:
     """Export the model to ONNX (artifacts/model.onnx) and check parity with torch."""
     _need_training_extra()
     from .data import DataError, load_dataset

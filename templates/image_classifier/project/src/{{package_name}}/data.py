@@ -290,9 +290,10 @@ def load_folder(
     splits: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     skipped: list[str] = []
     workers = min(8, os.cpu_count() or 1)
+    hide = None if progress else True  # None: no bar when the output is not a terminal
     with (
         ThreadPoolExecutor(workers) as pool,
-        tqdm(total=total, desc="decode", unit="img", disable=not progress, leave=False) as bar,
+        tqdm(total=total, desc="decode", unit="img", disable=hide, leave=False) as bar,
     ):
         for split, items in files.items():
             arrays, labels = [], []

@@ -52,6 +52,32 @@ def classification_metrics(
     }
 
 
+def evaluation_metrics(
+    targets: np.ndarray,
+    logits: np.ndarray,
+    classes: list[str],
+    flip_logits: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """Metrics of the single pass (what the API serves by default) and, given the logits with
+    flip test-time augmentation, their accuracy and macro F1 under ``flip_tta``."""
+    metrics = classification_metrics(targets, logits.argmax(1), classes)
+    if flip_logits is not None:
+        flip = classification_metrics(targets, flip_logits.argmax(1), classes)
+        metrics["flip_tta"] = {k: flip[k] for k in ("accuracy", "macro_f1")}
+    return metrics
+
+
+def baselines(
+    train_labels: np.ndarray, test_labels: np.ndarray, n_classes: int
+) -> dict[str, float]:
+    """Test accuracy of trivial predictors: the training split's most common class, and chance."""
+    result = {"chance": 1 / n_classes}
+    if len(train_labels) and len(test_labels):
+        majority = np.bincount(train_labels, minlength=n_classes).argmax()
+        result["majority_class"] = float((test_labels == majority).mean())
+    return result
+
+
 def plot_learning_curves(history: list[dict[str, float]], path: Path) -> Path:
     import matplotlib
 
@@ -120,21 +146,24 @@ def results_markdown(metrics: dict[str, Any]) -> str:
     """The README results section, built from reports/metrics.json."""
     from .readme import markdown_table
 
+    flip = metrics.get("flip_tta") or {}
     summary = [
         {
             "data": metrics.get("data", ""),
             "test images": metrics["n_test"],
             "accuracy": metrics["accuracy"],
             "macro F1": metrics["macro_f1"],
-            "flip TTA": metrics.get("tta_flip", ""),
+            "accuracy, flip TTA": flip.get("accuracy", "not used"),
+            "majority-class baseline": metrics.get("baselines", {}).get("majority_class", ""),
             "model version": metrics.get("model_version", ""),
         }
     ]
+    columns = list(summary[0])
     lines = [
-        markdown_table(
-            summary,
-            ["data", "test images", "accuracy", "macro F1", "flip TTA", "model version"],
-        ),
+        markdown_table(summary, columns),
+        "",
+        "Accuracy, F1 and the table below score one pass per image, as the API serves by default;"
+        " flip TTA averages with the mirror image (`export --tta` serves it, at twice the cost).",
         "",
         markdown_table(metrics["per_class"], ["class", "precision", "recall", "f1", "support"]),
         "",

@@ -48,21 +48,23 @@ def export_onnx(
     out_dir: Path | str = "artifacts",
     sample: np.ndarray | None = None,
     *,
-    tta: bool | None = None,
+    tta: bool = False,
     opset: int = 18,
 ) -> dict:
     """Write ``out_dir/model.onnx`` (dynamic batch) and verify it on ``sample`` (uint8 NCHW).
 
-    The exported graph includes flip test-time augmentation when the model was trained with
-    flips, so the API answers like `evaluate` scores; ``tta=False`` exports a single pass (half
-    the serving cost). Without a sample, 64 random images are used. Raises ExportError when the
-    largest absolute difference of the logits reaches 1e-4 or the top-1 class differs; the model
-    already in ``out_dir`` is replaced only by one that passed.
+    The graph is a single pass by default: the API's accuracy is `evaluate`'s main figure.
+    ``tta=True`` averages with the mirror image inside the graph (`evaluate`'s flip-TTA figure)
+    at twice the serving cost; it needs a model trained with flips. Without a sample, 64 random
+    images are used. Raises ExportError when the largest absolute difference of the logits
+    reaches 1e-4 or the top-1 class differs; the model already in ``out_dir`` is replaced only
+    by one that passed.
     """
     out_dir = Path(out_dir)
     model, metadata = load_trained(out_dir)
-    tta = bool(metadata.get("tta_flip")) if tta is None else tta
-    if tta:  # serve exactly what was evaluated
+    if tta:
+        if not metadata.get("tta_flip"):
+            raise ExportError("flip TTA needs a model trained with flips (it was --no-hflip)")
         model = FlipTTA(model).eval()
     size, channels = metadata["image_size"], metadata["channels"]
     if sample is None or len(sample) == 0:

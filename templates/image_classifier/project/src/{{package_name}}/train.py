@@ -365,9 +365,10 @@ def _train(
                 "input": f"{dataset.channels}x{dataset.image_size}",
             }
         )
-        bar = tqdm(
-            total=total_steps, initial=start_epoch * steps_per_epoch, disable=not show, unit="step"
-        )
+        bar = tqdm(  # disable=None: no bar when the output is not a terminal (logs, CI)
+            total=total_steps, initial=start_epoch * steps_per_epoch, unit="step",
+            disable=None if show else True,
+        )  # fmt: skip
         last_epoch = min(cfg.epochs, cfg.stop_after or cfg.epochs)
         for epoch in range(start_epoch, last_epoch):
             epoch_start = time.perf_counter()
