@@ -127,17 +127,13 @@ def train(**kw: object) -> None:
 def evaluate(out_dir: Path, reports: Path, data: str | None, data_dir: str, device: str) -> None:
     """Score the model on the test split; write reports/metrics.json and PNG plots."""
     _need_training_extra()
-    import torch
-
     from .data import DataError, load_dataset
     from .download import DownloadError
     from .evaluate import baselines, evaluation_metrics, write_reports
-    from .train import HISTORY_FILE, METADATA_FILE, load_trained, predict_logits
+    from .train import HISTORY_FILE, METADATA_FILE, load_trained, pick_device, predict_logits
 
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    dev = torch.device(device)
     try:
+        dev = pick_device(device)
         model, meta = load_trained(out_dir, dev)
         cfg = meta["train_config"]
         dataset = load_dataset(
@@ -145,7 +141,7 @@ def evaluate(out_dir: Path, reports: Path, data: str | None, data_dir: str, devi
             channels=meta["channels"], val_fraction=cfg["val_fraction"],
             test_fraction=cfg["test_fraction"], seed=cfg["seed"],
         )  # fmt: skip
-    except (DataError, DownloadError, FileNotFoundError) as exc:
+    except (DataError, DownloadError, FileNotFoundError, ValueError) as exc:
         raise _fail(exc) from exc
     if dataset.classes != meta["classes"]:
         raise click.ClickException(f"the data's classes differ from the model's: {meta['classes']}")

@@ -92,19 +92,29 @@ class Dist:
         return self.rank == 0
 
 
+def pick_device(name: str) -> torch.device:
+    """``auto`` (CUDA when there is a GPU, else CPU), or a device name; ValueError if unusable."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError as exc:
+        raise ValueError(f"unknown device {name!r}: use auto, cpu, cuda, cuda:1, mps ...") from exc
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"--device {name}, but this torch ({torch.__version__}) sees no GPU")
+    return device
+
+
 def init_distributed(device_name: str) -> tuple[Dist, torch.device]:
     """Join the torchrun process group when launched by torchrun; pick the device."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     dist_info = Dist(
         int(os.environ.get("RANK", "0")), world, int(os.environ.get("LOCAL_RANK", "0"))
     )
-    if device_name == "auto":
-        device_name = "cuda" if torch.cuda.is_available() else "cpu"
-    if device_name == "cuda" and world > 1:
+    device = pick_device(device_name)
+    if device == torch.device("cuda") and world > 1:
         device = torch.device("cuda", dist_info.local_rank)
         torch.cuda.set_device(device)
-    else:
-        device = torch.device(device_name)
     if world > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     return dist_info, device
