@@ -150,8 +150,9 @@ def evaluate(out_dir: Path, reports: Path, data: str | None, data_dir: str, devi
         raise click.ClickException("the test split is empty: add a test/ folder or --test-fraction")
     single = predict_logits(model, images, device=dev).numpy()
     flipped = None
-    if meta["tta_flip"]:
-        flipped = predict_logits(model, images, device=dev, tta_flip=True).numpy()
+    if meta["tta_flip"]:  # as predict_logits(tta_flip=True), without a second single pass
+        mirrored = predict_logits(model, images[..., ::-1].copy(), device=dev).numpy()
+        flipped = (single + mirrored) / 2
     metrics = evaluation_metrics(labels, single, dataset.classes, flipped)
     metrics.update(
         baselines=baselines(dataset.split("train")[1], labels, len(dataset.classes)),
