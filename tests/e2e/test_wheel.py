@@ -22,7 +22,7 @@ def run(*args: str | Path, cwd: Path) -> str:
 
 def test_wheel_ships_template_histories_and_runs(tmp_path: Path) -> None:
     run(sys.executable, "-m", "build", "--wheel", "--outdir", tmp_path / "dist", REPO, cwd=REPO)
-    wheel = next((tmp_path / "dist").glob("mlscaffold-*.whl"))
+    wheel = next((tmp_path / "dist").glob("mlscaffold_cli-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     for template in ("image_classifier", "recommender", "mlops"):
         assert f"mlscaffold/histories/{template}.bundle" in names
