@@ -19,6 +19,7 @@ def check(path: Path, as_json: bool) -> None:
     """Exit 0 if the project at PATH is on its template's newest version (or ahead of it: on a
     pre-release or an unreleased commit), 1 if it is behind."""
     from ..update import status
+    from ..versions import parse
 
     state = status(path)
     if as_json:
@@ -37,7 +38,9 @@ def check(path: Path, as_json: bool) -> None:
             f"{state.current}, newest release {state.latest}); nothing to update to"
         )
     elif state.up_to_date:
-        click.echo(f"{state.project}: up to date ({state.template} {state.current})")
+        version = parse(state.current)
+        note = ", a pre-release" if version and version.is_prerelease else ""
+        click.echo(f"{state.project}: up to date ({state.template} {state.current}{note})")
     else:
         click.echo(
             f"{state.project}: behind ({state.template} {state.current}, newest {state.latest});"

@@ -64,9 +64,12 @@ def update(
     name = f"{plan.project.root} ({plan.origin.label} {plan.current} -> {plan.target})"
     if not plan.needed:
         where = f"{plan.origin.label} {plan.current}"
-        if plan.relation in (versions.AHEAD, versions.DIVERGED):
-            where += f", {plan.relation} of its newest release; nothing to update to"
-        click.echo(f"{plan.project.root} is up to date ({where})")
+        if plan.relation == versions.AHEAD:
+            where += ", ahead of its newest release; nothing to update to"
+        elif plan.relation == versions.DIVERGED:
+            where += ", a commit the newest release does not contain; `--to VERSION` moves it"
+        state = "diverged from" if plan.relation == versions.DIVERGED else "up to date with"
+        click.echo(f"{plan.project.root} is {state} its template ({where})")
         return
     try:
         result = upd.run(plan, dry_run=dry_run)
