@@ -73,12 +73,24 @@ def migrations(config: Mapping[str, Any], old: str, new: str, stage: str) -> lis
     return found
 
 
-def run(found: list[Task], root: Path, config: Mapping[str, Any], context: dict[str, Any]) -> int:
-    """Run ``found`` in the project at ``root``; return how many ran (their ``when`` held)."""
+@dataclass(frozen=True)
+class Command:
+    """A task or migration ready to run: rendered, its ``when`` held."""
+
+    cmd: str | list[str]
+    cwd: Path
+    env: dict[str, str]
+
+
+def due(
+    found: list[Task], root: Path, config: Mapping[str, Any], context: Mapping[str, Any]
+) -> list[Command]:
+    """The commands of ``found`` whose ``when`` holds, rendered (in a Jinja sandbox) for the
+    project at ``root``."""
     from jinja2.sandbox import SandboxedEnvironment
 
     env = SandboxedEnvironment(keep_trailing_newline=True, **(config.get("_envops") or {}))
-    ran = 0
+    commands = []
     for task in found:
         extra = {f"_{k}": v for k, v in task.extra.items()}
         values = {"_copier_python": sys.executable, "_folder_name": root.name, **context, **extra}
@@ -88,17 +100,24 @@ def run(found: list[Task], root: Path, config: Mapping[str, Any], context: dict[
 
         if render(task.when).strip().lower() in _FALSE:
             continue
-        shell = isinstance(task.cmd, str)
-        cmd = render(task.cmd) if shell else [render(str(part)) for part in task.cmd]
+        cmd = render(task.cmd) if isinstance(task.cmd, str) else [render(str(p)) for p in task.cmd]
         variables = {k[1:].upper(): str(v) for k, v in extra.items()}
+        commands.append(Command(cmd, root / render(task.working_directory), variables))
+    return commands
+
+
+def run(commands: list[Command]) -> int:
+    """Run ``commands`` one after the other; TaskError on the first that fails."""
+    for command in commands:
         done = subprocess.run(
-            cmd,
-            shell=shell,
-            cwd=root / render(task.working_directory),
-            env={**os.environ, **variables},
+            command.cmd,
+            shell=isinstance(command.cmd, str),
+            cwd=command.cwd,
+            env={**os.environ, **command.env},
             check=False,
         )
         if done.returncode:
-            raise TaskError(f"the template's command {cmd!r} failed (exit {done.returncode})")
-        ran += 1
-    return ran
+            raise TaskError(
+                f"the template's command {command.cmd!r} failed (exit {done.returncode})"
+            )
+    return len(commands)

@@ -65,30 +65,6 @@ class UpdateResult(merge.MergeResult):
     ran: int = 0  # tasks and migrations run in the project
 
 
-@dataclass(frozen=True)
-class Status:
-    """Where a project stands against its template, for ``mlscaffold check``."""
-
-    project: Path
-    template: str
-    current: str
-    latest: str
-    state: str = versions.SAME  # versions.SAME, BEHIND, AHEAD or DIVERGED
-
-    @property
-    def up_to_date(self) -> bool:
-        return self.state != versions.BEHIND
-
-
-def status(path: Path) -> Status:
-    """The project's template version, the newest one available, and how they compare."""
-    project = load(path)
-    source = origin.of(project)
-    latest = versions.newest(source, project.version)
-    state = versions.relation(source, project.version, latest)
-    return Status(project.root, source.label, project.version, latest, state)
-
-
 def target_version(source: origin.Origin, current: str, to: str | None) -> tuple[str, str]:
     """The version to update to and where ``current`` stands against it: ``to`` (which must exist
     and not be older) or the newest release, unless that is not newer (no silent downgrade)."""
@@ -200,20 +176,13 @@ def renders(plan_: Plan, tmp: Path) -> tuple[Path, Path, list[str]]:
     return old, new, kept
 
 
-def _commands(plan_: Plan, stage: str) -> list[tasks.Task]:
-    if stage == "tasks":
-        return tasks.tasks(plan_.config)
-    return tasks.migrations(plan_.config, plan_.current, plan_.target, stage)
-
-
 def _run_commands(plan_: Plan, stage: str, result: UpdateResult, dry_run: bool) -> None:
-    """Run the template's tasks or migrations of ``stage`` in the project, when it is trusted."""
-    found = _commands(plan_, stage)
+    """Run the template's tasks or ``stage`` migrations in the project, when it is trusted."""
+    if stage == "tasks":
+        found = tasks.tasks(plan_.config)
+    else:
+        found = tasks.migrations(plan_.config, plan_.current, plan_.target, stage)
     if not found:
-        return
-    kind = "tasks" if stage == "tasks" else "migrations"
-    if not plan_.origin.trusted or dry_run:
-        result.skipped[kind] = result.skipped.get(kind, 0) + len(found)
         return
     root = plan_.project.root
     conf = {
@@ -222,8 +191,12 @@ def _run_commands(plan_: Plan, stage: str, result: UpdateResult, dry_run: bool) 
         "src_path": plan_.origin.src_path,
         "vcs_ref": plan_.target,
     }
-    context = {**plan_.answers, "_copier_conf": conf}
-    result.ran += tasks.run(found, root, plan_.config, context)
+    commands = tasks.due(found, root, plan_.config, {**plan_.answers, "_copier_conf": conf})
+    kind = "tasks" if stage == "tasks" else "migrations"
+    if commands and (dry_run or not plan_.origin.trusted):
+        result.skipped[kind] = result.skipped.get(kind, 0) + len(commands)
+    elif commands:
+        result.ran += tasks.run(commands)
 
 
 def _disk_full(exc: BaseException, created: list[str]) -> UpdateError:

@@ -11,10 +11,12 @@ import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from .gitutil import GitError, git
-from .origin import Origin, OriginError
+from .origin import Origin, OriginError, of
+from .project import load
 
 SAME, BEHIND, AHEAD, DIVERGED = "up to date", "behind", "ahead", "diverged"
 _DESCRIBED = re.compile(r"-g([0-9a-f]{4,40})$")
@@ -90,3 +92,32 @@ def relation(source: Origin, current: str, other: str) -> str:
             return True
 
         return BEHIND if ancestor(a, b) else AHEAD if ancestor(b, a) else DIVERGED
+
+
+@dataclass(frozen=True)
+class Status:
+    """Where a project stands against its template, for ``mlscaffold check``."""
+
+    project: Path
+    template: str
+    current: str
+    latest: str
+    state: str = SAME  # SAME, BEHIND, AHEAD or DIVERGED
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.state != BEHIND
+
+
+def status(path: Path) -> Status:
+    """The project's template version, the newest one available, and how they compare."""
+    project = load(path)
+    source = of(project)
+    latest = newest(source, project.version)
+    return Status(
+        project.root,
+        source.label,
+        project.version,
+        latest,
+        relation(source, project.version, latest),
+    )

@@ -18,8 +18,7 @@ from .errors import friendly_errors
 def check(path: Path, as_json: bool) -> None:
     """Exit 0 if the project at PATH is on its template's newest version (or ahead of it: on a
     pre-release or an unreleased commit), 1 if it is behind."""
-    from ..update import status
-    from ..versions import parse
+    from ..versions import parse, status
 
     state = status(path)
     if as_json:
