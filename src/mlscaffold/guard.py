@@ -91,13 +91,9 @@ def locked(root: Path) -> Iterator[None]:
         lock.unlink(missing_ok=True)
 
 
-def _tracked(root: Path, paths: Iterable[str]) -> set[str]:
-    """Which of ``paths`` (and the files under those that are folders) are in the index."""
-    names = list(paths)
-    if not names:
-        return set()
-    out = git("ls-files", "-z", "--", *(f":(literal){n}" for n in names), cwd=root)
-    return {name for name in out.split("\0") if name}
+def _tracked(root: Path) -> set[str]:
+    """Every path in the project's index."""
+    return {name for name in git("ls-files", "-z", cwd=root).split("\0") if name}
 
 
 def in_the_way(root: Path, touched: Iterable[str], allowed: Iterable[str] = ()) -> list[str]:
@@ -119,7 +115,7 @@ def in_the_way(root: Path, touched: Iterable[str], allowed: Iterable[str] = ()) 
             if depth == len(parts) or not full.is_dir() or full.is_symlink():
                 candidates.add(prefix.as_posix())
                 break
-    tracked = _tracked(root, candidates)
+    tracked = _tracked(root)
     blocked = []
     for name in sorted(candidates - allowed_set):
         full = root / name
