@@ -110,6 +110,18 @@ def test_a_file_untracked_but_kept_is_left_alone(template: Path, tmp_path: Path,
     assert state(project) == before
 
 
+def test_force_overwrite_gives_an_untracked_file_the_template_version(template, tmp_path) -> None:
+    project = generate(template, tmp_path / "project")
+    git("rm", "--quiet", "--cached", "config.yml", cwd=project)
+    write(project, {".gitignore": "config.yml\n", "config.yml": "my: local settings\n"})
+    commit(project, "keep config.yml local")
+    release(template, "0.2.0", {"config.yml": "template: 2\n"}, QUESTIONS)
+    result = cli_run("update", project, "--defaults", "--force-overwrite", "config.yml")
+    assert result.exit_code == 0, result.output
+    assert (project / "config.yml").read_text("utf-8") == "template: 2\n"
+    assert "config.yml" not in git("ls-files", cwd=project)  # still yours, untracked
+
+
 def test_an_ignored_folder_where_the_template_puts_a_file(template: Path, tmp_path: Path) -> None:
     project = generate(template, tmp_path / "project")
     write(project, {".gitignore": "data/\n"})
