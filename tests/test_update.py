@@ -150,12 +150,15 @@ def test_outside_template_runs_no_tasks_without_trust(project: Path, tmp_path: P
     tasks = {"_tasks": ["touch task-ran"]}
     release(tmp_path / "template", "0.3.0", {}, {**QUESTIONS, **FLAVOUR, **tasks})
     result = cli_run("update", project, "--defaults")
-    assert result.exit_code == 1 and "--trust" in result.output
-    assert git("status", "--porcelain", cwd=project) == ""
+    assert result.exit_code == 1 and "conflict.txt" in result.stderr  # the usual conflict
+    assert "Skipped the template's 1 tasks" in result.output and "--trust" in result.output
+    assert not list(tmp_path.rglob("task-ran"))  # not in the project, nor anywhere else
+    git("reset", "--quiet", "--hard", cwd=project)
 
     result = cli_run("update", project, "--defaults", "--trust")
-    assert result.exit_code == 1 and "conflict.txt" in result.stderr  # the usual conflict
-    assert (project / "task-ran").is_file()  # as on generation, the task's output is merged
+    assert result.exit_code == 1 and "conflict.txt" in result.stderr
+    assert (project / "task-ran").is_file()  # run in the project, after the merge
+    assert [p.parent for p in tmp_path.rglob("task-ran")] == [project]
 
 
 def test_refuses_a_project_from_a_template_without_history(tmp_path: Path, monkeypatch) -> None:

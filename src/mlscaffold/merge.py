@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import tempfile
 from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,21 +32,51 @@ class MergeResult:
     left_deleted: list[str] = field(default_factory=list)  # changed by the template, deleted by you
 
 
-def snapshot(repo: Path, tree: Path, message: str, parent: str | None = None) -> str:
+def snapshot(
+    repo: Path,
+    tree: Path,
+    message: str,
+    parent: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> str:
     """Commit the files in folder ``tree`` into ``repo``'s object store; return the commit id.
 
     A temporary index is used, so the project's index, branches and working tree are untouched.
     Files the folder's (or the repository's) ignore rules exclude are left out, as in a project.
+    ``env``: extra git environment (``scratch_objects`` keeps the repository's objects as is).
     """
     with tempfile.TemporaryDirectory(prefix="mlscaffold-index-") as tmp:
-        env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        index_env = {**(env or {}), "GIT_INDEX_FILE": str(Path(tmp) / "index")}
         place = ("--git-dir", git_dir(repo), "--work-tree", str(tree.resolve()))
-        git(*place, "add", "--all", cwd=tree, env=env)
-        tree_id = git(*place, "write-tree", cwd=tree, env=env)
+        git(*place, "add", "--all", cwd=tree, env=index_env)
+        tree_id = git(*place, "write-tree", cwd=tree, env=index_env)
     parents = ("-p", parent) if parent else ()
     return git(
-        *IDENTITY, "commit-tree", "--no-gpg-sign", tree_id, *parents, "-m", message, cwd=repo
+        *IDENTITY,
+        "commit-tree",
+        "--no-gpg-sign",
+        tree_id,
+        *parents,
+        "-m",
+        message,
+        cwd=repo,
+        env=env,
     )
+
+
+@contextmanager
+def scratch_objects(repo: Path) -> Iterator[dict[str, str]]:
+    """Git environment that writes new objects to a temporary folder and reads ``repo``'s own
+    objects as alternates, so snapshots leave the repository's object store unchanged."""
+    objects = (repo / git("rev-parse", "--git-path", "objects", cwd=repo)).resolve()
+    with tempfile.TemporaryDirectory(prefix="mlscaffold-objects-") as tmp:
+        yield {"GIT_OBJECT_DIRECTORY": tmp, "GIT_ALTERNATE_OBJECT_DIRECTORIES": str(objects)}
+
+
+def touched(repo: Path, old: str, new: str) -> list[str]:
+    """Every path the change from commit ``old`` to ``new`` writes or deletes (renames as both)."""
+    names = git("diff", "--name-only", "-z", "--no-renames", old, new, cwd=repo)
+    return [name for name in names.split("\0") if name]
 
 
 def git_dir(repo: Path) -> str:
@@ -121,6 +153,6 @@ def _remove(repo: Path, path: Path) -> None:
         (repo / folder).rmdir()
 
 
-def changes_between(repo: Path, old: str, new: str) -> str:
+def changes_between(repo: Path, old: str, new: str, env: Mapping[str, str] | None = None) -> str:
     """The unified diff from commit ``old`` to commit ``new``, with renames found."""
-    return git("diff", "--find-renames", old, new, cwd=repo)
+    return git("diff", "--find-renames", old, new, cwd=repo, env=env)

@@ -35,10 +35,12 @@ def copier_render(
     user_defaults: Mapping[str, Any] | None = None,
     vcs_ref: str | None = None,
     record_as: tuple[str, str] | None = None,
+    skip_tasks: bool = False,
 ) -> None:
     """Render ``src_path`` at ``vcs_ref`` into ``dest``; copier's errors become one line.
 
-    ``record_as`` (source, version) is written to the answers file in place of ``src_path``.
+    ``record_as`` (source, version) is written to the answers file in place of ``src_path``;
+    ``skip_tasks``: run none of the template's ``_tasks`` (an update runs them in the project).
     """
     from copier import run_copy
     from copier.errors import CopierError
@@ -55,6 +57,7 @@ def copier_render(
             vcs_ref=vcs_ref,
             quiet=True,
             overwrite=True,
+            skip_tasks=skip_tasks,
         )
     except ProcessExecutionError as exc:
         detail = (exc.stderr or str(exc)).strip().splitlines()
@@ -71,7 +74,9 @@ def read_answers(project: Path) -> dict[str, Any]:
     """The answers recorded in a project's answers file (empty when there is none)."""
     import yaml
 
-    path = project / ANSWERS_FILE
+    from . import answersfile
+
+    path = project / answersfile.find(project)
     return (yaml.safe_load(path.read_text("utf-8")) or {}) if path.is_file() else {}
 
 
@@ -107,14 +112,18 @@ def generate(
 ) -> dict[str, Any]:
     """Render the template into ``dest`` and commit it; return the recorded answers.
 
-    The project is rendered into a temporary folder next to ``dest`` and moved into place only when
-    complete, so a failure or Ctrl-C leaves nothing behind. ``record_as``: see ``copier_render``.
+    The project is rendered into a folder named like ``dest`` (so ``_folder_name`` and
+    ``_copier_conf.dst_path`` render as the project's folder) inside a temporary folder next to
+    ``dest``, and moved into place only when complete, so a failure or Ctrl-C leaves nothing
+    behind. ``record_as``: see ``copier_render``.
     """
     dest = dest.resolve()
     check_destination(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".mlscaffold", dir=dest.parent))
+    scratch = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".mlscaffold", dir=dest.parent))
+    work = scratch / dest.name
     try:
+        work.mkdir()
         copier_render(
             src_path,
             work,
@@ -140,7 +149,8 @@ def generate(
         if dest.exists():
             dest.rmdir()
         work.rename(dest)
+        scratch.rmdir()
     except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
         raise
     return answers

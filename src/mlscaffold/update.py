@@ -9,26 +9,37 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import history, merge, origin
-from .gitutil import git
+from . import copierrules, guard, history, merge, origin, tasks, versions
+from .gitutil import GitError, git
 from .project import Project, load, require_clean
-from .render import ANSWERS_FILE, copier_render
+from .render import GenerationError, copier_render
 
 Prompt = Callable[..., Any] | None
 
 
+class UpdateError(RuntimeError):
+    """The update failed part way; the message says how to get back."""
+
+
 @dataclass(frozen=True)
 class Plan:
-    """An update to make: from the recorded version and answers to ``target`` and ``answers``."""
+    """An update to make: from the recorded version and answers to ``target`` and ``answers``.
+
+    ``config`` is the target version's copier.yml; ``force`` the untracked or ignored paths the
+    user lets the update replace; ``relation`` where the recorded version stands (``versions``).
+    """
 
     project: Project
     origin: origin.Origin
     target: str
     answers: dict[str, Any]
+    config: dict[str, Any] = field(default_factory=dict)
+    force: tuple[str, ...] = ()
+    relation: str = versions.BEHIND
 
     @property
     def current(self) -> str:
@@ -42,48 +53,40 @@ class Plan:
         return self.target != self.current or changed
 
 
-@dataclass(frozen=True)
-class Status:
-    """Where a project stands against its template, for ``mlscaffold check``."""
+@dataclass
+class UpdateResult(merge.MergeResult):
+    """What an update did (or, in a dry run, would do) beyond the merge itself."""
 
-    project: Path
-    template: str
-    current: str
-    latest: str
-
-    @property
-    def up_to_date(self) -> bool:
-        return not _older(self.current, self.latest)
+    blocked: list[str] = field(default_factory=list)  # untracked/ignored files in the way
+    left_alone: list[str] = field(
+        default_factory=list
+    )  # _skip_if_exists files the template changed
+    skipped: dict[str, int] = field(default_factory=dict)  # "tasks"/"migrations" not run
+    ran: int = 0  # tasks and migrations run in the project
 
 
-def _older(version: str, than: str) -> bool:
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        return Version(version) < Version(than)
-    except InvalidVersion:
-        return version != than
-
-
-def status(path: Path) -> Status:
-    """The project's template version and the newest one available."""
-    project = load(path)
-    source = origin.of(project)
-    return Status(project.root, source.label, project.version, source.latest())
-
-
-def target_version(source: origin.Origin, current: str, to: str | None) -> str:
-    """The version to update to: ``to`` (which must exist and not be older) or the newest."""
+def target_version(source: origin.Origin, current: str, to: str | None) -> tuple[str, str]:
+    """The version to update to and where ``current`` stands against it: ``to`` (which must exist
+    and not be older) or the newest release, unless that is not newer (no silent downgrade)."""
     if to is None:
-        return source.latest()
-    versions = source.versions()
-    if to not in versions:
+        latest = versions.newest(source, current)
+        state = versions.relation(source, current, latest)
+        return (latest if state == versions.BEHIND else current), state
+    known = source.versions()
+    if to not in known:
         raise origin.OriginError(
-            f"{source.label} has no version {to!r}; versions: {', '.join(versions) or 'none'}"
+            f"{source.label} has no version {to!r}; versions: {', '.join(known) or 'none'}"
         )
-    if _older(to, current) and current in versions:
-        raise origin.OriginError(f"{to} is older than the project's version {current}")
-    return to
+    try:
+        state = versions.relation(source, current, to)
+    except origin.OriginError:  # the recorded commit is gone: the user chose the version
+        state = versions.DIVERGED
+    if state == versions.AHEAD:
+        raise origin.OriginError(
+            f"{to} is older than the project's version {current}; mlscaffold (like copier) "
+            "does not downgrade"
+        )
+    return to, state
 
 
 def new_answers(
@@ -92,16 +95,17 @@ def new_answers(
     version: str,
     given: Mapping[str, Any],
     prompt: Prompt,
+    text: str | None = None,
 ) -> dict[str, Any]:
     """Answers for ``version``: the recorded ones, ``given`` ones, and new questions answered.
 
     New questions are asked with ``prompt`` (None: their defaults); every answer is validated the
-    way ``mlscaffold new`` does it.
+    way ``mlscaffold new`` does it. ``text``: the version's copier.yml, when already read.
     """
     from .answers import user_defaults
     from .questions import Questionnaire, parse
 
-    questions = parse(source.questions_text(version))
+    questions = parse(text if text is not None else source.questions_text(version))
     names = {q.name for q in questions}
     recorded = {k: v for k, v in project.public_answers.items() if k in names}
     questionnaire = Questionnaire(questions, {**recorded, **given}, user_defaults(project.root))
@@ -114,18 +118,27 @@ def plan(
     given: Mapping[str, Any] | None = None,
     prompt: Prompt = None,
     trust: bool = False,
+    force: tuple[str, ...] = (),
 ) -> Plan:
-    """Check the project and work out the update: refuses a dirty tree or broken answers."""
+    """Check the project and work out the update: refuses a project in the middle of a git
+    operation, a dirty tree, broken answers and downgrades."""
+    import yaml
+
     project = load(path)
+    guard.require_no_operation(project.root)
     require_clean(project.root)
     source = origin.of(project, trust)
-    target = target_version(source, project.version, to)
-    answers = new_answers(project, source, target, given or {}, prompt)
-    return Plan(project, source, target, answers)
+    target, state = target_version(source, project.version, to)
+    text = source.questions_text(target)
+    answers = new_answers(project, source, target, given or {}, prompt, text)
+    config = yaml.safe_load(text) or {}
+    forced = tuple(sorted({f.removeprefix("./").rstrip("/") for f in force}))
+    return Plan(project, source, target, answers, config, forced, state)
 
 
 def render(plan_: Plan, version: str, answers: Mapping[str, Any], dest: Path) -> Path:
-    """Render the project's template at ``version`` with ``answers`` into ``dest``.
+    """Render the project's template at ``version`` with ``answers`` into ``dest``, running none
+    of its tasks (an update runs them in the project).
 
     A built-in is rendered from its extracted copy of ``version``, as ``mlscaffold new`` does it.
     """
@@ -134,7 +147,9 @@ def render(plan_: Plan, version: str, answers: Mapping[str, Any], dest: Path) ->
         args = history.render_args(source.builtin, version)
     else:
         args = {"src_path": source.src_path, "vcs_ref": version}
-    copier_render(dest=dest, data=answers, defaults=True, trust=source.trusted, **args)
+    copier_render(
+        dest=dest, data=answers, defaults=True, trust=source.trusted, skip_tasks=True, **args
+    )
     return dest
 
 
@@ -145,45 +160,140 @@ def render_recorded(plan_: Plan, dest: Path) -> Path:
     new render's, whatever machine or mlscaffold release wrote it.
     """
     render(plan_, plan_.current, plan_.project.public_answers, dest)
-    shutil.copyfile(plan_.project.root / ANSWERS_FILE, dest / ANSWERS_FILE)
+    name = plan_.project.answers_file
+    (dest / name).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(plan_.project.root / name, dest / name)
     return dest
 
 
-def _merge(plan_: Plan, repo: Path, old: Path, new: Path) -> merge.MergeResult:
+def renders(plan_: Plan, tmp: Path) -> tuple[Path, Path, list[str]]:
+    """The old and the new render, in folders named like the project (so ``_folder_name`` renders
+    the same), with copier's file rules applied; and the ``_skip_if_exists`` files left alone."""
+    name = plan_.project.root.name
+    old = render_recorded(plan_, tmp / "old" / name)
+    new = render(plan_, plan_.target, plan_.answers, tmp / "new" / name)
+    kept = copierrules.apply(plan_.config, plan_.answers, plan_.project.root, old, new)
+    return old, new, kept
+
+
+def _run_commands(plan_: Plan, stage: str, result: UpdateResult, dry_run: bool) -> None:
+    """Run the template's tasks or ``stage`` migrations in the project, when it is trusted."""
+    if stage == "tasks":
+        found = tasks.tasks(plan_.config)
+    else:
+        found = tasks.migrations(plan_.config, plan_.current, plan_.target, stage)
+    if not found:
+        return
+    root = plan_.project.root
+    conf = {
+        "dst_path": str(root),
+        "answers_file": plan_.project.answers_file,
+        "src_path": plan_.origin.src_path,
+        "vcs_ref": plan_.target,
+    }
+    commands = tasks.due(found, root, plan_.config, {**plan_.answers, "_copier_conf": conf})
+    kind = "tasks" if stage == "tasks" else "migrations"
+    if commands and (dry_run or not plan_.origin.trusted):
+        result.skipped[kind] = result.skipped.get(kind, 0) + len(commands)
+    elif commands:
+        result.ran += tasks.run(commands)
+
+
+def _disk_full(exc: BaseException, created: list[str]) -> UpdateError:
+    files = " ".join(created)
+    clean = f" and `git clean -f -- {files}`" if created else ""
+    return UpdateError(
+        f"the disk is full ({exc}); the update stopped part way: free some space, run "
+        f"`git reset --hard`{clean} in the project to get back to your last commit (your work is "
+        "committed), and update again"
+    )
+
+
+def _merge(plan_: Plan, repo: Path, old: Path, new: Path, dry_run: bool) -> UpdateResult:
+    """Snapshot both renders into ``repo``, check nothing untracked is in the way in the project,
+    and merge (in ``repo``: the project, or its throw-away clone in a dry run)."""
     name = f"mlscaffold: template {plan_.origin.label}"
+    root = plan_.project.root
     base = merge.snapshot(repo, old, f"{name} {plan_.current}")
-    return merge.apply(repo, base, merge.snapshot(repo, new, f"{name} {plan_.target}", base))
+    head = merge.snapshot(repo, new, f"{name} {plan_.target}", base)
+    paths = merge.touched(repo, base, head)
+    blocked = guard.in_the_way(root, paths, plan_.force)
+    if blocked and not dry_run:
+        guard.refuse_in_the_way(root, blocked)
+    result = UpdateResult(blocked=blocked)
+    tracked = set(git("ls-files", "-z", cwd=root).split("\0"))
+    created = [p for p in paths if p not in tracked and (new / p).exists()]
+    try:
+        _run_commands(plan_, "before", result, dry_run)
+        merged = merge.apply(repo, base, head)
+        _run_commands(plan_, "tasks", result, dry_run)
+        _run_commands(plan_, "after", result, dry_run)
+    except (OSError, GitError) as exc:
+        if guard.disk_full(exc) and not dry_run:
+            raise _disk_full(exc, created) from exc
+        raise
+    result.changes, result.conflicts = merged.changes, merged.conflicts
+    result.kept, result.left_deleted = merged.kept, merged.left_deleted
+    for path in set(plan_.force) & set(merged.left_deleted):  # untracked, and you asked for it
+        if not dry_run and (new / path).is_file():
+            shutil.copyfile(new / path, root / path)
+            result.left_deleted.remove(path)
+    return result
 
 
-def run(plan_: Plan, dry_run: bool = False) -> merge.MergeResult:
-    """Apply ``plan_`` to the project (or, with ``dry_run``, to a throw-away clone of it)."""
+def run(plan_: Plan, dry_run: bool = False) -> UpdateResult:
+    """Apply ``plan_`` to the project (or, with ``dry_run``, to a throw-away clone of it), holding
+    the project's update lock."""
     if not plan_.needed:
-        return merge.MergeResult()
-    with tempfile.TemporaryDirectory(prefix="mlscaffold-") as tmp:
-        old = render_recorded(plan_, Path(tmp, "old"))
-        new = render(plan_, plan_.target, plan_.answers, Path(tmp, "new"))
-        if not dry_run:
-            return _merge(plan_, plan_.project.root, old, new)
-        clone = Path(tmp, "project")
-        root = plan_.project.root
-        git("clone", "--quiet", "--shared", "--no-checkout", str(root), str(clone))
-        git("checkout", "--quiet", "--detach", git("rev-parse", "HEAD", cwd=root), cwd=clone)
-        return _merge(plan_, clone, old, new)
+        return UpdateResult()
+    root = plan_.project.root
+    with guard.locked(root), tempfile.TemporaryDirectory(prefix="mlscaffold-") as tmp:
+        guard.require_no_operation(root)  # again, now that no other update can start
+        require_clean(root)
+        try:
+            old, new, kept = renders(plan_, Path(tmp))
+        except (OSError, GenerationError) as exc:
+            if guard.disk_full(exc):
+                raise UpdateError(
+                    f"the disk is full ({exc}) while rendering the template; nothing in the "
+                    "project changed: free some space and update again"
+                ) from exc
+            raise
+        repo = root
+        if dry_run:
+            repo = Path(tmp, "project")
+            git("clone", "--quiet", "--shared", "--no-checkout", "--", str(root), str(repo))
+            git("checkout", "--quiet", "--detach", git("rev-parse", "HEAD", cwd=root), cwd=repo)
+        result = _merge(plan_, repo, old, new, dry_run)
+        result.left_alone = kept
+        return result
 
 
 def diff(path: Path, upstream: bool = False) -> str:
     """The unified diff from a clean render of the project's version and answers to the project
-    (what you changed), or with ``upstream`` to the newest version (what an update brings)."""
+    (what you changed), or with ``upstream`` to the newest version (what an update brings).
+
+    The renders are stored in a temporary object folder: the project's repository is unchanged.
+    """
+    import yaml
+
     project = load(path)
     source = origin.of(project)
+    target, answers = project.version, project.public_answers
     if upstream:
-        target = source.latest()
+        target = versions.newest(source, project.version)
         answers = new_answers(project, source, target, {}, None)
-    else:
-        target, answers = project.version, project.public_answers
-    plan_ = Plan(project, source, target, answers)
+    config = (yaml.safe_load(source.questions_text(target)) or {}) if upstream else {}
+    plan_ = Plan(project, source, target, answers, config)
     root = project.root
-    with tempfile.TemporaryDirectory(prefix="mlscaffold-") as tmp:
-        base = merge.snapshot(root, render_recorded(plan_, Path(tmp, "old")), "clean render")
-        new = render(plan_, target, answers, Path(tmp, "new")) if upstream else root
-        return merge.changes_between(root, base, merge.snapshot(root, new, "compared"))
+    with (
+        tempfile.TemporaryDirectory(prefix="mlscaffold-") as tmp,
+        merge.scratch_objects(root) as env,
+    ):
+        if upstream:
+            old, new, _ = renders(plan_, Path(tmp))
+        else:
+            old, new = render_recorded(plan_, Path(tmp, "old", root.name)), root
+        base = merge.snapshot(root, old, "clean render", env=env)
+        compared = merge.snapshot(root, new, "compared", env=env)
+        return merge.changes_between(root, base, compared, env=env)

@@ -16,8 +16,9 @@ from .errors import friendly_errors
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @friendly_errors
 def check(path: Path, as_json: bool) -> None:
-    """Exit 0 if the project at PATH is on its template's newest version, 1 if it is behind."""
-    from ..update import status
+    """Exit 0 if the project at PATH is on its template's newest version (or ahead of it: on a
+    pre-release or an unreleased commit), 1 if it is behind."""
+    from ..versions import parse, status
 
     state = status(path)
     if as_json:
@@ -26,11 +27,19 @@ def check(path: Path, as_json: bool) -> None:
             "template": state.template,
             "current": state.current,
             "latest": state.latest,
+            "state": state.state,
             "up_to_date": state.up_to_date,
         }
         click.echo(json.dumps(row, indent=2))
+    elif state.state in ("ahead", "diverged"):
+        click.echo(
+            f"{state.project}: {state.state} of the newest release ({state.template} "
+            f"{state.current}, newest release {state.latest}); nothing to update to"
+        )
     elif state.up_to_date:
-        click.echo(f"{state.project}: up to date ({state.template} {state.current})")
+        version = parse(state.current)
+        note = ", a pre-release" if version and version.is_prerelease else ""
+        click.echo(f"{state.project}: up to date ({state.template} {state.current}{note})")
     else:
         click.echo(
             f"{state.project}: behind ({state.template} {state.current}, newest {state.latest});"

@@ -11,7 +11,7 @@ import click
 from .errors import friendly_errors
 
 if TYPE_CHECKING:
-    from ..merge import MergeResult
+    from ..update import UpdateResult
 
 
 @click.command()
@@ -26,7 +26,16 @@ if TYPE_CHECKING:
 )
 @click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
 @click.option(
-    "--trust", is_flag=True, help="Let a template from outside run tasks and Jinja extensions."
+    "--trust",
+    is_flag=True,
+    help="Let a template from outside run tasks, migrations and Jinja extensions.",
+)
+@click.option(
+    "--force-overwrite",
+    "force",
+    multiple=True,
+    metavar="PATH",
+    help="Let the update replace this untracked or ignored file (repeatable).",
 )
 @friendly_errors
 def update(
@@ -37,20 +46,30 @@ def update(
     data_file: Path | None,
     dry_run: bool,
     trust: bool,
+    force: tuple[str, ...],
 ) -> None:
     """Merge the template's newer version into the project at PATH (default: here).
 
     Your edits are kept, the template's changes applied; conflicts are left as ordinary git
     conflicts (exit code 1). Nothing is committed: review with `git diff --cached`, then commit.
+    Files git does not track (ignored ones included) are never replaced: the update stops and
+    lists them. Without --to it never moves to an older version.
     """
     from .. import answers as ans
     from .. import update as upd
+    from .. import versions
 
     given = ans.given_answers(data_file, data)
-    plan = upd.plan(path, to, given, None if defaults else ans.prompt, trust)
+    plan = upd.plan(path, to, given, None if defaults else ans.prompt, trust, force)
     name = f"{plan.project.root} ({plan.origin.label} {plan.current} -> {plan.target})"
     if not plan.needed:
-        click.echo(f"{plan.project.root} is up to date ({plan.origin.label} {plan.current})")
+        where = f"{plan.origin.label} {plan.current}"
+        if plan.relation == versions.AHEAD:
+            where += ", ahead of its newest release; nothing to update to"
+        elif plan.relation == versions.DIVERGED:
+            where += ", a commit the newest release does not contain; `--to VERSION` moves it"
+        state = "diverged from" if plan.relation == versions.DIVERGED else "up to date with"
+        click.echo(f"{plan.project.root} is {state} its template ({where})")
         return
     try:
         result = upd.run(plan, dry_run=dry_run)
@@ -60,11 +79,11 @@ def update(
         ) from None
     click.secho(("Would update " if dry_run else "Updated ") + name, fg="green", bold=True)
     _report(result, dry_run)
-    if not dry_run and result.conflicts:
+    if (result.conflicts and not dry_run) or result.blocked:
         sys.exit(1)
 
 
-def _report(result: MergeResult, dry_run: bool) -> None:
+def _report(result: UpdateResult, dry_run: bool) -> None:
     for what, file in result.changes:
         click.echo(f"  {what:9} {file}")
     if result.kept:
@@ -75,6 +94,25 @@ def _report(result: MergeResult, dry_run: bool) -> None:
         click.echo(
             "Left deleted (the template changed them, you had deleted them): "
             + ", ".join(result.left_deleted)
+        )
+    if result.left_alone:
+        click.echo(
+            "Left as you have them (_skip_if_exists; the template changed them): "
+            + ", ".join(result.left_alone)
+        )
+    if result.skipped:
+        what = " and ".join(f"{n} {kind}" for kind, n in result.skipped.items())
+        why = "dry run" if dry_run else "they run code; pass --trust to run them"
+        click.echo(f"Skipped the template's {what} ({why})")
+    if result.ran:
+        click.echo(f"Ran {result.ran} task(s) and migration(s) of the template in the project")
+    if result.blocked:
+        click.secho(
+            "Would stop: the update would replace files git does not track: "
+            + " ".join(result.blocked)
+            + " (move them, or pass --force-overwrite PATH for each)",
+            fg="red",
+            err=True,
         )
     if result.conflicts:
         verb = "Would conflict" if dry_run else "Conflicts (fix the <<<<<<< blocks, then `git add`)"

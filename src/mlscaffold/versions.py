@@ -1,0 +1,123 @@
+"""How a project's recorded template version stands against the template's releases.
+
+Versions are compared as PEP 440 versions (``v`` prefixes and pre-releases such as ``2.0.0rc1``
+included); a recorded commit that is no version (``0.1.0-3-gabc1234``, a bare commit id) is
+compared by ancestry in the template's history, so nothing is ever taken for older than it is.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from .gitutil import GitError, git
+from .origin import Origin, OriginError, of
+from .project import load
+
+SAME, BEHIND, AHEAD, DIVERGED = "up to date", "behind", "ahead", "diverged"
+_DESCRIBED = re.compile(r"-g([0-9a-f]{4,40})$")
+_REF = re.compile(r"^[0-9A-Za-z_.+/][0-9A-Za-z_.+/-]*$")
+
+
+def parse(version: str):  # -> packaging.version.Version | None
+    """``version`` as a PEP 440 version, or None when it is none (a commit id, say)."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(version)
+    except InvalidVersion:
+        return None
+
+
+def newest(source: Origin, current: str) -> str:
+    """The newest release a project on ``current`` may move to: final releases, and pre-releases
+    too when ``current`` is one (a project on ``2.0.0rc1`` follows ``2.0.0rc2``)."""
+    versions = source.versions()
+    if not versions:
+        raise OriginError(f"{source.label} has no tagged versions to update to")
+    mine = parse(current)
+    allowed = [v for v in versions if not parse(v).is_prerelease or (mine and mine.is_prerelease)]
+    return (allowed or versions)[-1]
+
+
+@contextmanager
+def _repository(source: Origin) -> Iterator[Path]:
+    location = source._location()  # origin's git location (gh:/gl: expanded)
+    if Path(location).is_dir():
+        yield Path(location)
+        return
+    with tempfile.TemporaryDirectory(prefix="mlscaffold-") as tmp:
+        try:
+            git("clone", "--quiet", "--bare", "--", location, tmp)
+        except GitError as exc:
+            raise OriginError(f"cannot fetch {source.label}: {exc}") from exc
+        yield Path(tmp)
+
+
+def _commit(repo: Path, ref: str) -> str | None:
+    match = _DESCRIBED.search(ref)
+    name = match.group(1) if match else ref
+    if not _REF.match(name):
+        return None
+    found = git("rev-parse", "--verify", "--quiet", f"{name}^{{commit}}", cwd=repo, check=False)
+    return found or None
+
+
+def relation(source: Origin, current: str, other: str) -> str:
+    """Where ``current`` stands against release ``other``: SAME, BEHIND, AHEAD or DIVERGED."""
+    if current == other:
+        return SAME
+    mine, theirs = parse(current), parse(other)
+    if mine is not None and theirs is not None:
+        return SAME if mine == theirs else BEHIND if mine < theirs else AHEAD
+    with _repository(source) as repo:
+        a, b = _commit(repo, current), _commit(repo, other)
+        if a is None or b is None:
+            raise OriginError(
+                f"{source.label} has no commit {current if a is None else other!r}, so the "
+                "project's version cannot be compared with its releases; pass --to VERSION"
+            )
+        if a == b:
+            return SAME
+
+        def ancestor(x: str, y: str) -> bool:
+            try:
+                git("merge-base", "--is-ancestor", x, y, cwd=repo)
+            except GitError:  # exit code 1: not an ancestor
+                return False
+            return True
+
+        return BEHIND if ancestor(a, b) else AHEAD if ancestor(b, a) else DIVERGED
+
+
+@dataclass(frozen=True)
+class Status:
+    """Where a project stands against its template, for ``mlscaffold check``."""
+
+    project: Path
+    template: str
+    current: str
+    latest: str
+    state: str = SAME  # SAME, BEHIND, AHEAD or DIVERGED
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.state != BEHIND
+
+
+def status(path: Path) -> Status:
+    """The project's template version, the newest one available, and how they compare."""
+    project = load(path)
+    source = of(project)
+    latest = newest(source, project.version)
+    return Status(
+        project.root,
+        source.label,
+        project.version,
+        latest,
+        relation(source, project.version, latest),
+    )
