@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .gitutil import git
+from .safety import check_version
 
 HISTORIES = Path(str(files("mlscaffold") / "histories"))
 INDEX = HISTORIES / "index.json"
@@ -111,6 +112,7 @@ def install(name: str) -> Path:
 def checkout(name: str, version: str) -> Path:
     """A plain copy of ``version`` of built-in ``name``, extracted once and kept (versions never
     change), so rendering needs no clone of the history."""
+    check_version(version, f"version of {name}")  # it names a folder: no "..", no option
     target = installed_path(name).with_suffix("") / version
     if (target / "copier.yml").is_file():
         return target
@@ -118,7 +120,7 @@ def checkout(name: str, version: str) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as work:
         clone = Path(work) / version
-        git("clone", "--quiet", "--branch", version, str(bundle), str(clone))
+        git("clone", "--quiet", "--branch", version, "--", str(bundle), str(clone))
         shutil.rmtree(clone / ".git")
         try:
             clone.rename(target)

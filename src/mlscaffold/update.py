@@ -166,7 +166,7 @@ def run(plan_: Plan, dry_run: bool = False) -> merge.MergeResult:
             return _merge(plan_, plan_.project.root, old, new)
         clone = Path(tmp, "project")
         root = plan_.project.root
-        git("clone", "--quiet", "--shared", "--no-checkout", str(root), str(clone))
+        git("clone", "--quiet", "--shared", "--no-checkout", "--", str(root), str(clone))
         git("checkout", "--quiet", "--detach", git("rev-parse", "HEAD", cwd=root), cwd=clone)
         return _merge(plan_, clone, old, new)
 
