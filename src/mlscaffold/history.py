@@ -59,10 +59,11 @@ def builtins() -> dict[str, BuiltinTemplate]:
 
 
 def data_dir() -> Path:
-    """mlscaffold's data directory (platformdirs' user data dir)."""
-    from platformdirs import user_data_path
+    """mlscaffold's data directory (platformdirs' user data dir, or a temporary one when that
+    cannot be written)."""
+    from .userdirs import data_dir as user_data_dir
 
-    return user_data_path("mlscaffold", appauthor=False)
+    return user_data_dir()
 
 
 def installed_path(name: str) -> Path:
@@ -75,7 +76,7 @@ def recorded_source(name: str) -> str:
     path = installed_path(name)
     try:
         return "~/" + path.relative_to(Path.home()).as_posix()
-    except ValueError:
+    except (ValueError, RuntimeError):  # outside the home folder, or there is none
         return path.as_posix()
 
 
