@@ -4,6 +4,7 @@ escapes. Without --trust nothing runs, nothing is written outside DEST, nothing 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,33 @@ def test_sandbox_escape_in_a_new_version_leaves_the_project_as_it_was(site: Path
     assert result.exit_code == 1
     assert "sandbox" in one_line_error(result.output)
     assert fingerprint(project) == before
+
+
+@pytest.mark.parametrize(
+    "command", [("update", "--defaults"), ("diff", "--upstream")], ids=" ".join
+)
+def test_a_new_version_rendering_git_paths_or_outside_links_is_refused_on_update(
+    site: Path, command: tuple[str, ...]
+) -> None:
+    template = release(site / "template", "0.1.0", {"a.txt": "a\n"}, {"_preserve_symlinks": True})
+    project = site / "work" / "proj"
+    assert cli_run("new", template, project, "--defaults").exit_code == 0
+    hook = {"{{ '.git' }}/hooks/post-commit": HOOK.format(marker=site / "MARKER")}
+    release(template, "0.2.0", hook, {"_preserve_symlinks": True})
+    before, outside = fingerprint(project), fingerprint(site / "outside")
+    result = cli_run(command[0], project, *command[1:])
+    assert result.exit_code == 1
+    assert "refused: the template renders .git/hooks/post-commit" in one_line_error(result.output)
+    shutil.rmtree(template / "project" / "{{ '.git' }}")
+    os.symlink("../../outside/secret.txt", template / "project" / "link")
+    release(template, "0.3.0", {"a.txt": "a\n"}, {"_preserve_symlinks": True})
+    result = cli_run(command[0], project, *command[1:])
+    assert result.exit_code == 1
+    assert "symlink link -> ../../outside/secret.txt" in one_line_error(result.output)
+    assert not (site / "MARKER").exists()
+    after = fingerprint(project)
+    if command[0] == "diff":  # `diff` still stores a snapshot object (issue 10 part B fixes it)
+        before, after = (
+            {k: v for k, v in d.items() if "objects/" not in k} for d in (before, after)
+        )
+    assert after == before and fingerprint(site / "outside") == outside
