@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlscaffold.gitutil import git
+from mlscaffold.gitutil import GitError, git
 from mlscaffold.safety import check_source, check_version
 
 from .trustkit import QUESTIONS, evil_template, fingerprint, one_line_error
@@ -153,3 +153,15 @@ def test_config_aliases_are_checked_when_added_and_when_used(
     assert result.exit_code == 1
     assert "refused template alias evil" in one_line_error(result.output)
     assert not list(tmp_path.glob("M*")) and not (tmp_path / "proj").exists()
+
+
+@pytest.mark.parametrize("url", ["ext::sh -c touch% {marker}", "fd::0,1/x.git"])
+def test_git_itself_refuses_command_transports_even_if_the_user_allows_them(
+    victim: Path, url: str
+) -> None:
+    """A second line of defence below ``check_source``: mlscaffold's git calls may use the file,
+    https and ssh transports only, whatever ``protocol.allow`` says (the fixture allows all)."""
+    marker = victim.parent / "MARKER"
+    with pytest.raises(GitError, match="not allowed"):
+        git("ls-remote", "--", url.format(marker=marker), cwd=victim)
+    assert not marker.exists()

@@ -33,6 +33,7 @@ def git(
         result = subprocess.run(
             ["git", *args],
             cwd=cwd,
+            stdin=subprocess.DEVNULL,  # nothing may wait for input (fd::0 would hang forever)
             capture_output=True,
             text=True,
             check=False,
