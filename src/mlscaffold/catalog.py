@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import config, history
+from . import config, history, safety
 
 _URL = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|gh:|gl:)|\.git/?$|\.bundle$")
 _PATH_VARIABLE = re.compile(r"{{\s*(\w+)")
@@ -79,6 +79,7 @@ def resolve(spec: str, version: str | None = None) -> TemplateSource:
         return builtin(spec, version)
     aliases = config.load()["templates"]
     name, spec = spec, aliases.get(spec, spec)
+    safety.check_source(spec, f"template alias {name}" if name in aliases else "template")
     spec = spec.removeprefix("file://")  # copier takes local repositories as plain paths
     path = Path(spec).expanduser()
     if any((path / f).is_file() for f in ("copier.yml", "copier.yaml")):

@@ -24,6 +24,9 @@ def cli() -> None:
       mlscaffold new recommender my-recs     a new project (asks a few questions)
       mlscaffold new recommender my-recs --defaults --data author_name="Ada L"
     """
+    from .userdirs import adopt_fallback_when_homeless
+
+    adopt_fallback_when_homeless()
 
 
 for command in (list_templates, new, config, update, check, diff, template):

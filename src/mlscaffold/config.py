@@ -53,8 +53,15 @@ def save(config: dict[str, dict[str, Any]]) -> Path:
     import yaml
 
     path = config_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump({k: v for k, v in config.items() if v}, sort_keys=True), "utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = yaml.safe_dump({k: v for k, v in config.items() if v}, sort_keys=True)
+        path.write_text(text, "utf-8")
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write {path} ({exc.strerror or exc}): set XDG_CONFIG_HOME to a writable "
+            "folder to keep mlscaffold's configuration there"
+        ) from exc
     return path
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from . import config, history
+from . import config, history, safety
 from .catalog import is_url
 from .gitutil import git
 
@@ -31,7 +31,7 @@ def export(name: str, dest: Path) -> bool:
         return False
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise ValueError(f"{dest} already exists and is not an empty folder or an export of {name}")
-    git("clone", "--quiet", "--origin", REMOTE, bundle, str(dest))
+    git("clone", "--quiet", "--origin", REMOTE, "--", bundle, str(dest))
     git("config", f"remote.{REMOTE}.tagOpt", "--no-tags", cwd=dest)
     return True
 
@@ -42,6 +42,7 @@ def add(alias: str, source: str) -> str:
         raise ValueError(
             f"{alias!r} is not a valid alias: use letters, digits, '.', '_', '-' (no built-in name)"
         )
+    safety.check_source(source, "template source")
     path = Path(source).expanduser()
     if path.is_dir():
         if not any((path / f).is_file() for f in ("copier.yml", "copier.yaml")):

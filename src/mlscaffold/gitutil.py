@@ -8,9 +8,21 @@ from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
+from .safety import GIT_UNTRUSTED_TREE
+
 
 class GitError(RuntimeError):
     """A git command failed; the message is git's own error output."""
+
+
+class GitMissingError(RuntimeError):
+    """git is not on PATH (deliberately no GitError, so no caller mistakes it for a failed
+    command such as "not a git repository")."""
+
+
+# Every git call may use only the transports mlscaffold accepts for templates, whatever the user's
+# config allows: no ext:: or fd:: (which run commands), no remote helpers.
+_PROTECT_ENV = {"GIT_ALLOW_PROTOCOL": "file:https:ssh"}
 
 
 def git(
@@ -21,13 +33,14 @@ def git(
         result = subprocess.run(
             ["git", *args],
             cwd=cwd,
+            stdin=subprocess.DEVNULL,  # nothing may wait for input (fd::0 would hang forever)
             capture_output=True,
             text=True,
             check=False,
-            env={**os.environ, **env} if env else None,
+            env={**os.environ, **_PROTECT_ENV, **(env or {})},
         )
     except FileNotFoundError as exc:
-        raise GitError("git is not installed; install it and try again") from exc
+        raise GitMissingError("git is not installed (not found on PATH); install it") from exc
     if check and result.returncode != 0:
         message = (result.stderr or result.stdout).strip().splitlines()
         raise GitError(message[-1] if message else f"git {args[0]} failed")
@@ -44,11 +57,15 @@ def config_value(key: str) -> str | None:
 
 
 def commit_all(repo: Path, message: str, author_name: str, author_email: str) -> None:
-    """Stage everything in ``repo`` and commit it; the author falls back to the given identity."""
-    identity: list[str] = []
+    """Stage everything in ``repo`` and commit it; the author falls back to the given identity.
+
+    The files are a template's, so git runs no fsmonitor command and no hook (``--no-verify``
+    skips pre-commit and commit-msg only; post-commit would still run).
+    """
+    identity: list[str] = [*GIT_UNTRUSTED_TREE]
     if not config_value("user.name"):
         identity += ["-c", f"user.name={author_name}"]
     if not config_value("user.email"):
         identity += ["-c", f"user.email={author_email}"]
-    git("add", "--all", cwd=repo)
+    git(*GIT_UNTRUSTED_TREE, "add", "--all", cwd=repo)
     git(*identity, "commit", "--quiet", "--no-verify", "-m", message, cwd=repo)

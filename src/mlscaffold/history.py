@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .gitutil import git
+from .safety import check_version
 
 HISTORIES = Path(str(files("mlscaffold") / "histories"))
 INDEX = HISTORIES / "index.json"
@@ -58,10 +59,11 @@ def builtins() -> dict[str, BuiltinTemplate]:
 
 
 def data_dir() -> Path:
-    """mlscaffold's data directory (platformdirs' user data dir)."""
-    from platformdirs import user_data_path
+    """mlscaffold's data directory (platformdirs' user data dir, or a temporary one when that
+    cannot be written)."""
+    from .userdirs import data_dir as user_data_dir
 
-    return user_data_path("mlscaffold", appauthor=False)
+    return user_data_dir()
 
 
 def installed_path(name: str) -> Path:
@@ -74,7 +76,7 @@ def recorded_source(name: str) -> str:
     path = installed_path(name)
     try:
         return "~/" + path.relative_to(Path.home()).as_posix()
-    except ValueError:
+    except (ValueError, RuntimeError):  # outside the home folder, or there is none
         return path.as_posix()
 
 
@@ -111,6 +113,7 @@ def install(name: str) -> Path:
 def checkout(name: str, version: str) -> Path:
     """A plain copy of ``version`` of built-in ``name``, extracted once and kept (versions never
     change), so rendering needs no clone of the history."""
+    check_version(version, f"version of {name}")  # it names a folder: no "..", no option
     target = installed_path(name).with_suffix("") / version
     if (target / "copier.yml").is_file():
         return target
@@ -118,7 +121,7 @@ def checkout(name: str, version: str) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as work:
         clone = Path(work) / version
-        git("clone", "--quiet", "--branch", version, str(bundle), str(clone))
+        git("clone", "--quiet", "--branch", version, "--", str(bundle), str(clone))
         shutil.rmtree(clone / ".git")
         try:
             clone.rename(target)

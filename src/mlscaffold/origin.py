@@ -6,10 +6,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import history
+from . import history, safety
 from .catalog import is_url
 from .gitutil import GitError, git
 from .project import Project
+from .render import ANSWERS_FILE
 
 
 class OriginError(ValueError):
@@ -30,7 +31,7 @@ class Origin:
         from packaging.version import InvalidVersion, Version
 
         try:
-            refs = git("ls-remote", "--tags", self._location())
+            refs = git("ls-remote", "--tags", "--", self._location())
         except GitError as exc:
             raise OriginError(f"cannot read the versions of {self.label}: {exc}") from exc
         parsed = {}
@@ -61,7 +62,7 @@ class Origin:
             return self._show(Path(location), version)
         with tempfile.TemporaryDirectory(prefix="mlscaffold-") as tmp:
             try:
-                git("clone", "--quiet", "--bare", location, tmp)
+                git("clone", "--quiet", "--bare", "--", location, tmp)
             except GitError as exc:
                 raise OriginError(f"cannot fetch {self.label}: {exc}") from exc
             return self._show(Path(tmp), version)
@@ -88,7 +89,11 @@ def of(project: Project, trust: bool = False) -> Origin:
 
     A built-in template is found by name whatever machine recorded it, and its history is installed
     from the package first; any other template is its recorded source (a folder or git URL).
+    The recorded source and version come from a file anyone with push access may have edited, so
+    they are checked (``safety``) before git or copier sees them.
     """
+    safety.check_source(project.src_path, f"_src_path in {ANSWERS_FILE}")
+    safety.check_version(project.version, f"_commit in {ANSWERS_FILE}")
     if name := history.builtin_from_source(project.src_path):
         history.install(name)
         return Origin(history.recorded_source(name), name, trusted=True, builtin=name)

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import gitutil
+from . import gitutil, safety
 from .questions import AnswersError
 from .validation import check_answers
 
@@ -39,12 +39,16 @@ def copier_render(
 ) -> None:
     """Render ``src_path`` at ``vcs_ref`` into ``dest``; copier's errors become one line.
 
-    ``record_as`` (source, version) is written to the answers file in place of ``src_path``;
-    ``skip_tasks``: run none of the template's ``_tasks`` (an update runs them in the project).
+    Unless ``trust``, a render holding a ``.git`` path or a symlink leading out of ``dest`` is
+    refused (``safety.check_render``). ``record_as`` (source, version) is written to the answers
+    file in place of ``src_path``; ``skip_tasks``: run none of the template's ``_tasks`` (an update
+    runs them in the project).
     """
     from copier import run_copy
     from copier.errors import CopierError
-    from plumbum import ProcessExecutionError
+    from jinja2 import TemplateError
+    from jinja2.exceptions import SecurityError
+    from plumbum import CommandNotFound, ProcessExecutionError
 
     try:
         run_copy(
@@ -63,9 +67,19 @@ def copier_render(
         detail = (exc.stderr or str(exc)).strip().splitlines()
         reason = detail[-1] if detail else exc
         raise GenerationError(f"cannot fetch template {src_path}: {reason}") from exc
+    except CommandNotFound as exc:
+        raise GenerationError(f"{exc.program} is not installed; install it and try again") from exc
+    except SecurityError as exc:
+        raise GenerationError(
+            f"refused to render {src_path}: {exc} (templates render in Jinja's sandbox, which "
+            "keeps them from reaching Python itself; nothing was written)"
+        ) from exc
+    except TemplateError as exc:
+        raise GenerationError(f"cannot render {src_path}: {' '.join(str(exc).split())}") from exc
     except (CopierError, ValueError, OSError) as exc:
         lines = str(exc).strip().splitlines() or [type(exc).__name__]
         raise GenerationError(" ".join(line.strip() for line in lines[:3])) from exc
+    safety.check_render(dest, trust)
     if record_as:
         record_source(dest, *record_as)
 
@@ -138,7 +152,7 @@ def generate(
         public = {k: v for k, v in answers.items() if not k.startswith("_")}
         if problems := check_answers(public, path_keys):
             raise AnswersError(problems)
-        gitutil.git("init", "--quiet", "--initial-branch", "main", cwd=work)
+        gitutil.git(*safety.GIT_UNTRUSTED_TREE, "init", "--quiet", "-b", "main", cwd=work)
         version = answers.get("_commit", "unversioned")
         gitutil.commit_all(
             work,

@@ -20,7 +20,10 @@ from .errors import friendly_errors
     "--data-file", type=click.Path(dir_okay=False, path_type=Path), help="A YAML file of answers."
 )
 @click.option(
-    "--trust", is_flag=True, help="Let a template from outside run tasks and Jinja extensions."
+    "--trust",
+    is_flag=True,
+    help="Let a template from outside run tasks and Jinja extensions, and render .git paths and "
+    "symlinks leading outside the project.",
 )
 @click.option("--vcs-ref", metavar="VERSION", help="Template version to use (default: newest).")
 @friendly_errors
