@@ -34,6 +34,18 @@ def test_spec_is_read(tmp_path: Path) -> None:
     assert spec.demo[1] == {"select": "#u", "index": 2}
 
 
+def test_schemathesis_accept_rules(tmp_path: Path) -> None:
+    rule = "{path: /predict, method: post, statuses: [415, 422], why: random bytes are no image}"
+    spec = contract.read_spec(write(tmp_path, GOOD + f"schemathesis_accept:\n  - {rule}\n"))
+    config = contract.schemathesis_config(spec.accept)
+    assert 'include-path = "/predict"\ninclude-method = "POST"\n' in config
+    assert config.rstrip().endswith('"429", "5xx", "415", "422"]')
+    for bad in ("{path: /p, method: get, statuses: [500], why: x}", "{path: /p, statuses: [415]}"):
+        with pytest.raises(AssertionError, match="schemathesis_accept entry 1"):
+            contract.read_spec(write(tmp_path, GOOD + f"schemathesis_accept:\n  - {bad}\n"))
+    assert contract.schemathesis_config([]) == ""
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

@@ -4,6 +4,7 @@ in headless Chromium."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -40,6 +41,7 @@ class Spec:
     source: str
     smoke: list[str]
     demo: list[dict] = field(default_factory=list)
+    accept: list[dict] = field(default_factory=list)  # the optional `schemathesis_accept` key
 
 
 def read_spec(template_yml: Path, source: str | None = None) -> Spec:
@@ -67,7 +69,16 @@ def read_spec(template_yml: Path, source: str | None = None) -> Spec:
             )
         if action[0] == "select" and not isinstance(step["index"], int):
             raise AssertionError(f"{source}: demo step {number}: `index` must be an integer")
-    return Spec(source, smoke, demo)
+    accept = data.get("schemathesis_accept") or []
+    for number, rule in enumerate(accept if isinstance(accept, list) else [accept], 1):
+        ok = isinstance(rule, dict) and set(rule) == {"path", "method", "statuses", "why"}
+        ok = ok and isinstance(rule["statuses"], list) and str(rule["why"]).strip() != ""
+        if not ok or not all(isinstance(s, int) and 400 <= s < 500 for s in rule["statuses"]):
+            raise AssertionError(
+                f"{source}: schemathesis_accept entry {number} must be {{path, method, statuses: "
+                f"[4xx, ...], why: reason the schema cannot express}}; {DOCS}"
+            )
+    return Spec(source, smoke, demo, accept)
 
 
 def package_of(project: Path) -> str:
@@ -153,11 +164,30 @@ def served(
                 process.wait()
 
 
-def schemathesis_command(base: str) -> list[str]:
+# schemathesis' default statuses a schema-valid request may get (positive_data_acceptance)
+POSITIVE_DEFAULT = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
+
+
+def schemathesis_config(accept: list[dict]) -> str:
+    """schemathesis.toml text: for each accept rule, the extra 4xx its operation may answer to
+    schema-valid data the schema cannot fully describe (e.g. random bytes that are no image)."""
+    blocks = []
+    for rule in accept:
+        statuses = ", ".join(f'"{s}"' for s in [*POSITIVE_DEFAULT, *map(str, rule["statuses"])])
+        blocks.append(
+            f"[[operations]]\ninclude-path = {json.dumps(rule['path'])}\n"
+            f"include-method = {json.dumps(rule['method'].upper())}\n"
+            f"checks.positive_data_acceptance.expected-statuses = [{statuses}]\n"
+        )
+    return "\n".join(blocks)
+
+
+def schemathesis_command(base: str, config: Path | None = None) -> list[str]:
     exe = Path(sys.executable).parent / "schemathesis"
     runner = [str(exe)] if exe.is_file() else [shutil.which("schemathesis") or "schemathesis"]
     return [
         *runner,
+        *(["--config-file", str(config)] if config else []),
         "run",
         f"{base}/openapi.json",
         "--url",
@@ -178,14 +208,18 @@ def schemathesis_command(base: str) -> list[str]:
     ]
 
 
-def run_schemathesis(base: str, workdir: Path, timeout: int = 900) -> str:
+def run_schemathesis(
+    base: str, workdir: Path, accept: list[dict] | None = None, timeout: int = 900
+) -> str:
     """Fuzz the API at ``base`` (127.0.0.1 only); AssertionError with the findings on any."""
     assert base.startswith("http://127.0.0.1:"), f"schemathesis runs against 127.0.0.1 only: {base}"
     workdir.mkdir(parents=True, exist_ok=True)
+    config = workdir / "schemathesis.toml"
+    config.write_text(schemathesis_config(accept or []), "utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIRTUAL_ENV")}
     env.update(NO_COLOR="1", SCHEMATHESIS_TELEMETRY="false")
     result = subprocess.run(
-        schemathesis_command(base),
+        schemathesis_command(base, config),
         cwd=workdir,
         env=env,
         capture_output=True,

@@ -146,10 +146,10 @@ import os
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from .demo import add_demo_page
-from .problems import install_problem_handlers
+from .problems import RequestBody, install_problem_handlers
 
 BUG = os.environ.get("FAKE_BUG", "")
 MODEL = json.loads(Path("artifacts/model.json").read_text())
@@ -166,6 +166,10 @@ class Metadata(BaseModel):
 class Prediction(BaseModel):
     label: str
     confidence: float
+
+
+class Point(RequestBody):
+    x: float = Field(ge=0, le=1)
 
 
 app = FastAPI(title="fake")
@@ -192,6 +196,11 @@ def predict(x: float = Query(ge=0, le=1)) -> Prediction:
     margin = abs(x - MODEL["threshold"])
     label = "high" if x > MODEL["threshold"] else "low"
     return Prediction(label=label, confidence=0.5 + min(margin, 0.5))
+
+
+@app.post("/predict", response_model=Prediction)
+def predict_body(point: Point) -> Prediction:
+    return predict(point.x)
 '''
 
 PAGE = """\

@@ -70,7 +70,7 @@ def test_smoke_writes_model_card_and_readme_results(built: Built, timed: Timer) 
 
 def test_api_passes_schemathesis(built: Built, timed: Timer, tmp_path: Path) -> None:
     with timed.phase("serve+schemathesis"), contract.served(built.project) as url:
-        contract.run_schemathesis(url, tmp_path)
+        contract.run_schemathesis(url, tmp_path, built.spec.accept)
 
 
 def test_demo_page_in_chromium(built: Built, timed: Timer) -> None:
