@@ -226,8 +226,12 @@ def create_app(model_dir: Path | str | None = None) -> FastAPI:
             val_accuracy=meta.get("val_accuracy"),
             trained_at=meta.get("trained_at"),
             data=meta.get("data"),
-            limits=Limits(max_file_bytes=MAX_FILE_BYTES, max_batch_files=MAX_BATCH_FILES,
-                          max_pixels=MAX_IMAGE_PIXELS, formats=FORMATS),  # fmt: skip
+            limits=Limits(
+                max_file_bytes=MAX_FILE_BYTES,
+                max_batch_files=MAX_BATCH_FILES,
+                max_pixels=MAX_IMAGE_PIXELS,
+                formats=FORMATS,
+            ),
         )
 
     @app.post("/predict", response_model=PredictResponse, responses=UPLOAD_ERRORS)
@@ -260,8 +264,9 @@ def create_app(model_dir: Path | str | None = None) -> FastAPI:
     ) -> BatchResponse:
         """Classify up to MAX_BATCH_FILES images in one request."""
         if len(files) > MAX_BATCH_FILES:
-            raise ProblemError(413, f"{len(files)} files sent; at most {MAX_BATCH_FILES}",
-                               field="files")  # fmt: skip
+            raise ProblemError(
+                413, f"{len(files)} files sent; at most {MAX_BATCH_FILES}", field="files"
+            )
         model = classifier(request)
         uploads = [(read_upload(f), f.filename or "file") for f in files]
 

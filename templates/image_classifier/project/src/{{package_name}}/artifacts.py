@@ -82,3 +82,23 @@ def save_trained(
     write_metadata(out, metadata)
     (out / HISTORY_FILE).write_text(json.dumps(history, indent=2) + "\n", "utf-8")
     return out / MODEL_FILE
+
+
+def training_metadata(cfg, model, model_cfg, dataset, result, device: str) -> dict[str, Any]:
+    """What `train` records about the model, its data and its run (no absolute paths)."""
+    return {
+        "classes": dataset.classes,
+        "image_size": dataset.image_size,
+        "channels": dataset.channels,
+        "model": model_cfg.to_dict(),
+        "train_config": cfg.public(),
+        "data": display_path(dataset.source),
+        "dataset_sizes": {k: v for k, v in dataset.sizes().items() if k != "test"},
+        "skipped_files": dataset.skipped,
+        "data_notes": dataset.notes,
+        "tta_flip": cfg.hflip,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "train_seconds": round(result.train_seconds, 2),
+        "device": device,
+        "val_accuracy": result.val_accuracy,
+    }

@@ -27,6 +27,7 @@ from .preprocess import softmax
 from .splits import read_split
 
 METRICS_FILE = "metrics.json"
+PREDICTIONS_FILE = "predictions.csv"
 log = logging.getLogger(__name__)
 
 
@@ -36,6 +37,22 @@ def _flat(figures: dict[str, Any]) -> dict[str, Any]:
         out[name] = figures[name]["value"]
         out[f"{name}_95"] = [figures[name]["low"], figures[name]["high"]]
     return out
+
+
+def write_predictions(
+    path: Path, names: list[str] | None, labels: np.ndarray, probs: np.ndarray, classes: list[str]
+) -> Path:
+    """One row per test image: file, true and predicted class, the predicted class's probability."""
+    import csv
+
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["file", "true", "predicted", "probability"])
+        for i, (label, p) in enumerate(zip(labels, probs, strict=True)):
+            top = int(p.argmax())
+            name = names[i] if names else str(i)
+            writer.writerow([name, classes[label], classes[top], f"{p[top]:.6f}"])
+    return path
 
 
 def evaluate(
@@ -54,11 +71,18 @@ def evaluate(
     cfg = meta["train_config"]
     saved = read_split(out_dir)
     dataset = load_dataset(
-        data or meta["data"], Path(data_dir), image_size=meta["image_size"],
-        channels=meta["channels"], val_fraction=cfg["val_fraction"],
-        test_fraction=cfg["test_fraction"], seed=cfg["seed"], saved=saved,
-        only=("train", "test"), warn=warn, progress=progress,
-    )  # fmt: skip
+        data or meta["data"],
+        Path(data_dir),
+        image_size=meta["image_size"],
+        channels=meta["channels"],
+        val_fraction=cfg["val_fraction"],
+        test_fraction=cfg["test_fraction"],
+        seed=cfg["seed"],
+        saved=saved,
+        only=("train", "test"),
+        warn=warn,
+        progress=progress,
+    )
     if dataset.classes != meta["classes"]:
         raise DataError(f"the data's classes differ from the model's: {meta['classes']}")
     images, labels = dataset.split("test")
@@ -70,8 +94,10 @@ def evaluate(
     preds = probs.argmax(1)
     result: dict[str, Any] = {
         "data": display_path(dataset.source),
-        "model": {"name": f"ResNet-9 from scratch (width {meta['model']['width']})",
-                  **m.scored(labels, preds, n)},  # fmt: skip
+        "model": {
+            "name": f"ResNet-9 from scratch (width {meta['model']['width']})",
+            **m.scored(labels, preds, n),
+        },
         **m.classification_report(labels, preds, classes),
     }
     if meta["tta_flip"]:  # the mirrored pass only: the single pass is reused
@@ -80,21 +106,26 @@ def evaluate(
     train_x, train_y = dataset.split("train")
     fitted = fit_baselines(train_x, train_y, images, seed=cfg["seed"])
     result["baselines"] = {
-        name: {**m.scored(labels, b["predictions"], n), "seconds": round(b["seconds"], 2),
-               "n_train": b["n_train"]}  # fmt: skip
+        name: {
+            **m.scored(labels, b["predictions"], n),
+            "seconds": round(b["seconds"], 2),
+            "n_train": b["n_train"],
+        }
         for name, b in fitted.items()
     }
     best = max(result["baselines"], key=lambda k: result["baselines"][k]["accuracy"]["value"])
     result["best_baseline"] = best
-    result["vs_best_baseline"] = m.paired_difference(
-        labels, preds, fitted[best]["predictions"], n
-    )
+    result["vs_best_baseline"] = m.paired_difference(labels, preds, fitted[best]["predictions"], n)
     result["calibration"] = m.calibration(labels, probs)
     wrong = m.most_confident_errors(labels, probs)
     names = dataset.files.get("test")
     result["confident_errors"] = [
-        {"file": names[i] if names else f"test image {i}", "true": classes[labels[i]],
-         "predicted": classes[preds[i]], "confidence": float(probs[i].max())}  # fmt: skip
+        {
+            "file": names[i] if names else f"test image {i}",
+            "true": classes[labels[i]],
+            "predicted": classes[preds[i]],
+            "confidence": float(probs[i].max()),
+        }
         for i in wrong
     ]
     result.update(
@@ -106,13 +137,15 @@ def evaluate(
         evaluated_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     reports.mkdir(parents=True, exist_ok=True)
+    write_predictions(reports / PREDICTIONS_FILE, names, labels, probs, classes)
     (reports / METRICS_FILE).write_text(json.dumps(result, indent=2) + "\n", "utf-8")
     history_path = out_dir / HISTORY_FILE
     history = json.loads(history_path.read_text()) if history_path.is_file() else []
     if history:
         plots.plot_learning_curves(history, reports / plots.CURVES_PNG)
-    plots.plot_confusion_matrix(np.asarray(result["confusion_matrix"]), classes,
-                                reports / plots.CONFUSION_PNG)  # fmt: skip
+    plots.plot_confusion_matrix(
+        np.asarray(result["confusion_matrix"]), classes, reports / plots.CONFUSION_PNG
+    )
     plots.plot_reliability(result["calibration"], reports / plots.RELIABILITY_PNG)
     plots.plot_errors(images, wrong, labels, probs, classes, reports / plots.ERRORS_PNG, names)
     tests = {**_flat(result["model"]), "n_test": result["n_test"]}

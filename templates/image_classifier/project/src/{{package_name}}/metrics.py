@@ -92,9 +92,7 @@ def classification_report(
     }
 
 
-def calibration(
-    targets: np.ndarray, probabilities: np.ndarray, bins: int = 15
-) -> dict[str, Any]:
+def calibration(targets: np.ndarray, probabilities: np.ndarray, bins: int = 15) -> dict[str, Any]:
     """Expected calibration error of the top-1 confidence, and the reliability-diagram bins."""
     confidence = probabilities.max(axis=1)
     right = probabilities.argmax(axis=1) == targets
@@ -107,8 +105,15 @@ def calibration(
             continue
         conf, acc = float(confidence[mask].mean()), float(right[mask].mean())
         ece += mask.mean() * abs(acc - conf)
-        rows.append({"low": float(edges[b]), "high": float(edges[b + 1]), "count": int(mask.sum()),
-                     "confidence": conf, "accuracy": acc})  # fmt: skip
+        rows.append(
+            {
+                "low": float(edges[b]),
+                "high": float(edges[b + 1]),
+                "count": int(mask.sum()),
+                "confidence": conf,
+                "accuracy": acc,
+            }
+        )
     return {"ece": float(ece), "bins": rows, "n_bins": bins}
 
 

@@ -74,11 +74,23 @@ def plot_reliability(calibration: dict[str, Any], path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(5, 5))
     width = 1 / calibration["n_bins"]
     for row in calibration["bins"]:
-        ax.bar(row["low"], row["accuracy"], width=width, align="edge", color="tab:blue",
-               edgecolor="white", alpha=0.8)  # fmt: skip
+        ax.bar(
+            row["low"],
+            row["accuracy"],
+            width=width,
+            align="edge",
+            color="tab:blue",
+            edgecolor="white",
+            alpha=0.8,
+        )
     ax.plot([0, 1], [0, 1], "k--", label="perfectly calibrated")
-    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence (top-1 probability)", ylabel="accuracy",
-           title=f"Reliability (test set), ECE {calibration['ece']:.3f}")  # fmt: skip
+    ax.set(
+        xlim=(0, 1),
+        ylim=(0, 1),
+        xlabel="confidence (top-1 probability)",
+        ylabel="accuracy",
+        title=f"Reliability (test set), ECE {calibration['ece']:.3f}",
+    )
     ax.legend(loc="upper left")
     return _save(fig, path)
 

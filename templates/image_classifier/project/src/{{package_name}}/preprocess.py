@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from contextlib import suppress
 from pathlib import Path
 
 import numpy as np
@@ -102,10 +103,8 @@ def to_array(image: Image.Image, size: int, channels: int) -> np.ndarray:
     EXIF rotation is applied; transparency is composited on white; grayscale images become RGB
     (and colour images grayscale) as the model needs.
     """
-    try:
+    with suppress(ValueError, TypeError, OSError, SyntaxError):  # broken EXIF: keep as stored
         image = ImageOps.exif_transpose(image)
-    except (ValueError, TypeError, OSError, SyntaxError):  # a broken EXIF block: keep as stored
-        pass
     image = to_8bit(image)
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")

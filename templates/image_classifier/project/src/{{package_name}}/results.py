@@ -21,8 +21,13 @@ def metric_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
         models.append(("same, with flip TTA", metrics["flip_tta"]))
     models += list(metrics["baselines"].items())
     return [
-        {"model": name, "metric": metric, "value": fig[metric]["value"],
-         "low": fig[metric]["low"], "high": fig[metric]["high"]}  # fmt: skip
+        {
+            "model": name,
+            "metric": metric,
+            "value": fig[metric]["value"],
+            "low": fig[metric]["low"],
+            "high": fig[metric]["high"],
+        }
         for name, fig in models
         for metric in ("accuracy", "macro_f1")
     ]
@@ -31,9 +36,12 @@ def metric_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
 def comparison_sentence(metrics: dict[str, Any]) -> str:
     diff = metrics["vs_best_baseline"]["accuracy"]
     verdict = (
-        "better than" if diff["low"] > 0 else "worse than" if diff["high"] < 0 else
-        "not distinguishable from"
-    )  # fmt: skip
+        "better than"
+        if diff["low"] > 0
+        else "worse than"
+        if diff["high"] < 0
+        else "not distinguishable from"
+    )
     return (
         f"On these {metrics['n_test']} test images the model is {verdict} the best baseline "
         f"({metrics['best_baseline']}): accuracy difference {diff['value']:+.3f}, 95% interval "
@@ -64,10 +72,12 @@ def results_markdown(metrics: dict[str, Any]) -> str:
     ]
     if metrics.get("train_seconds") is not None:
         lines += [f"Training took {metrics['train_seconds']:.1f} s on {metrics.get('device')}.", ""]
-    for title, png in (("Learning curves", plots.CURVES_PNG),
-                       ("Confusion matrix", plots.CONFUSION_PNG),
-                       ("Reliability diagram", plots.RELIABILITY_PNG),
-                       ("Most confidently wrong test images", plots.ERRORS_PNG)):  # fmt: skip
+    for title, png in (
+        ("Learning curves", plots.CURVES_PNG),
+        ("Confusion matrix", plots.CONFUSION_PNG),
+        ("Reliability diagram", plots.RELIABILITY_PNG),
+        ("Most confidently wrong test images", plots.ERRORS_PNG),
+    ):
         lines += [f"![{title}](reports/{png})", ""]
     lines.append("_Generated from `reports/metrics.json` by the `report` command._")
     return "\n".join(lines)
@@ -85,8 +95,11 @@ def model_card(metrics: dict[str, Any], metadata: dict[str, Any], title: str) ->
     sizes = metadata.get("dataset_sizes", {})
     data = [
         f"Source: `{metrics.get('data', '')}` ("
-        + ("CIFAR-10, Krizhevsky 2009, from its official site" if metrics.get("data") == "cifar10"
-           else "your own images, one folder per class; their licence is yours to state")  # fmt: skip
+        + (
+            "CIFAR-10, Krizhevsky 2009, from its official site"
+            if metrics.get("data") == "cifar10"
+            else "your own images, one folder per class; their licence is yours to state"
+        )
         + ").",
         f"Split: train {sizes.get('train', '?')}, validation {sizes.get('val', '?')}, test "
         f"{metrics['n_test']} images; the file lists with SHA-256 hashes are in "
@@ -98,12 +111,18 @@ def model_card(metrics: dict[str, Any], metadata: dict[str, Any], title: str) ->
     worst = min(metrics["per_class"], key=lambda row: row["f1"])
     return ModelCard(
         title=title,
-        summary=(f"{metrics['model']['name']} image classifier over {len(metrics['classes'])} "
-                 f"classes: {', '.join(metrics['classes'][:12])}."),  # fmt: skip
-        intended_use=["Classifying images like those of the training folder, one label each.",
-                      "A portfolio and teaching example of an honest image-classification run."],
-        out_of_scope=["Images unlike the training data (other cameras, domains, resolutions).",
-                      "Decisions about people, or any use where a wrong label causes harm."],
+        summary=(
+            f"{metrics['model']['name']} image classifier over {len(metrics['classes'])} "
+            f"classes: {', '.join(metrics['classes'][:12])}."
+        ),
+        intended_use=[
+            "Classifying images like those of the training folder, one label each.",
+            "A portfolio and teaching example of an honest image-classification run.",
+        ],
+        out_of_scope=[
+            "Images unlike the training data (other cameras, domains, resolutions).",
+            "Decisions about people, or any use where a wrong label causes harm.",
+        ],
         data=data,
         metrics=metric_rows(metrics),
         metrics_note=comparison_sentence(metrics)
@@ -113,8 +132,10 @@ def model_card(metrics: dict[str, Any], metadata: dict[str, Any], title: str) ->
             "Intervals cover test-set sampling only, not a change of data or of training seed.",
             f"Inputs are resized to {metadata['image_size']} px squares; detail is lost.",
         ],
-        ethics=["Check the data's licence and consent before publishing a model trained on it.",
-                "Probabilities are not calibrated guarantees; see the reliability diagram."],
+        ethics=[
+            "Check the data's licence and consent before publishing a model trained on it.",
+            "Probabilities are not calibrated guarantees; see the reliability diagram.",
+        ],
         provenance={
             "model version": metrics.get("model_version") or "not exported yet",
             "trained at": metadata.get("trained_at", ""),
