@@ -1,4 +1,4 @@
-"""Command line: download, validate, train, evaluate, report, export, serve (each with --help)."""
+"""Command line: download, sample-data, validate, train, evaluate, report, export, serve."""
 
 from __future__ import annotations
 
@@ -50,6 +50,20 @@ def download(data_dir: Path) -> None:
     except USER_ERRORS as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"CIFAR-10 is in {folder}")
+
+
+@cli.command("sample-data")
+@click.option("--out", default="data/sample", type=click.Path(path_type=Path))
+@click.option("--per-class", default=40, help="Images per class.")
+def sample_data(out: Path, per_class: int) -> None:
+    """Write a tiny synthetic dataset (circles, squares, stripes) for a quick first run."""
+    from .sample import write_sample
+
+    try:
+        write_sample(out, per_class)
+    except FileExistsError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"wrote {3 * per_class} images to {out}/: now `train --data {out}`")
 
 
 @cli.command()
