@@ -101,7 +101,14 @@ def validate(data: str, image_size: int) -> None:
 @click.option("--width", default=32, help="Channels of the first layer (x2, x4, x8 after).")
 @click.option("--epochs", default=10)
 @click.option("--batch-size", default=256)
-@click.option("--lr", default=0.2, help="Peak learning rate (SGD, Nesterov momentum).")
+@click.option(
+    "--backbone",
+    help="Fine-tune a pretrained `transformers` checkpoint (hub id or folder), e.g. "
+    "microsoft/resnet-18, instead of training the ResNet-9 from scratch.",
+)
+@click.option("--backbone-lr", default=0.1, help="Backbone learning rate / the new head's.")
+@click.option("--crop-scale", type=float, help="Random-resized-crop min area [0.35 pretrained]")
+@click.option("--lr", type=float, help="Peak learning rate, SGD [0.2; 0.01 pretrained].")
 @click.option("--weight-decay", default=5e-4)
 @click.option("--warmup", default=0.2, help="Share of steps with a linear warm-up.")
 @click.option("--label-smoothing", default=0.1)

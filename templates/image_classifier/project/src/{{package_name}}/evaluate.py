@@ -23,6 +23,7 @@ from .baselines import fit_baselines
 from .data import DataError, load_dataset
 from .devices import pick_device
 from .inference import predict_logits
+from .model import ModelConfig
 from .preprocess import softmax
 from .splits import read_split
 
@@ -95,7 +96,7 @@ def evaluate(
     result: dict[str, Any] = {
         "data": display_path(dataset.source),
         "model": {
-            "name": f"ResNet-9 from scratch (width {meta['model']['width']})",
+            "name": ModelConfig.from_dict(meta["model"]).name,
             **m.scored(labels, preds, n),
         },
         **m.classification_report(labels, preds, classes),

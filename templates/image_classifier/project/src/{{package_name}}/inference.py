@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -10,14 +12,37 @@ from torch import nn
 from .devices import autocast_for
 
 
-def augment(
-    images: torch.Tensor, translate: int, hflip: bool, generator: torch.Generator
+def random_resized_crop(
+    x: torch.Tensor, min_scale: float, generator: torch.Generator
 ) -> torch.Tensor:
-    """Random translation (reflect padding) and horizontal flips of a uint8 batch, on its device.
+    """Crop each image to a random share (``min_scale`` to all) of its area and aspect 3:4 to
+    4:3, at a random place, resized back to its size (bilinear; batched on the device)."""
+    n, dev = x.shape[0], x.device
+    area = min_scale + (1 - min_scale) * torch.rand(n, device=dev, generator=generator)
+    log_ratio = (torch.rand(n, device=dev, generator=generator) * 2 - 1) * math.log(4 / 3)
+    ratio = torch.exp(log_ratio)
+    w = torch.sqrt(area * ratio).clamp(max=1.0)
+    h = torch.sqrt(area / ratio).clamp(max=1.0)
+    cx = (torch.rand(n, device=dev, generator=generator) * 2 - 1) * (1 - w)
+    cy = (torch.rand(n, device=dev, generator=generator) * 2 - 1) * (1 - h)
+    theta = torch.zeros(n, 2, 3, device=dev)
+    theta[:, 0, 0], theta[:, 0, 2], theta[:, 1, 1], theta[:, 1, 2] = w, cx, h, cy
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
 
-    Returns floats in [0, 1].
-    """
+
+def augment(
+    images: torch.Tensor,
+    translate: int,
+    hflip: bool,
+    generator: torch.Generator,
+    crop_scale: float = 1.0,
+) -> torch.Tensor:
+    """Random resized crops (``crop_scale`` < 1), random translation (reflect padding) and
+    horizontal flips of a uint8 batch, on its device. Returns floats in [0, 1]."""
     x = images.float().div_(255)
+    if crop_scale < 1:
+        x = random_resized_crop(x, crop_scale, generator)
     n, c, h, w = x.shape
     dev = x.device
     if translate > 0:

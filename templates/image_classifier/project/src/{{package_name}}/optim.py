@@ -20,14 +20,20 @@ def lr_lambda(total_steps: int, warmup: float) -> Callable[[int], float]:
     return factor
 
 
-def make_optimizer(model: nn.Module, cfg) -> torch.optim.Optimizer:
-    decay = [p for p in model.parameters() if p.ndim > 1]
-    no_decay = [p for p in model.parameters() if p.ndim <= 1]
-    groups = [
-        {"params": decay, "weight_decay": cfg.weight_decay},
-        {"params": no_decay, "weight_decay": 0.0},
-    ]
-    return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, nesterov=True)
+def make_optimizer(model: nn.Module, cfg, lr: float) -> torch.optim.Optimizer:
+    """SGD with Nesterov momentum; no weight decay on biases and norms. A pretrained backbone
+    learns at ``cfg.backbone_lr`` times the rate of its new head (discriminative rates)."""
+    head = model.head_names() if hasattr(model, "head_names") else None
+    groups: dict[tuple[bool, bool], list] = {}
+    for name, p in model.named_parameters():
+        pretrained = head is not None and name not in head
+        groups.setdefault((p.ndim > 1, pretrained), []).append(p)
+    param_groups = [
+        {"params": params, "weight_decay": cfg.weight_decay if decay else 0.0,
+         "lr": lr * (cfg.backbone_lr if pretrained else 1.0)}
+        for (decay, pretrained), params in groups.items()
+    ]  # fmt: skip
+    return torch.optim.SGD(param_groups, lr=lr, momentum=cfg.momentum, nesterov=True)
 
 
 def save_checkpoint(

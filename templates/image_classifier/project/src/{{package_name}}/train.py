@@ -33,7 +33,7 @@ from .tracking import tracked_run
 from .validate import enforce_bad_share
 
 CHECKPOINT_FILE = "last.pt"
-PATH_FIELDS = ("data", "data_dir", "out_dir", "checkpoint_dir")
+PATH_FIELDS = ("data", "data_dir", "out_dir", "checkpoint_dir", "backbone")
 
 
 @dataclass
@@ -47,13 +47,16 @@ class TrainConfig:
     width: int = 32
     epochs: int = 10
     batch_size: int = 256
-    lr: float = 0.2
+    lr: float | None = None  # peak rate: 0.2 from scratch, 0.01 for a pretrained backbone
     momentum: float = 0.9
     weight_decay: float = 5e-4
     warmup: float = 0.2
     label_smoothing: float = 0.1
     hflip: bool = True
     translate: int = 2
+    backbone: str | None = None  # a `transformers` checkpoint (hub id or folder) to fine-tune
+    backbone_lr: float = 0.1  # the backbone's learning rate as a share of the head's
+    crop_scale: float | None = None  # random-resized-crop min area (default: 0.35 pretrained)
     seed: int = 0
     device: str = "auto"
     amp: bool = True
@@ -69,7 +72,7 @@ class TrainConfig:
     def public(self) -> dict:
         """The settings with paths made relative (metadata holds no absolute local paths)."""
         values = asdict(self)
-        return values | {k: display_path(values[k]) for k in PATH_FIELDS}
+        return values | {k: display_path(values[k]) for k in PATH_FIELDS if values[k]}
 
 
 @dataclass
@@ -85,7 +88,10 @@ class TrainResult:
 def estimate_seconds(cfg: TrainConfig, n_train: int, size: int) -> float:
     """CPU time of the epochs, from 0.8 ms per image and epoch for width 16 at 28 px on 2 cores
     (measured on MNIST), scaled by width squared, input area and the threads available."""
-    per_image = 0.8e-3 * (cfg.width / 16) ** 2 * (size / 28) ** 2 * 2 / torch.get_num_threads()
+    per_image = 0.8e-3 * (cfg.width / 16) ** 2 * (size / 28) ** 2
+    if cfg.backbone:  # a ResNet-18-sized backbone: about 0.1 s an image at 224 px
+        per_image = 0.1 * (size / 224) ** 2
+    per_image *= 2 / torch.get_num_threads()
     return 3 + per_image * n_train * cfg.epochs
 
 
@@ -160,11 +166,19 @@ def _train(
 
     if info.main and device.type == "cpu":
         announce(estimate_seconds(cfg, len(train_y), dataset.image_size), "train")
-    mean, std = channel_stats(train_x)
-    model_cfg = ModelConfig(len(dataset.classes), dataset.channels, cfg.width, mean, std)
     channels_last = cfg.channels_last  # faster with cuDNN and, in our measurements, oneDNN
     memory_format = torch.channels_last if channels_last else torch.preserve_format
-    model = build_model(model_cfg).to(device, memory_format=memory_format)
+    if cfg.backbone:
+        from .backbone import load_pretrained
+
+        model, model_cfg = load_pretrained(cfg.backbone, len(dataset.classes), dataset.channels)
+    else:
+        mean, std = channel_stats(train_x)
+        model_cfg = ModelConfig(len(dataset.classes), dataset.channels, cfg.width, mean, std)
+        model = build_model(model_cfg)
+    model = model.to(device, memory_format=memory_format)
+    lr = cfg.lr if cfg.lr is not None else (0.01 if cfg.backbone else 0.2)
+    crop_scale = cfg.crop_scale if cfg.crop_scale is not None else (0.35 if cfg.backbone else 1)
 
     images = torch.from_numpy(train_x).to(device)  # the whole training set lives on the device
     labels = torch.from_numpy(train_y).to(device)
@@ -173,7 +187,7 @@ def _train(
     steps_per_epoch = max(1, math.ceil(n_local / local_batch))
     total_steps = steps_per_epoch * cfg.epochs
 
-    optimizer = make_optimizer(model, cfg)
+    optimizer = make_optimizer(model, cfg, lr)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(total_steps, cfg.warmup))
     context, scaler = autocast_for(device, cfg.amp)
     criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
@@ -197,7 +211,8 @@ def _train(
         train_model = torch.compile(train_model)
 
     generator = torch.Generator(device=device)
-    run_name = f"{Path(cfg.data).name}-w{cfg.width}-e{cfg.epochs}"
+    arch = Path(cfg.backbone).name if cfg.backbone else f"w{cfg.width}"
+    run_name = f"{Path(cfg.data).name}-{arch}-e{cfg.epochs}"
     with tracked_run(experiment, run_name=run_name, enabled=track and info.main) as run:
         run.params(
             {**cfg.public(), "world_size": info.world, "parameters": count_parameters(model)}
@@ -224,7 +239,7 @@ def _train(
             correct = torch.zeros((), device=device)
             for step in range(steps_per_epoch):
                 idx = order[step * local_batch : (step + 1) * local_batch]
-                x = augment(images[idx], cfg.translate, cfg.hflip, generator)
+                x = augment(images[idx], cfg.translate, cfg.hflip, generator, crop_scale)
                 if channels_last:
                     x = x.contiguous(memory_format=torch.channels_last)
                 y = labels[idx]
