@@ -81,7 +81,7 @@ def validate(data: str, image_size: int) -> None:
         dataset = load_folder(Path(data), image_size=image_size, progress=True)
     except USER_ERRORS as exc:
         raise click.ClickException(str(exc)) from exc
-    ledger = folder_ledger(dataset, sum(map(len, dataset.files.values())) + dataset.skipped)
+    ledger = folder_ledger(dataset)
     click.echo(ledger.summary())
     for note in dataset.notes:
         click.echo(f"note: {note}")

@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .ledger import DataError  # one-line, user-facing (shared with every template)
+
 SPLITS = ("train", "val", "test")
 
 
-class DataError(ValueError):
-    """The data is missing, empty or laid out wrongly (the message says how to fix it)."""
+__all__ = ["SPLITS", "DataError", "Dataset", "stratified_split"]
 
 
 @dataclass
