@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from .artifacts import display_path
 from .dataset import SPLITS, Dataset
 from .ledger import Ledger
