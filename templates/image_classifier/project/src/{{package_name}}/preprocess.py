@@ -82,7 +82,9 @@ def open_image(
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise TooManyPixels(f"image is too large to decode safely: {exc}") from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+    except UnidentifiedImageError as exc:
+        raise ImageError("not a readable image (no PNG, JPEG or WebP data found)") from exc
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageError(f"not a readable image ({exc})") from exc
     return image
 
