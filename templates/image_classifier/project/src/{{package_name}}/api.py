@@ -11,8 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -110,10 +109,8 @@ class Classifier:
         import onnxruntime as ort
 
         meta_path, model_path = model_dir / "metadata.json", model_dir / "model.onnx"
-        if not model_path.is_file() or not meta_path.is_file():
-            raise FileNotFoundError(
-                f"no exported model in {model_dir.name}/: run `train`, then `export`"
-            )
+        if problem := missing_model(model_dir):
+            raise FileNotFoundError(problem)
         self.metadata = json.loads(meta_path.read_text("utf-8"))
         self.classes: list[str] = self.metadata["classes"]
         self.size: int = self.metadata["image_size"]
@@ -181,18 +178,36 @@ def decode_bytes(data: bytes, name: str, classifier: Classifier) -> np.ndarray:
 UPLOAD_ERRORS = problem_responses(400, 413, 415, 422)
 
 
+def missing_model(folder: Path) -> str | None:
+    if (folder / "model.onnx").is_file() and (folder / "metadata.json").is_file():
+        return None
+    return f"no exported model in {folder.name}/: run `train`, then `export`"
+
+
+class ModelCheck:
+    """Pure ASGI: without an exported model, start-up fails with one line, not a traceback."""
+
+    def __init__(self, app: Any, folder: Callable[[], Path]) -> None:
+        self.app, self.folder = app, folder
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] == "lifespan" and (problem := missing_model(self.folder())):
+            await receive()  # lifespan.startup
+            await send({"type": "lifespan.startup.failed", "message": f"Error: {problem}"})
+            return
+        await self.app(scope, receive, send)
+
+
 def create_app(model_dir: Path | str | None = None) -> FastAPI:
     """The API; the model in ``model_dir`` (default: $MODEL_DIR or artifacts/) loads at start-up."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        folder = Path(model_dir or os.environ.get("MODEL_DIR", "artifacts"))
-        try:
-            app.state.classifier = Classifier(folder)
-        except FileNotFoundError as exc:  # one line, not a traceback, then stop
-            print(f"Error: {exc}", file=sys.stderr)
-            raise SystemExit(1) from None
+        app.state.classifier = Classifier(folder())
         yield
+
+    def folder() -> Path:
+        return Path(model_dir or os.environ.get("MODEL_DIR", "artifacts"))
 
     app = FastAPI(
         title="Image classifier",
@@ -202,6 +217,7 @@ def create_app(model_dir: Path | str | None = None) -> FastAPI:
     )
     body_limit = MAX_BATCH_FILES * MAX_FILE_BYTES + MULTIPART_OVERHEAD
     install_problem_handlers(app, max_body_bytes=body_limit)
+    app.add_middleware(ModelCheck, folder=folder)
     add_demo_page(app, DEMO_PAGE)
 
     def classifier(request: Request) -> Classifier:
