@@ -166,7 +166,14 @@ def train(**kw: object) -> None:
 @click.option("--data", help="[default: the data the model was trained on]")
 @click.option("--data-dir", default="data")
 @click.option("--device", default="auto")
-def evaluate(out_dir: Path, reports: Path, data: str | None, data_dir: str, device: str) -> None:
+@click.option(
+    "--compare", multiple=True, type=click.Path(path_type=Path),
+    help="Another artifacts folder (e.g. scratch vs fine-tuned) scored on the same test images.",
+)  # fmt: skip
+def evaluate(
+    out_dir: Path, reports: Path, data: str | None, data_dir: str, device: str,
+    compare: tuple[Path, ...],
+) -> None:  # fmt: skip
     """Score the model once on the saved test split, beside pixel baselines; write reports/."""
     from .cpu import configure_cpu
 
@@ -176,7 +183,7 @@ def evaluate(out_dir: Path, reports: Path, data: str | None, data_dir: str, devi
 
     try:
         m = run_evaluation(out_dir, reports, data=data, data_dir=data_dir, device=device,
-                           warn=_warn)  # fmt: skip
+                           warn=_warn, compare=compare)  # fmt: skip
     except USER_ERRORS as exc:
         raise click.ClickException(str(exc)) from exc
     acc, f1 = m["model"]["accuracy"], m["model"]["macro_f1"]
@@ -189,6 +196,12 @@ def evaluate(out_dir: Path, reports: Path, data: str | None, data_dir: str, devi
         f"vs best baseline ({m['best_baseline']}): accuracy {diff['value']:+.4f} "
         f"(95% CI {diff['low']:+.4f} to {diff['high']:+.4f}); ECE {m['calibration']['ece']:.3f}"
     )
+    for other in m["compared"]:
+        d = other["main_minus_this"]["accuracy"]
+        click.echo(
+            f"{other['name']} ({other['artifacts']}): accuracy {other['accuracy']['value']:.4f}; "
+            f"this model minus it {d['value']:+.4f} (95% CI {d['low']:+.4f} to {d['high']:+.4f})"
+        )
     click.echo(f"wrote {reports}/ (metrics.json and plots)")
 
 

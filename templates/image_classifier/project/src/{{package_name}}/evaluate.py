@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from . import metrics as m
 from . import plots
 from .artifacts import HISTORY_FILE, display_path, load_trained, write_metadata
 from .baselines import fit_baselines
+from .compare import compare_model
 from .data import DataError, load_dataset
 from .devices import pick_device
 from .inference import predict_logits
@@ -65,8 +66,11 @@ def evaluate(
     device: str = "auto",
     warn: Callable[[str], None] = log.warning,
     progress: bool = True,
+    compare: Sequence[Path] = (),
 ) -> dict[str, Any]:
-    """Score the model in ``out_dir`` on its test split; write the reports; return the metrics."""
+    """Score the model in ``out_dir`` on its test split; write the reports; return the metrics.
+
+    Each folder in ``compare`` holds another trained model, scored on the same test images."""
     dev = pick_device(device)
     model, meta = load_trained(out_dir, dev)
     cfg = meta["train_config"]
@@ -117,6 +121,11 @@ def evaluate(
     best = max(result["baselines"], key=lambda k: result["baselines"][k]["accuracy"]["value"])
     result["best_baseline"] = best
     result["vs_best_baseline"] = m.paired_difference(labels, preds, fitted[best]["predictions"], n)
+    source = data or meta["data"]
+    result["compared"] = [
+        compare_model(other, source, data_dir, saved, classes, labels, preds, dev, warn)
+        for other in compare
+    ]
     result["calibration"] = m.calibration(labels, probs)
     wrong = m.most_confident_errors(labels, probs)
     names = dataset.files.get("test")

@@ -19,6 +19,7 @@ def metric_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
     models = [(metrics["model"]["name"], metrics["model"])]
     if "flip_tta" in metrics:
         models.append(("same, with flip TTA", metrics["flip_tta"]))
+    models += [(c["name"], c) for c in metrics.get("compared", [])]
     models += list(metrics["baselines"].items())
     return [
         {
@@ -49,6 +50,15 @@ def comparison_sentence(metrics: dict[str, Any]) -> str:
     )
 
 
+def compared_sentence(metrics: dict[str, Any], other: dict[str, Any]) -> str:
+    diff = other["main_minus_this"]["accuracy"]
+    return (
+        f"{metrics['model']['name']} minus {other['name']} (`{other['artifacts']}`), same test "
+        f"images: accuracy {diff['value']:+.3f}, 95% interval [{diff['low']:+.3f}, "
+        f"{diff['high']:+.3f}].\n"
+    )
+
+
 def results_markdown(metrics: dict[str, Any]) -> str:
     """The README results section."""
     rows = [
@@ -64,6 +74,7 @@ def results_markdown(metrics: dict[str, Any]) -> str:
         "",
         comparison_sentence(metrics),
         "",
+        *[compared_sentence(metrics, other) for other in metrics.get("compared", [])],
         f"Calibration: expected calibration error {cal['ece']:.3f} ({cal['n_bins']} bins). "
         "Accuracy, F1 and the table below score one pass per image, as the API serves by default.",
         "",
@@ -87,6 +98,8 @@ def _models(metrics: dict[str, Any]):
     yield {"model": metrics["model"]["name"]}, metrics["model"]
     if "flip_tta" in metrics:
         yield {"model": "same, with flip TTA"}, metrics["flip_tta"]
+    for other in metrics.get("compared", []):
+        yield {"model": other["name"]}, other
     for name, figures in metrics["baselines"].items():
         yield {"model": name}, figures
 
