@@ -19,7 +19,6 @@ from typing import Annotated, Any
 import numpy as np
 from fastapi import FastAPI, File, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
 
 from . import __version__
 from .demo import add_demo_page
@@ -33,6 +32,16 @@ from .preprocess import (
     to_array,
 )
 from .problems import ProblemError, install_problem_handlers, problem_responses
+from .schemas import (
+    BatchItem,
+    BatchResponse,
+    Health,
+    InputFormat,
+    Limits,
+    Metadata,
+    Prediction,
+    PredictResponse,
+)
 
 MAX_FILE_BYTES = int(os.environ.get("MAX_FILE_BYTES", 5 * 1024 * 1024))
 MAX_BATCH_FILES = int(os.environ.get("MAX_BATCH_FILES", 16))
@@ -42,64 +51,6 @@ FORMATS = ["JPEG", "MPO", "PNG", "WEBP"]  # sniffed from the bytes; the content 
 CHUNK = 64 * 1024
 DEMO_PAGE = Path(__file__).parent / "static" / "demo.html"
 log = logging.getLogger(__name__)
-
-
-class Prediction(BaseModel):
-    label: str
-    probability: float = Field(ge=0, le=1)
-
-
-class PredictResponse(BaseModel):
-    predictions: list[Prediction] = Field(description="Top-k classes, most probable first")
-    model_version: str
-
-
-class BatchItem(BaseModel):
-    filename: str | None
-    predictions: list[Prediction]
-
-
-class BatchResponse(BaseModel):
-    results: list[BatchItem]
-    model_version: str
-
-
-class Health(BaseModel):
-    status: str
-    model_version: str
-
-
-class InputFormat(BaseModel):
-    channels: int
-    size: int
-
-
-class TestMetrics(BaseModel):
-    accuracy: float
-    accuracy_95: list[float] | None = None
-    macro_f1: float
-    macro_f1_95: list[float] | None = None
-    n_test: int
-    flip_tta: bool
-
-
-class Limits(BaseModel):
-    max_file_bytes: int
-    max_batch_files: int
-    max_pixels: int
-    formats: list[str]
-
-
-class Metadata(BaseModel):
-    classes: list[str]
-    model_version: str
-    input: InputFormat
-    flip_tta: bool | None
-    test_metrics: TestMetrics | None = Field(description="`evaluate`'s figures, served graph")
-    val_accuracy: float | None
-    trained_at: str | None
-    data: str | None
-    limits: Limits
 
 
 class Classifier:
