@@ -1,25 +1,27 @@
 """FastAPI app: the exported ONNX model served with ONNX Runtime (no torch needed).
 
 Limits (environment variables): MAX_FILE_BYTES (default 5 MiB a file), MAX_BATCH_FILES (16),
-MAX_PIXELS (40 million), ORT_THREADS (1 thread a request). MODEL_DIR is the artifacts folder.
+MAX_PIXELS (40 million; lossless images are further bounded by the model's input size, see
+preprocess.decode_limit), ORT_THREADS (1 thread a request). MODEL_DIR is the artifacts folder.
+Every error is an RFC 9457 problem (application/problem+json). ``GET /`` is a demo page.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import FastAPI, File, HTTPException, Query, Request, UploadFile
+from fastapi import FastAPI, File, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 
 from . import __version__
+from .demo import add_demo_page
 from .preprocess import (
     MAX_PIXELS,
     ImageError,
@@ -29,57 +31,26 @@ from .preprocess import (
     softmax,
     to_array,
 )
+from .problems import ProblemError, install_problem_handlers, problem_responses
+from .schemas import (
+    BatchItem,
+    BatchResponse,
+    Health,
+    InputFormat,
+    Limits,
+    Metadata,
+    Prediction,
+    PredictResponse,
+)
 
 MAX_FILE_BYTES = int(os.environ.get("MAX_FILE_BYTES", 5 * 1024 * 1024))
 MAX_BATCH_FILES = int(os.environ.get("MAX_BATCH_FILES", 16))
 MAX_IMAGE_PIXELS = int(os.environ.get("MAX_PIXELS", MAX_PIXELS))
 MULTIPART_OVERHEAD = 64 * 1024  # headers and boundaries around the files of one request
-CONTENT_TYPES = {"image/png", "image/jpeg", "image/jpg", "image/webp"}
+FORMATS = ["JPEG", "MPO", "PNG", "WEBP"]  # sniffed from the bytes; the content type is ignored
 CHUNK = 64 * 1024
-
-
-class Prediction(BaseModel):
-    label: str
-    probability: float = Field(ge=0, le=1)
-
-
-class PredictResponse(BaseModel):
-    predictions: list[Prediction] = Field(description="Top-k classes, most probable first")
-    model_version: str
-
-
-class BatchItem(BaseModel):
-    filename: str | None
-    predictions: list[Prediction]
-
-
-class BatchResponse(BaseModel):
-    results: list[BatchItem]
-    model_version: str
-
-
-class ErrorResponse(BaseModel):
-    detail: str = Field(description="What was wrong with the request")
-
-
-class Health(BaseModel):
-    status: str
-    model_version: str
-
-
-def _errors(**codes: str) -> dict[int | str, dict[str, Any]]:
-    return {
-        int(code[1:]): {"model": ErrorResponse, "description": text} for code, text in codes.items()
-    }
-
-
-UPLOAD_ERRORS = _errors(
-    e400="Empty file",
-    e413=f"File over {MAX_FILE_BYTES} bytes (checked while reading), image over "
-    f"{MAX_IMAGE_PIXELS} pixels (decompression bomb), or more than {MAX_BATCH_FILES} files",
-    e415="Content type or image format other than PNG, JPEG or WebP",
-    e422="Corrupt or unreadable image, or an invalid parameter",
-)
+DEMO_PAGE = Path(__file__).parent / "static" / "demo.html"
+log = logging.getLogger(__name__)
 
 
 class Classifier:
@@ -89,8 +60,8 @@ class Classifier:
         import onnxruntime as ort
 
         meta_path, model_path = model_dir / "metadata.json", model_dir / "model.onnx"
-        if not model_path.is_file() or not meta_path.is_file():
-            raise RuntimeError(f"no ONNX model in {model_dir}: run `train`, then `export`")
+        if problem := missing_model(model_dir):
+            raise FileNotFoundError(problem)
         self.metadata = json.loads(meta_path.read_text("utf-8"))
         self.classes: list[str] = self.metadata["classes"]
         self.size: int = self.metadata["image_size"]
@@ -125,31 +96,21 @@ def served_test_metrics(metadata: dict[str, Any]) -> dict[str, Any] | None:
     figures = tests.get("flip_tta") if flip_tta else tests
     if figures is None:  # metadata written before flip-TTA figures were recorded
         return None
-    return {
-        "accuracy": figures["accuracy"],
-        "macro_f1": figures["macro_f1"],
-        "n_test": tests["n_test"],
-        "flip_tta": flip_tta,
-    }
+    keys = ("accuracy", "accuracy_95", "macro_f1", "macro_f1_95")
+    return {k: figures.get(k) for k in keys} | {"n_test": tests["n_test"], "flip_tta": flip_tta}
 
 
 def read_upload(upload: UploadFile) -> bytes:
     """The bytes of an upload, refusing it as soon as it passes MAX_FILE_BYTES."""
     name = upload.filename or "file"
-    content_type = (upload.content_type or "").split(";")[0].strip().lower()
-    if content_type not in CONTENT_TYPES:
-        raise HTTPException(
-            415, f"{name}: content type {content_type or 'missing'} is not one of "
-            f"{', '.join(sorted(CONTENT_TYPES))}",
-        )  # fmt: skip
     chunks, size = [], 0
     while chunk := upload.file.read(CHUNK):
         size += len(chunk)
         if size > MAX_FILE_BYTES:
-            raise HTTPException(413, f"{name} is larger than {MAX_FILE_BYTES} bytes")
+            raise ProblemError(413, f"{name} is larger than {MAX_FILE_BYTES} bytes", field="file")
         chunks.append(chunk)
     if size == 0:
-        raise HTTPException(400, f"{name} is empty")
+        raise ProblemError(400, f"{name} is empty", field="file")
     return b"".join(chunks)
 
 
@@ -158,67 +119,34 @@ def decode_bytes(data: bytes, name: str, classifier: Classifier) -> np.ndarray:
         image = open_image(data, MAX_IMAGE_PIXELS, classifier.size)
         return to_array(image, classifier.size, classifier.channels)
     except UnsupportedFormat as exc:
-        raise HTTPException(415, f"{name}: {exc}") from exc
+        raise ProblemError(415, f"{name}: {exc}", field="file") from exc
     except TooManyPixels as exc:
-        raise HTTPException(413, f"{name}: {exc}") from exc
+        raise ProblemError(413, f"{name}: {exc}", field="file") from exc
     except ImageError as exc:
-        raise HTTPException(422, f"{name}: {exc}") from exc
+        raise ProblemError(422, f"{name}: {exc}", field="file") from exc
 
 
-def body_limit(path: str) -> int:
-    files = MAX_BATCH_FILES if path.rstrip("/").endswith("/batch") else 1
-    return files * MAX_FILE_BYTES + MULTIPART_OVERHEAD
+UPLOAD_ERRORS = problem_responses(400, 413, 415, 422)
 
 
-class BodyTooLarge(Exception):
-    """Raised into the app when a request body passes its limit."""
+def missing_model(folder: Path) -> str | None:
+    if (folder / "model.onnx").is_file() and (folder / "metadata.json").is_file():
+        return None
+    return f"no exported model in {folder.name}/: run `train`, then `export`"
 
 
-class BodySizeLimit:
-    """ASGI middleware: refuses a request body as soon as it passes the limit for its route.
+class ModelCheck:
+    """Pure ASGI: without an exported model, start-up fails with one line, not a traceback."""
 
-    Checks Content-Length up front and counts the bytes as they arrive (chunked uploads), so an
-    oversized upload is never read to its end.
-    """
-
-    def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
-        self.app = app
+    def __init__(self, app: Any, folder: Callable[[], Path]) -> None:
+        self.app, self.folder = app, folder
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST":
-            await self.app(scope, receive, send)
+        if scope["type"] == "lifespan" and (problem := missing_model(self.folder())):
+            await receive()  # lifespan.startup
+            await send({"type": "lifespan.startup.failed", "message": f"Error: {problem}"})
             return
-        limit = body_limit(scope["path"])
-        length = dict(scope["headers"]).get(b"content-length", b"")
-        if length.isdigit() and int(length) > limit:
-            await self._reject(send, limit)
-            return
-        received, exceeded = 0, False
-
-        async def limited_receive() -> dict:
-            nonlocal received, exceeded
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > limit:
-                exceeded = True
-                raise BodyTooLarge(f"request body is larger than {limit} bytes")
-            return message
-
-        async def guarded_send(message: dict) -> None:
-            if not exceeded:  # once over the limit, the app's own error reply is replaced
-                await send(message)
-
-        with suppress(BodyTooLarge):
-            await self.app(scope, limited_receive, guarded_send)
-        if exceeded:
-            await self._reject(send, limit)
-
-    @staticmethod
-    async def _reject(send: Callable, limit: int) -> None:
-        body = json.dumps({"detail": f"request body is larger than {limit} bytes"}).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await self.app(scope, receive, send)
 
 
 def create_app(model_dir: Path | str | None = None) -> FastAPI:
@@ -226,9 +154,11 @@ def create_app(model_dir: Path | str | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        folder = Path(model_dir or os.environ.get("MODEL_DIR", "artifacts"))
-        app.state.classifier = Classifier(folder)
+        app.state.classifier = Classifier(folder())
         yield
+
+    def folder() -> Path:
+        return Path(model_dir or os.environ.get("MODEL_DIR", "artifacts"))
 
     app = FastAPI(
         title="Image classifier",
@@ -236,40 +166,40 @@ def create_app(model_dir: Path | str | None = None) -> FastAPI:
         description="Upload PNG, JPEG or WebP images; get the most probable classes.",
         lifespan=lifespan,
     )
-    app.add_middleware(BodySizeLimit)
-
-    @app.exception_handler(ImageError)
-    async def image_error(request: Request, exc: ImageError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=422)
+    body_limit = MAX_BATCH_FILES * MAX_FILE_BYTES + MULTIPART_OVERHEAD
+    install_problem_handlers(app, max_body_bytes=body_limit)
+    app.add_middleware(ModelCheck, folder=folder)
+    add_demo_page(app, DEMO_PAGE)
 
     def classifier(request: Request) -> Classifier:
         return request.app.state.classifier
 
     @app.get("/health", response_model=Health)
     def health(request: Request) -> Health:
+        """Liveness and the model version."""
         return Health(status="ok", model_version=classifier(request).version)
 
-    @app.get("/metadata")
-    def metadata(request: Request) -> dict[str, Any]:
+    @app.get("/metadata", response_model=Metadata)
+    def metadata(request: Request) -> Metadata:
         """Classes, model version, input format, the served graph's test metrics, the limits."""
         model = classifier(request)
         meta = model.metadata
-        return {
-            "classes": model.classes,
-            "model_version": model.version,
-            "input": {"channels": model.channels, "size": model.size},
-            "flip_tta": meta.get("onnx", {}).get("flip_tta"),
-            "test_metrics": served_test_metrics(meta),
-            "val_accuracy": meta.get("val_accuracy"),
-            "trained_at": meta.get("trained_at"),
-            "data": meta.get("data"),
-            "limits": {
-                "max_file_bytes": MAX_FILE_BYTES,
-                "max_batch_files": MAX_BATCH_FILES,
-                "max_pixels": MAX_IMAGE_PIXELS,
-                "content_types": sorted(CONTENT_TYPES),
-            },
-        }
+        return Metadata(
+            classes=model.classes,
+            model_version=model.version,
+            input=InputFormat(channels=model.channels, size=model.size),
+            flip_tta=meta.get("onnx", {}).get("flip_tta"),
+            test_metrics=served_test_metrics(meta),
+            val_accuracy=meta.get("val_accuracy"),
+            trained_at=meta.get("trained_at"),
+            data=meta.get("data"),
+            limits=Limits(
+                max_file_bytes=MAX_FILE_BYTES,
+                max_batch_files=MAX_BATCH_FILES,
+                max_pixels=MAX_IMAGE_PIXELS,
+                formats=FORMATS,
+            ),
+        )
 
     @app.post("/predict", response_model=PredictResponse, responses=UPLOAD_ERRORS)
     async def predict(
@@ -277,16 +207,15 @@ def create_app(model_dir: Path | str | None = None) -> FastAPI:
         file: Annotated[UploadFile, File(description="A PNG, JPEG or WebP image")],
         top_k: Annotated[int, Query(ge=1, le=1000, description="How many classes")] = 5,
     ) -> PredictResponse:
-        """Classify one image (multipart upload, field `file`).
+        """Classify one image (multipart field `file`; the format is read from the bytes).
 
         Decoding and inference run in one thread-pool call: Pillow and ONNX Runtime release the
-        GIL, so the event loop keeps parsing other requests on another core meanwhile (about
-        twice the throughput of running them on the loop, measured with benchmarks/serve.py).
+        GIL, so the event loop keeps parsing other requests on another core meanwhile.
         """
         model = classifier(request)
-        data = read_upload(file)  # the upload is already in memory (or a spooled file)
+        data = read_upload(file)
 
-        def work() -> np.ndarray:  # decoding and inference release the GIL: one thread hop
+        def work() -> np.ndarray:
             return model.probabilities(decode_bytes(data, file.filename or "file", model)[None])
 
         probs = (await run_in_threadpool(work))[0]
@@ -302,7 +231,9 @@ def create_app(model_dir: Path | str | None = None) -> FastAPI:
     ) -> BatchResponse:
         """Classify up to MAX_BATCH_FILES images in one request."""
         if len(files) > MAX_BATCH_FILES:
-            raise HTTPException(413, f"{len(files)} files sent; at most {MAX_BATCH_FILES}")
+            raise ProblemError(
+                413, f"{len(files)} files sent; at most {MAX_BATCH_FILES}", field="files"
+            )
         model = classifier(request)
         uploads = [(read_upload(f), f.filename or "file") for f in files]
 

@@ -1,4 +1,4 @@
-"""Command line: download, train, evaluate, report, export, serve (each with --help)."""
+"""Command line: download, sample-data, validate, train, evaluate, report, export, serve."""
 
 from __future__ import annotations
 
@@ -15,10 +15,7 @@ ARTIFACTS = click.option(
     "--out", "out_dir", default="artifacts", show_default=True, type=click.Path(path_type=Path),
     help="Folder of the trained model and its metadata.",
 )  # fmt: skip
-
-
-def _fail(exc: BaseException) -> click.ClickException:
-    return click.ClickException(str(exc))
+USER_ERRORS: tuple[type[BaseException], ...] = (FileNotFoundError, ValueError, RuntimeError)
 
 
 def _need_training_extra() -> None:
@@ -29,6 +26,10 @@ def _need_training_extra() -> None:
         raise click.ClickException(
             "this command needs torch: install torch, then `pip install -e '.[train]'`"
         ) from exc
+
+
+def _warn(message: str) -> None:
+    click.echo(f"Warning: {message}", err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
@@ -42,14 +43,50 @@ def cli() -> None:
 @click.option("--data-dir", default="data", type=click.Path(path_type=Path))
 def download(data_dir: Path) -> None:
     """Download CIFAR-10 from its official site and verify its checksums."""
-    from .data import download_cifar10
-    from .download import DownloadError
+    from .cifar10 import download_cifar10
 
     try:
         folder = download_cifar10(data_dir / "cifar10")
-    except DownloadError as exc:
-        raise _fail(exc) from exc
+    except USER_ERRORS as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"CIFAR-10 is in {folder}")
+
+
+@cli.command("sample-data")
+@click.option("--out", default="data/sample", type=click.Path(path_type=Path))
+@click.option("--per-class", default=40, help="Images per class.")
+def sample_data(out: Path, per_class: int) -> None:
+    """Write a tiny synthetic dataset (circles, squares, stripes) for a quick first run."""
+    from .sample import write_sample
+
+    try:
+        write_sample(out, per_class)
+    except FileExistsError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"wrote {3 * per_class} images to {out}/: now `train --data {out}`")
+
+
+@cli.command()
+@click.option("--data", default=defaults.DATA, help="A folder <data>/<class>/*.png (or splits).")
+@click.option("--image-size", type=int, default=16, help="Decode at this size (speed only).")
+def validate(data: str, image_size: int) -> None:
+    """Decode every image of --data and account for each file; exit 1 if any is unreadable."""
+    from .data import is_cifar10
+    from .folder import load_folder
+    from .validate import folder_ledger
+
+    if is_cifar10(data):
+        raise click.ClickException("CIFAR-10 is checked by its checksums: validate a folder")
+    try:
+        dataset = load_folder(Path(data), image_size=image_size, progress=True)
+    except USER_ERRORS as exc:
+        raise click.ClickException(str(exc)) from exc
+    ledger = folder_ledger(dataset)
+    click.echo(ledger.summary())
+    for note in dataset.notes:
+        click.echo(f"note: {note}")
+    if ledger.bad:
+        raise SystemExit(1)
 
 
 @cli.command()
@@ -60,10 +97,18 @@ def download(data_dir: Path) -> None:
 @click.option("--channels", type=click.Choice(["1", "3"]), help="[default: from the data]")
 @click.option("--val-fraction", default=0.1, help="Share of train held out for validation.")
 @click.option("--test-fraction", default=0.1, help="Share held out for test (no test/ folder).")
+@click.option("--max-bad-share", default=0.01, help="Stop if more files than this are unreadable.")
 @click.option("--width", default=32, help="Channels of the first layer (x2, x4, x8 after).")
 @click.option("--epochs", default=10)
 @click.option("--batch-size", default=256)
-@click.option("--lr", default=0.2, help="Peak learning rate (SGD, Nesterov momentum).")
+@click.option(
+    "--backbone",
+    help="Fine-tune a pretrained `transformers` checkpoint (hub id or folder), e.g. "
+    "microsoft/resnet-18, instead of training the ResNet-9 from scratch.",
+)
+@click.option("--backbone-lr", default=0.1, help="Backbone learning rate / the new head's.")
+@click.option("--crop-scale", type=float, help="Random-resized-crop min area [0.35 pretrained]")
+@click.option("--lr", type=float, help="Peak learning rate, SGD [0.2; 0.01 pretrained].")
 @click.option("--weight-decay", default=5e-4)
 @click.option("--warmup", default=0.2, help="Share of steps with a linear warm-up.")
 @click.option("--label-smoothing", default=0.1)
@@ -82,14 +127,15 @@ def download(data_dir: Path) -> None:
 @click.option("--track/--no-track", default=True, help="Log the run to MLflow.")
 @click.option("--progress/--no-progress", default=True)
 def train(**kw: object) -> None:
-    """Train the model; save it to artifacts/ and log the run to MLflow.
+    """Train the model on train, score validation only; save it to artifacts/, log to MLflow.
 
-    Run it under torchrun for several GPUs or machines, e.g.
-    `torchrun --nproc_per_node 4 -m <package> train ...`.
+    The test split is not looked at here: `evaluate` scores it. Run it under torchrun for several
+    GPUs or machines, e.g. `torchrun --nproc_per_node 4 -m <package> train ...`.
     """
+    from .cpu import configure_cpu
+
+    configure_cpu(kw["threads"])  # type: ignore[arg-type]
     _need_training_extra()
-    from .data import DataError
-    from .download import DownloadError
     from .train import TrainConfig
     from .train import train as run_training
 
@@ -104,18 +150,14 @@ def train(**kw: object) -> None:
             cfg, resume=bool(resume), track=bool(track), progress=bool(progress),
             experiment=defaults.EXPERIMENT,
         )  # fmt: skip
-    except (DataError, DownloadError, FileNotFoundError, ValueError) as exc:
-        raise _fail(exc) from exc
-    if result.history:
-        summary = [f"trained in {result.train_seconds:.1f} s"]
+    except USER_ERRORS as exc:
+        raise click.ClickException(str(exc)) from exc
+    if result.history and int(os.environ.get("RANK", "0")) == 0:
+        summary = f"trained in {result.train_seconds:.1f} s"
         if result.val_accuracy is not None:
-            summary.append(f"val accuracy {result.val_accuracy:.4f}")
-        if result.test_accuracy is not None:
-            summary.append(f"test accuracy {result.test_accuracy:.4f}")
-        if cfg.hflip and len(summary) > 1:
-            summary.append("scored with flip TTA")
-        if int(os.environ.get("RANK", "0")) == 0:
-            click.echo(", ".join(summary) + f"; model saved to {result.model_path}")
+            summary += f", validation accuracy {result.val_accuracy:.4f}"
+            summary += " (flip TTA)" if cfg.hflip else ""
+        click.echo(f"{summary}; model saved to {cfg.out_dir}/ (test split: run `evaluate`)")
 
 
 @cli.command()
@@ -124,83 +166,70 @@ def train(**kw: object) -> None:
 @click.option("--data", help="[default: the data the model was trained on]")
 @click.option("--data-dir", default="data")
 @click.option("--device", default="auto")
-def evaluate(out_dir: Path, reports: Path, data: str | None, data_dir: str, device: str) -> None:
-    """Score the model on the test split; write reports/metrics.json and PNG plots."""
+@click.option(
+    "--compare", multiple=True, type=click.Path(path_type=Path),
+    help="Another artifacts folder (e.g. scratch vs fine-tuned) scored on the same test images.",
+)  # fmt: skip
+def evaluate(
+    out_dir: Path, reports: Path, data: str | None, data_dir: str, device: str,
+    compare: tuple[Path, ...],
+) -> None:  # fmt: skip
+    """Score the model once on the saved test split, beside pixel baselines; write reports/."""
+    from .cpu import configure_cpu
+
+    configure_cpu()
     _need_training_extra()
-    from .data import DataError, load_dataset
-    from .download import DownloadError
-    from .evaluate import baselines, evaluation_metrics, write_reports
-    from .train import HISTORY_FILE, METADATA_FILE, load_trained, pick_device, predict_logits
+    from .evaluate import evaluate as run_evaluation
 
     try:
-        dev = pick_device(device)
-        model, meta = load_trained(out_dir, dev)
-        cfg = meta["train_config"]
-        dataset = load_dataset(
-            data or cfg["data"], Path(data_dir), image_size=meta["image_size"],
-            channels=meta["channels"], val_fraction=cfg["val_fraction"],
-            test_fraction=cfg["test_fraction"], seed=cfg["seed"],
-        )  # fmt: skip
-    except (DataError, DownloadError, FileNotFoundError, ValueError) as exc:
-        raise _fail(exc) from exc
-    if dataset.classes != meta["classes"]:
-        raise click.ClickException(f"the data's classes differ from the model's: {meta['classes']}")
-    images, labels = dataset.split("test")
-    if not len(labels):
-        raise click.ClickException("the test split is empty: add a test/ folder or --test-fraction")
-    single = predict_logits(model, images, device=dev).numpy()
-    flipped = None
-    if meta["tta_flip"]:  # as predict_logits(tta_flip=True), without a second single pass
-        mirrored = predict_logits(model, images[..., ::-1].copy(), device=dev).numpy()
-        flipped = (single + mirrored) / 2
-    metrics = evaluation_metrics(labels, single, dataset.classes, flipped)
-    metrics.update(
-        baselines=baselines(dataset.split("train")[1], labels, len(dataset.classes)),
-        data=dataset.source,
-        model_version=meta.get("model_version", ""),
-        train_seconds=meta.get("train_seconds"),
-        device=meta.get("device", meta["train_config"]["device"]),
-        skipped_files=dataset.skipped,
-    )
-    history_path = out_dir / HISTORY_FILE
-    history = json.loads(history_path.read_text()) if history_path.is_file() else []
-    paths = write_reports(metrics, history, reports)
-    meta["test_metrics"] = {
-        k: metrics[k] for k in ("accuracy", "macro_f1", "n_test", "flip_tta") if k in metrics
-    }
-    (out_dir / METADATA_FILE).write_text(json.dumps(meta, indent=2) + "\n", "utf-8")
-    flip = ""
-    if "flip_tta" in metrics:
-        flip = f" ({metrics['flip_tta']['accuracy']:.4f} with flip TTA)"
+        m = run_evaluation(out_dir, reports, data=data, data_dir=data_dir, device=device,
+                           warn=_warn, compare=compare)  # fmt: skip
+    except USER_ERRORS as exc:
+        raise click.ClickException(str(exc)) from exc
+    acc, f1 = m["model"]["accuracy"], m["model"]["macro_f1"]
+    diff = m["vs_best_baseline"]["accuracy"]
     click.echo(
-        f"test accuracy {metrics['accuracy']:.4f}{flip}, macro F1 {metrics['macro_f1']:.4f} "
-        f"on {metrics['n_test']} images; wrote {', '.join(map(str, paths))}"
+        f"test accuracy {acc['value']:.4f} (95% CI {acc['low']:.4f}-{acc['high']:.4f}), "
+        f"macro F1 {f1['value']:.4f} ({f1['low']:.4f}-{f1['high']:.4f}) on {m['n_test']} images"
     )
+    click.echo(
+        f"vs best baseline ({m['best_baseline']}): accuracy {diff['value']:+.4f} "
+        f"(95% CI {diff['low']:+.4f} to {diff['high']:+.4f}); ECE {m['calibration']['ece']:.3f}"
+    )
+    for other in m["compared"]:
+        d = other["main_minus_this"]["accuracy"]
+        click.echo(
+            f"{other['name']} ({other['artifacts']}): accuracy {other['accuracy']['value']:.4f}; "
+            f"this model minus it {d['value']:+.4f} (95% CI {d['low']:+.4f} to {d['high']:+.4f})"
+        )
+    click.echo(f"wrote {reports}/ (metrics.json and plots)")
 
 
 @cli.command()
+@ARTIFACTS
 @click.option("--reports", default="reports", type=click.Path(path_type=Path))
 @click.option("--readme", default="README.md", type=click.Path(path_type=Path))
-def report(reports: Path, readme: Path) -> None:
-    """Write the results in reports/ into README.md (between the results markers)."""
-    from .evaluate import METRICS_FILE, results_markdown
-    from .readme import write_results
+@click.option("--card", default="MODEL_CARD.md", type=click.Path(path_type=Path))
+def report(out_dir: Path, reports: Path, readme: Path, card: Path) -> None:
+    """Write the results in reports/ into README.md (between the markers) and MODEL_CARD.md."""
+    from .evaluate import METRICS_FILE
+    from .results import write_report
 
     path = reports / METRICS_FILE
     if not path.is_file():
         raise click.ClickException(f"no {path}: run `evaluate` first")
     try:
-        write_results(readme, results_markdown(json.loads(path.read_text("utf-8"))))
-    except (ValueError, FileNotFoundError) as exc:
-        raise _fail(exc) from exc
-    click.echo(f"updated the results in {readme}")
+        meta = json.loads((out_dir / "metadata.json").read_text("utf-8"))
+        write_report(json.loads(path.read_text("utf-8")), meta, readme, card,
+                     title=defaults.EXPERIMENT)  # fmt: skip
+    except USER_ERRORS as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"updated the results in {readme} and wrote {card}")
 
 
 @cli.command()
 @ARTIFACTS
-@click.option(
-    "--data", help="Images for the parity check [default: the training data's test split]"
-)
+@click.option("--data", help="Images for the parity check [default: the saved test split]")
 @click.option("--data-dir", default="data")
 @click.option(
     "--tta/--no-tta", default=False,
@@ -209,33 +238,15 @@ def report(reports: Path, readme: Path) -> None:
 def export(out_dir: Path, data: str | None, data_dir: str, tta: bool) -> None:
     """Export the model to ONNX (artifacts/model.onnx) and check parity with torch."""
     _need_training_extra()
-    from .data import DataError, load_dataset
-    from .export import ExportError, export_onnx, onnx_files
-    from .train import METADATA_FILE
+    from .export import export_trained
 
-    meta_path = out_dir / METADATA_FILE
-    if not meta_path.is_file():
-        raise click.ClickException(f"no trained model in {out_dir}: run `train` first")
-    meta = json.loads(meta_path.read_text("utf-8"))
-    cfg = meta["train_config"]
-    sample = None
     try:
-        dataset = load_dataset(
-            data or cfg["data"], Path(data_dir), image_size=meta["image_size"],
-            channels=meta["channels"], val_fraction=cfg["val_fraction"],
-            test_fraction=cfg["test_fraction"], seed=cfg["seed"], progress=False,
-        )  # fmt: skip
-        sample = dataset.split("test")[0][:256]
-    except DataError as exc:
-        click.echo(f"parity check on random images ({exc})", err=True)
-    try:
-        meta = export_onnx(out_dir, sample, tta=tta)
-    except (ExportError, FileNotFoundError) as exc:
-        raise _fail(exc) from exc
+        meta, files = export_trained(out_dir, data, data_dir, tta=tta, warn=_warn)
+    except USER_ERRORS as exc:
+        raise click.ClickException(str(exc)) from exc
     parity = meta["onnx"]["parity"]
-    files = ", ".join(str(p) for p in onnx_files(out_dir))
     click.echo(
-        f"wrote {files}; parity on {parity['n']} images: max abs diff "
+        f"wrote {', '.join(files)}; parity on {parity['n']} images: max abs diff "
         f"{parity['max_abs_diff']:.2e}, same top-1: {parity['same_top1']}"
     )
 
@@ -245,9 +256,11 @@ def export(out_dir: Path, data: str | None, data_dir: str, tta: bool) -> None:
 @click.option("--port", default=8000)
 @click.option("--model-dir", default="artifacts", envvar="MODEL_DIR")
 def serve(host: str, port: int, model_dir: str) -> None:
-    """Serve the ONNX model with FastAPI and uvicorn (docs at /docs)."""
+    """Serve the ONNX model with FastAPI and uvicorn (demo at /, docs at /docs)."""
     import uvicorn
 
+    if not (Path(model_dir) / "model.onnx").is_file():
+        raise click.ClickException(f"no exported model in {model_dir}/: run `train`, `export`")
     os.environ["MODEL_DIR"] = model_dir
     uvicorn.run(f"{__package__}.api:app", host=host, port=port)
 

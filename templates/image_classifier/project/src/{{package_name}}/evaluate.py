@@ -1,180 +1,166 @@
-"""Test-set evaluation: accuracy, per-class precision/recall/F1, confusion matrix and plots."""
+"""`evaluate`: score the saved model once on the saved test split, beside pixel baselines.
+
+Writes reports/metrics.json (accuracy and macro-F1 with 95% intervals, the paired difference to
+the best baseline, calibration, per-class table, confusion matrix, the most confidently wrong
+images) and the PNG plots; records the headline figures in artifacts/metadata.json for the API.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from . import metrics as m
+from . import plots
+from .artifacts import HISTORY_FILE, display_path, load_trained, write_metadata
+from .baselines import fit_baselines
+from .compare import compare_model
+from .data import DataError, load_dataset
+from .devices import pick_device
+from .inference import predict_logits
+from .model import ModelConfig
+from .preprocess import softmax
+from .splits import read_split
+
 METRICS_FILE = "metrics.json"
-CURVES_PNG = "learning_curves.png"
-CONFUSION_PNG = "confusion_matrix.png"
+PREDICTIONS_FILE = "predictions.csv"
+log = logging.getLogger(__name__)
 
 
-def confusion_matrix(targets: np.ndarray, predictions: np.ndarray, n_classes: int) -> np.ndarray:
-    matrix = np.zeros((n_classes, n_classes), dtype=np.int64)
-    np.add.at(matrix, (targets, predictions), 1)
-    return matrix
+def _flat(figures: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in ("accuracy", "macro_f1"):
+        out[name] = figures[name]["value"]
+        out[f"{name}_95"] = [figures[name]["low"], figures[name]["high"]]
+    return out
 
 
-def classification_metrics(
-    targets: np.ndarray, predictions: np.ndarray, classes: list[str]
+def write_predictions(
+    path: Path, names: list[str] | None, labels: np.ndarray, probs: np.ndarray, classes: list[str]
+) -> Path:
+    """One row per test image: file, true and predicted class, the predicted class's probability."""
+    import csv
+
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["file", "true", "predicted", "probability"])
+        for i, (label, p) in enumerate(zip(labels, probs, strict=True)):
+            top = int(p.argmax())
+            name = names[i] if names else str(i)
+            writer.writerow([name, classes[label], classes[top], f"{p[top]:.6f}"])
+    return path
+
+
+def evaluate(
+    out_dir: Path,
+    reports: Path,
+    *,
+    data: str | None = None,
+    data_dir: str = "data",
+    device: str = "auto",
+    warn: Callable[[str], None] = log.warning,
+    progress: bool = True,
+    compare: Sequence[Path] = (),
 ) -> dict[str, Any]:
-    """Accuracy, per-class and macro precision/recall/F1 and the confusion matrix (rows: truth)."""
-    matrix = confusion_matrix(targets, predictions, len(classes))
-    tp = np.diag(matrix).astype(float)
-    predicted, actual = matrix.sum(axis=0), matrix.sum(axis=1)
-    precision = np.divide(tp, predicted, out=np.zeros_like(tp), where=predicted > 0)
-    recall = np.divide(tp, actual, out=np.zeros_like(tp), where=actual > 0)
-    denom = precision + recall
-    f1 = np.divide(2 * precision * recall, denom, out=np.zeros_like(tp), where=denom > 0)
-    per_class = [
-        {
-            "class": name,
-            "precision": float(precision[i]),
-            "recall": float(recall[i]),
-            "f1": float(f1[i]),
-            "support": int(actual[i]),
-        }
-        for i, name in enumerate(classes)
-    ]
-    return {
-        "accuracy": float(tp.sum() / max(1, matrix.sum())),
-        "macro_precision": float(precision.mean()),
-        "macro_recall": float(recall.mean()),
-        "macro_f1": float(f1.mean()),
-        "n_test": int(matrix.sum()),
-        "per_class": per_class,
-        "confusion_matrix": matrix.tolist(),
-        "classes": classes,
+    """Score the model in ``out_dir`` on its test split; write the reports; return the metrics.
+
+    Each folder in ``compare`` holds another trained model, scored on the same test images."""
+    dev = pick_device(device)
+    model, meta = load_trained(out_dir, dev)
+    cfg = meta["train_config"]
+    saved = read_split(out_dir)
+    dataset = load_dataset(
+        data or meta["data"],
+        Path(data_dir),
+        image_size=meta["image_size"],
+        channels=meta["channels"],
+        val_fraction=cfg["val_fraction"],
+        test_fraction=cfg["test_fraction"],
+        seed=cfg["seed"],
+        saved=saved,
+        only=("train", "test"),
+        warn=warn,
+        progress=progress,
+    )
+    if dataset.classes != meta["classes"]:
+        raise DataError(f"the data's classes differ from the model's: {meta['classes']}")
+    images, labels = dataset.split("test")
+    if not len(labels):
+        raise DataError("the test split is empty: add a test/ folder or use --test-fraction")
+    classes, n = dataset.classes, len(dataset.classes)
+    single = predict_logits(model, images, device=dev).numpy()
+    probs = softmax(single)
+    preds = probs.argmax(1)
+    result: dict[str, Any] = {
+        "data": display_path(dataset.source),
+        "model": {
+            "name": ModelConfig.from_dict(meta["model"]).name,
+            **m.scored(labels, preds, n),
+        },
+        **m.classification_report(labels, preds, classes),
     }
-
-
-def evaluation_metrics(
-    targets: np.ndarray,
-    logits: np.ndarray,
-    classes: list[str],
-    flip_logits: np.ndarray | None = None,
-) -> dict[str, Any]:
-    """Metrics of the single pass (what the API serves by default) and, given the logits with
-    flip test-time augmentation, their accuracy and macro F1 under ``flip_tta``."""
-    metrics = classification_metrics(targets, logits.argmax(1), classes)
-    if flip_logits is not None:
-        flip = classification_metrics(targets, flip_logits.argmax(1), classes)
-        metrics["flip_tta"] = {k: flip[k] for k in ("accuracy", "macro_f1")}
-    return metrics
-
-
-def baselines(
-    train_labels: np.ndarray, test_labels: np.ndarray, n_classes: int
-) -> dict[str, float]:
-    """Test accuracy of trivial predictors: the training split's most common class, and chance."""
-    result = {"chance": 1 / n_classes}
-    if len(train_labels) and len(test_labels):
-        majority = np.bincount(train_labels, minlength=n_classes).argmax()
-        result["majority_class"] = float((test_labels == majority).mean())
-    return result
-
-
-def plot_learning_curves(history: list[dict[str, float]], path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
-
-    epochs = [row["epoch"] for row in history]
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
-    for split in ("train", "val"):
-        if history and f"{split}_loss" in history[-1]:
-            ax_loss.plot(epochs, [r.get(f"{split}_loss") for r in history], "o-", label=split)
-            ax_acc.plot(epochs, [r.get(f"{split}_accuracy") for r in history], "o-", label=split)
-    ax_loss.set(title="Loss", xlabel="epoch")
-    ax_acc.set(title="Accuracy", xlabel="epoch")
-    for ax in (ax_loss, ax_acc):
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.grid(alpha=0.3)
-        ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
-
-
-def plot_confusion_matrix(matrix: np.ndarray, classes: list[str], path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    n = len(classes)
-    size = min(16, 3 + 0.5 * n)
-    fig, ax = plt.subplots(figsize=(size, size))
-    normalised = matrix / np.maximum(1, matrix.sum(axis=1, keepdims=True))
-    ax.imshow(normalised, cmap="Blues", vmin=0, vmax=1)
-    ax.set(xticks=range(n), yticks=range(n), xlabel="predicted", ylabel="true")
-    ax.set_xticklabels(classes, rotation=45, ha="right")
-    ax.set_yticklabels(classes)
-    if n <= 30:
-        for i in range(n):
-            for j in range(n):
-                colour = "white" if normalised[i, j] > 0.5 else "black"
-                ax.text(j, i, str(matrix[i, j]), ha="center", va="center", color=colour, fontsize=8)
-    ax.set_title("Confusion matrix (test set)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
-
-
-def write_reports(
-    metrics: dict[str, Any], history: list[dict[str, float]], reports: Path
-) -> list[Path]:
-    reports.mkdir(parents=True, exist_ok=True)
-    (reports / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n", "utf-8")
-    paths = [reports / METRICS_FILE]
-    if history:
-        paths.append(plot_learning_curves(history, reports / CURVES_PNG))
-    matrix = np.asarray(metrics["confusion_matrix"])
-    paths.append(plot_confusion_matrix(matrix, metrics["classes"], reports / CONFUSION_PNG))
-    return paths
-
-
-def results_markdown(metrics: dict[str, Any]) -> str:
-    """The README results section, built from reports/metrics.json."""
-    from .readme import markdown_table
-
-    flip = metrics.get("flip_tta") or {}
-    summary = [
-        {
-            "data": metrics.get("data", ""),
-            "test images": metrics["n_test"],
-            "accuracy": metrics["accuracy"],
-            "macro F1": metrics["macro_f1"],
-            "accuracy, flip TTA": flip.get("accuracy", "not used"),
-            "majority-class baseline": metrics.get("baselines", {}).get("majority_class", ""),
-            "model version": metrics.get("model_version", ""),
+    if meta["tta_flip"]:  # the mirrored pass only: the single pass is reused
+        mirrored = predict_logits(model, images[..., ::-1].copy(), device=dev).numpy()
+        result["flip_tta"] = m.scored(labels, ((single + mirrored) / 2).argmax(1), n)
+    train_x, train_y = dataset.split("train")
+    fitted = fit_baselines(train_x, train_y, images, seed=cfg["seed"])
+    result["baselines"] = {
+        name: {
+            **m.scored(labels, b["predictions"], n),
+            "seconds": round(b["seconds"], 2),
+            "n_train": b["n_train"],
         }
+        for name, b in fitted.items()
+    }
+    best = max(result["baselines"], key=lambda k: result["baselines"][k]["accuracy"]["value"])
+    result["best_baseline"] = best
+    result["vs_best_baseline"] = m.paired_difference(labels, preds, fitted[best]["predictions"], n)
+    source = data or meta["data"]
+    result["compared"] = [
+        compare_model(other, source, data_dir, saved, classes, labels, preds, dev, warn)
+        for other in compare
     ]
-    columns = list(summary[0])
-    lines = [
-        markdown_table(summary, columns),
-        "",
-        "Accuracy, F1 and the table below score one pass per image, as the API serves by default;"
-        " flip TTA averages with the mirror image (`export --tta` serves it, at twice the cost).",
-        "",
-        markdown_table(metrics["per_class"], ["class", "precision", "recall", "f1", "support"]),
-        "",
+    result["calibration"] = m.calibration(labels, probs)
+    wrong = m.most_confident_errors(labels, probs)
+    names = dataset.files.get("test")
+    result["confident_errors"] = [
+        {
+            "file": names[i] if names else f"test image {i}",
+            "true": classes[labels[i]],
+            "predicted": classes[preds[i]],
+            "confidence": float(probs[i].max()),
+        }
+        for i in wrong
     ]
-    if metrics.get("train_seconds") is not None:
-        lines += [f"Training took {metrics['train_seconds']:.1f} s on {metrics.get('device')}.", ""]
-    lines += [
-        f"![Learning curves](reports/{CURVES_PNG})",
-        "",
-        f"![Confusion matrix](reports/{CONFUSION_PNG})",
-        "",
-        f"_Generated from `reports/{METRICS_FILE}` by the `report` command._",
-    ]
-    return "\n".join(lines)
+    result.update(
+        model_version=meta.get("model_version", ""),
+        train_seconds=meta.get("train_seconds"),
+        device=meta.get("device", cfg["device"]),
+        skipped_files=dataset.skipped,
+        data_notes=dataset.notes,
+        evaluated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+    reports.mkdir(parents=True, exist_ok=True)
+    write_predictions(reports / PREDICTIONS_FILE, names, labels, probs, classes)
+    (reports / METRICS_FILE).write_text(json.dumps(result, indent=2) + "\n", "utf-8")
+    history_path = out_dir / HISTORY_FILE
+    history = json.loads(history_path.read_text()) if history_path.is_file() else []
+    if history:
+        plots.plot_learning_curves(history, reports / plots.CURVES_PNG)
+    plots.plot_confusion_matrix(
+        np.asarray(result["confusion_matrix"]), classes, reports / plots.CONFUSION_PNG
+    )
+    plots.plot_reliability(result["calibration"], reports / plots.RELIABILITY_PNG)
+    plots.plot_errors(images, wrong, labels, probs, classes, reports / plots.ERRORS_PNG, names)
+    tests = {**_flat(result["model"]), "n_test": result["n_test"]}
+    if "flip_tta" in result:
+        tests["flip_tta"] = _flat(result["flip_tta"])
+    meta["test_metrics"] = tests
+    write_metadata(out_dir, meta)
+    return result

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import shutil
 import tempfile
@@ -13,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .train import METADATA_FILE, load_trained
+from .artifacts import load_trained, read_metadata, write_metadata
 
 ONNX_FILE = "model.onnx"
 INPUT_NAME = "image"
@@ -95,8 +94,33 @@ def export_onnx(
         },
         model_version=digest.hexdigest()[:12],
     )
-    (out_dir / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n", "utf-8")
+    write_metadata(out_dir, metadata)
     return metadata
+
+
+def export_trained(
+    out_dir: Path, data: str | None, data_dir: str, *, tta: bool = False, warn=print
+) -> tuple[dict, list[str]]:
+    """Export with a parity check on up to 256 images of the saved test split (random images
+    when the data is not there); return the metadata and the names of the files written."""
+    from .data import DataError, load_dataset
+    from .splits import read_split
+
+    meta = read_metadata(out_dir)
+    cfg = meta["train_config"]
+    sample = None
+    try:
+        dataset = load_dataset(
+            data or meta["data"], Path(data_dir), image_size=meta["image_size"],
+            channels=meta["channels"], val_fraction=cfg["val_fraction"],
+            test_fraction=cfg["test_fraction"], seed=cfg["seed"], progress=False,
+            saved=read_split(out_dir), only=("test",), warn=lambda _: None,
+        )  # fmt: skip
+        sample = dataset.split("test")[0][:256]
+    except DataError as exc:
+        warn(f"parity check on random images ({exc})")
+    meta = export_onnx(out_dir, sample, tta=tta)
+    return meta, [p.name for p in onnx_files(Path(out_dir))]
 
 
 def _export(model: torch.nn.Module, x: torch.Tensor, path: Path, opset: int) -> dict:

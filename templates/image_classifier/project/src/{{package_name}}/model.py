@@ -21,6 +21,8 @@ class ModelConfig:
     width: int = 32
     mean: tuple[float, ...] = (0.5, 0.5, 0.5)
     std: tuple[float, ...] = (0.25, 0.25, 0.25)
+    arch: str = "resnet9"  # or the hub id / folder of a pretrained `transformers` checkpoint
+    backbone: dict | None = None  # that checkpoint's config (weights come from model.pt)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -28,6 +30,12 @@ class ModelConfig:
     @classmethod
     def from_dict(cls, values: dict) -> ModelConfig:
         return cls(**{**values, "mean": tuple(values["mean"]), "std": tuple(values["std"])})
+
+    @property
+    def name(self) -> str:
+        if self.arch == "resnet9":
+            return f"ResNet-9 from scratch (width {self.width})"
+        return f"{self.arch} fine-tuned"
 
 
 def conv_bn(c_in: int, c_out: int) -> nn.Sequential:
@@ -75,8 +83,13 @@ class ResNet9(nn.Module):
         return self.classifier(self.features(x)) * self.scale
 
 
-def build_model(config: ModelConfig) -> ResNet9:
-    return ResNet9(config)
+def build_model(config: ModelConfig) -> nn.Module:
+    """The from-scratch ResNet-9, or a pretrained backbone's architecture (weights: load them)."""
+    if config.arch == "resnet9":
+        return ResNet9(config)
+    from .backbone import Pretrained
+
+    return Pretrained(config)
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -1,22 +1,30 @@
 """Image decoding and resizing shared by training and serving (Pillow and NumPy only, no torch).
 
 Training and the API call the same function, so a served image is prepared exactly like the
-images the model learnt from.
+images the model learnt from: the format is sniffed from the bytes (never the file name or
+content type), multi-frame files (phone-camera MPO JPEGs) give their first frame, EXIF
+orientation is applied, 16-bit images are rescaled to 8 bits (not clipped), transparency is
+composited on white, and the result is resized (up or down) to the model's square input.
 """
 
 from __future__ import annotations
 
 import io
 import warnings
+from contextlib import suppress
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
-FORMATS = {"PNG", "JPEG", "WEBP"}
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".jpe", ".webp", ".mpo")
+FORMATS = {"PNG", "JPEG", "MPO", "WEBP"}
+DRAFT_FORMATS = {"JPEG", "MPO"}  # decoded at a reduced scale when much larger than needed
+GRAY_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
 #: Images with more pixels than this are refused before decoding (decompression bombs).
 MAX_PIXELS = 40_000_000
+#: The smallest input side the model takes (three 2x poolings); smaller images are upscaled.
+MIN_SIZE = 8
 
 
 class ImageError(ValueError):
@@ -31,39 +39,64 @@ class TooManyPixels(ImageError):
     """More pixels than allowed (a decompression bomb, or just too large)."""
 
 
+def decode_limit(size: int | None, image_format: str, max_pixels: int = MAX_PIXELS) -> int:
+    """Most pixels an image may have to be decoded for a model input of ``size``.
+
+    JPEGs are decoded at up to 1/8 scale (cheap whatever their size), so only ``max_pixels``
+    bounds them; lossless formats are decoded in full, so their budget grows with the input
+    size: 4,096 source pixels per input pixel, at least 4 MP, at most ``max_pixels``.
+    """
+    if size is None or image_format in DRAFT_FORMATS:
+        return max_pixels
+    return min(max_pixels, max(4_000_000, 4096 * size * size))
+
+
 def open_image(
     source: bytes | Path, max_pixels: int = MAX_PIXELS, size: int | None = None
 ) -> Image.Image:
     """Open and fully decode an image, checking its format and pixel count *before* decoding.
 
     With ``size``, large JPEGs are decoded at a reduced scale that is still at least ``size``
-    pixels a side (much faster for photos; training and serving do the same).
+    pixels a side, and lossless images over :func:`decode_limit` are refused.
     """
     stream = io.BytesIO(source) if isinstance(source, bytes) else source
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(stream)  # reads the header only
+            image = Image.open(stream)  # reads the header only; the format from the bytes
             if image.format not in FORMATS:
                 raise UnsupportedFormat(
                     f"unsupported image format {image.format}; use PNG, JPEG or WebP"
                 )
             width, height = image.size
-            if width * height > max_pixels:
+            limit = decode_limit(size, image.format, max_pixels)
+            if width * height > limit:
                 raise TooManyPixels(
                     f"image is {width}x{height} = {width * height} pixels, over the limit of "
-                    f"{max_pixels}"
+                    f"{limit} for this model"
                 )
-            if size and image.format == "JPEG" and min(width, height) >= 4 * size:
+            if size and image.format in DRAFT_FORMATS and min(width, height) >= 4 * size:
                 image.draft(None, (size, size))
-            image.load()
+            image.load()  # multi-frame files: the first frame
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise TooManyPixels(f"image is too large to decode safely: {exc}") from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except UnidentifiedImageError as exc:
+        raise ImageError("not a readable image (no PNG, JPEG or WebP data found)") from exc
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageError(f"not a readable image ({exc})") from exc
     return image
+
+
+def to_8bit(image: Image.Image) -> Image.Image:
+    """16-bit and 32-bit grayscale scaled into 0..255 (Pillow's convert would clip at 255)."""
+    if not image.mode.startswith(("I", "F")):
+        return image
+    values = np.asarray(image, dtype=np.float64)
+    if image.mode.startswith("I;16") or values.max(initial=0) > 255:
+        values = values / 257.0  # 0..65535 -> 0..255
+    return Image.fromarray(np.clip(np.rint(values), 0, 255).astype(np.uint8), mode="L")
 
 
 def to_array(image: Image.Image, size: int, channels: int) -> np.ndarray:
@@ -72,7 +105,9 @@ def to_array(image: Image.Image, size: int, channels: int) -> np.ndarray:
     EXIF rotation is applied; transparency is composited on white; grayscale images become RGB
     (and colour images grayscale) as the model needs.
     """
-    image = ImageOps.exif_transpose(image)
+    with suppress(ValueError, TypeError, OSError, SyntaxError):  # broken EXIF: keep as stored
+        image = ImageOps.exif_transpose(image)
+    image = to_8bit(image)
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))

@@ -1,0 +1,126 @@
+"""Test metrics with 95% intervals: accuracy (Wilson), macro-F1 (bootstrap), calibration (ECE)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .stats import bootstrap_interval, paired_bootstrap, wilson_interval
+
+N_BOOT = 1000
+
+
+def confusion_matrix(targets: np.ndarray, predictions: np.ndarray, n_classes: int) -> np.ndarray:
+    flat = np.asarray(targets, np.int64) * n_classes + np.asarray(predictions, np.int64)
+    return np.bincount(flat, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+
+
+def _per_class(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    tp = np.diag(matrix).astype(float)
+    predicted, actual = matrix.sum(axis=0), matrix.sum(axis=1)
+    precision = np.divide(tp, predicted, out=np.zeros_like(tp), where=predicted > 0)
+    recall = np.divide(tp, actual, out=np.zeros_like(tp), where=actual > 0)
+    denom = precision + recall
+    f1 = np.divide(2 * precision * recall, denom, out=np.zeros_like(tp), where=denom > 0)
+    return precision, recall, f1
+
+
+def accuracy(targets: np.ndarray, predictions: np.ndarray) -> float:
+    return float(np.mean(targets == predictions)) if len(targets) else 0.0
+
+
+def macro_f1_for(n_classes: int):
+    """macro-F1 over the classes present in the targets (for bootstrap resamples)."""
+
+    def macro_f1(targets: np.ndarray, predictions: np.ndarray) -> float:
+        matrix = confusion_matrix(targets, predictions, n_classes)
+        present = matrix.sum(axis=1) > 0
+        return float(_per_class(matrix)[2][present].mean()) if present.any() else 0.0
+
+    return macro_f1
+
+
+def scored(targets: np.ndarray, predictions: np.ndarray, n_classes: int) -> dict[str, Any]:
+    """Accuracy and macro-F1, each with its 95% interval ``{value, low, high}``."""
+    n, right = len(targets), int(np.sum(targets == predictions))
+    low, high = wilson_interval(right, n)
+    f1, f1_low, f1_high = bootstrap_interval(
+        macro_f1_for(n_classes), targets, predictions, n_boot=N_BOOT
+    )
+    return {
+        "accuracy": {"value": right / max(1, n), "low": low, "high": high},
+        "macro_f1": {"value": f1, "low": f1_low, "high": f1_high},
+    }
+
+
+def paired_difference(
+    targets: np.ndarray, a: np.ndarray, b: np.ndarray, n_classes: int
+) -> dict[str, Any]:
+    """Model ``a`` minus model ``b`` on the same resampled test images (paired bootstrap)."""
+    out = {}
+    for name, metric in (("accuracy", accuracy), ("macro_f1", macro_f1_for(n_classes))):
+        point, low, high = paired_bootstrap(metric, (targets, a), (targets, b), n_boot=N_BOOT)
+        out[name] = {"value": point, "low": low, "high": high}
+    return out
+
+
+def classification_report(
+    targets: np.ndarray, predictions: np.ndarray, classes: list[str]
+) -> dict[str, Any]:
+    """Per-class precision/recall/F1/support, macro figures and the confusion matrix."""
+    matrix = confusion_matrix(targets, predictions, len(classes))
+    precision, recall, f1 = _per_class(matrix)
+    actual = matrix.sum(axis=1)
+    per_class = [
+        {
+            "class": name,
+            "precision": float(precision[i]),
+            "recall": float(recall[i]),
+            "f1": float(f1[i]),
+            "support": int(actual[i]),
+        }
+        for i, name in enumerate(classes)
+    ]
+    return {
+        "macro_precision": float(precision.mean()),
+        "macro_recall": float(recall.mean()),
+        "n_test": int(matrix.sum()),
+        "per_class": per_class,
+        "confusion_matrix": matrix.tolist(),
+        "classes": classes,
+    }
+
+
+def calibration(targets: np.ndarray, probabilities: np.ndarray, bins: int = 15) -> dict[str, Any]:
+    """Expected calibration error of the top-1 confidence, and the reliability-diagram bins."""
+    confidence = probabilities.max(axis=1)
+    right = probabilities.argmax(axis=1) == targets
+    edges = np.linspace(0, 1, bins + 1)
+    index = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+    rows, ece = [], 0.0
+    for b in range(bins):
+        mask = index == b
+        if not mask.any():
+            continue
+        conf, acc = float(confidence[mask].mean()), float(right[mask].mean())
+        ece += mask.mean() * abs(acc - conf)
+        rows.append(
+            {
+                "low": float(edges[b]),
+                "high": float(edges[b + 1]),
+                "count": int(mask.sum()),
+                "confidence": conf,
+                "accuracy": acc,
+            }
+        )
+    return {"ece": float(ece), "bins": rows, "n_bins": bins}
+
+
+def most_confident_errors(
+    targets: np.ndarray, probabilities: np.ndarray, k: int = 16
+) -> np.ndarray:
+    """Indices of the ``k`` wrong predictions made with the highest confidence."""
+    wrong = np.flatnonzero(probabilities.argmax(axis=1) != targets)
+    order = np.argsort(-probabilities[wrong].max(axis=1), kind="stable")
+    return wrong[order[:k]]

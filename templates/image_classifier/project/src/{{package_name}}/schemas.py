@@ -1,0 +1,63 @@
+"""The API's response models (every 200 answer has one; errors are shared Problems)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class Prediction(BaseModel):
+    label: str
+    probability: float = Field(ge=0, le=1)
+
+
+class PredictResponse(BaseModel):
+    predictions: list[Prediction] = Field(description="Top-k classes, most probable first")
+    model_version: str
+
+
+class BatchItem(BaseModel):
+    filename: str | None
+    predictions: list[Prediction]
+
+
+class BatchResponse(BaseModel):
+    results: list[BatchItem]
+    model_version: str
+
+
+class Health(BaseModel):
+    status: str
+    model_version: str
+
+
+class InputFormat(BaseModel):
+    channels: int
+    size: int
+
+
+class TestMetrics(BaseModel):
+    accuracy: float
+    accuracy_95: list[float] | None = None
+    macro_f1: float
+    macro_f1_95: list[float] | None = None
+    n_test: int
+    flip_tta: bool
+
+
+class Limits(BaseModel):
+    max_file_bytes: int
+    max_batch_files: int
+    max_pixels: int
+    formats: list[str]
+
+
+class Metadata(BaseModel):
+    classes: list[str]
+    model_version: str
+    input: InputFormat
+    flip_tta: bool | None
+    test_metrics: TestMetrics | None = Field(description="`evaluate`'s figures, served graph")
+    val_accuracy: float | None
+    trained_at: str | None
+    data: str | None
+    limits: Limits
