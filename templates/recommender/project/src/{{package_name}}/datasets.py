@@ -72,11 +72,11 @@ def download(name: str, data_dir: Path, sha256: str | None = None) -> Path:
 
 def detect(folder: Path) -> str:
     """Which dataset layout ``folder`` holds."""
+    if (folder / "books.csv").is_file() and (folder / "ratings.csv").is_file():
+        return "goodbooks-10k"
     for name in ("ml-latest-small", "ml-100k", "ml-1m"):
         if (folder / ARCHIVES[name]["marker"]).is_file():
             return name
-    if (folder / "books.csv").is_file() and (folder / "ratings.csv").is_file():
-        return "goodbooks-10k"
     raise DataError(
         f"{folder} holds no MovieLens or goodbooks-10k ratings; "
         "run the `download` command first or pass --data-dir"

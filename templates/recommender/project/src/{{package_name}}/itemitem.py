@@ -16,6 +16,7 @@ serving is one sparse product; evaluation uses the same pruned matrix as the API
 from __future__ import annotations
 
 import numpy as np
+import scipy.linalg
 import scipy.sparse as sp
 
 from .models import Scorer, csr_arrays, csr_from
@@ -58,15 +59,19 @@ def fit_ease(
     counts = np.asarray(binary.sum(axis=0)).ravel()
     keep = np.argsort(-counts, kind="stable")[: min(max_items, int((counts > 0).sum()))]
     sub = binary[:, keep]
-    gram = np.asarray((sub.T @ sub).todense())
+    gram = (sub.T @ sub).toarray().astype(np.float32)
     gram[np.diag_indices_from(gram)] += l2
-    p = np.linalg.inv(gram)
+    p = scipy.linalg.inv(gram, overwrite_a=True, check_finite=False)
     b = -p / np.diag(p)
     np.fill_diagonal(b, 0.0)
-    pruned = top_per_row(sp.csr_matrix(b), neighbours, by_abs=True).tocoo()
+    n = min(neighbours, b.shape[1])
+    cols = np.argpartition(-np.abs(b), n - 1, axis=1)[:, :n]
+    rows = np.repeat(np.arange(b.shape[0]), n)
+    values = np.take_along_axis(b, cols, axis=1).ravel().astype(np.float32)
     full = sp.csr_matrix(
-        (pruned.data, (keep[pruned.row], keep[pruned.col])), shape=(matrix.shape[1],) * 2
+        (values, (keep[rows], keep[cols.ravel()])), shape=(matrix.shape[1],) * 2
     )
+    full.eliminate_zeros()
     return ItemItem("ease", full)
 
 

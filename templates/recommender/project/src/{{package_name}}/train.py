@@ -48,11 +48,11 @@ def choose(validation: dict[str, dict], names: tuple[str, ...]) -> tuple[str, st
     """The served model (best validation NDCG, beating popularity) and why it was chosen."""
     candidates = [n for n in names if n != "random"]
     best = max(candidates, key=lambda n: validation[n]["ndcg"])
-    if "popularity" not in validation or best == "popularity":
+    if "popularity" not in validation or candidates == ["popularity"]:
         return best, f"{best} has the best validation NDCG"
     pop = validation["popularity"]["ndcg"]
-    if validation[best]["ndcg"] <= pop:
-        return "popularity", f"no model beats popularity on validation ({best}: not above {pop:.4f})"
+    if best == "popularity" or validation[best]["ndcg"] <= pop:
+        return "popularity", f"no model beats popularity on validation (NDCG {pop:.4f})"
     return best, f"{best} has the best validation NDCG and beats popularity's {pop:.4f}"
 
 
