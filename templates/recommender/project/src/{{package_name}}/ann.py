@@ -23,7 +23,9 @@ class AnnIndex:
         vectors = np.ascontiguousarray(item_factors, dtype=np.float32)
         self.n_items = vectors.shape[0]
         self.index = hnswlib.Index(space="ip", dim=vectors.shape[1])
-        self.index.init_index(max_elements=self.n_items, M=m, ef_construction=ef_construction, random_seed=0)
+        self.index.init_index(
+            max_elements=self.n_items, M=m, ef_construction=ef_construction, random_seed=0
+        )
         self.index.add_items(vectors, np.arange(self.n_items), num_threads=1)
 
     def top_k(

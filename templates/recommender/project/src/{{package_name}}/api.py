@@ -25,7 +25,9 @@ from .problems import ProblemError, install_problem_handlers, problem_responses
 from .serving import MAX_K, Recommender, UnknownItems
 
 K = Annotated[int, Query(ge=1, le=MAX_K, description="How many items to return")]
-Id = Annotated[str, PathParam(min_length=1, max_length=200, description="An id, exactly as trained")]
+Id = Annotated[
+    str, PathParam(min_length=1, max_length=200, description="An id, exactly as trained")
+]
 ItemId = int | str
 
 

@@ -43,7 +43,12 @@ def download(dataset: str | None, data_dir: Path, sha256: str | None) -> None:
 
 
 @main.command("sample-data")
-@click.option("--out", type=click.Path(file_okay=False, **PATHS), default=Path("data/sample"), show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, **PATHS),
+    default=Path("data/sample"),
+    show_default=True,
+)
 @click.option("--users", type=click.IntRange(8), default=200, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 def sample_data(out: Path, users: int, seed: int) -> None:
@@ -51,7 +56,9 @@ def sample_data(out: Path, users: int, seed: int) -> None:
     from .synthetic import write_sample
 
     interactions, items = write_sample(out, users=users, seed=seed)
-    click.echo(f"wrote {interactions} and {items}; train with --interactions {interactions} --items {items}")
+    click.echo(
+        f"wrote {interactions} and {items}; train with --interactions {interactions} --items {items}"
+    )
 
 
 @main.command()
@@ -63,7 +70,9 @@ def validate(**options: object) -> None:
         click.echo(ledger.summary())
     else:
         report = dataset.report
-        click.echo(f"{dataset.name}: {report['records']} records, {report['read']} read, 0 rejected")
+        click.echo(
+            f"{dataset.name}: {report['records']} records, {report['read']} read, 0 rejected"
+        )
     click.echo(f"{len(dataset.interactions)} interactions after merging repeats")
     if ledger is not None and ledger.bad:
         raise SystemExit(1)
@@ -71,9 +80,19 @@ def validate(**options: object) -> None:
 
 @main.command()
 @data_options
-@click.option("--max-bad-share", type=click.FloatRange(0, 1), default=MAX_BAD_SHARE, show_default=True)
-@click.option("--threshold", type=float, default=3.5, show_default=True, help="Ratings at or above it are positives")
-@click.option("--all-interactions", is_flag=True, help="Every interaction is positive (no threshold)")
+@click.option(
+    "--max-bad-share", type=click.FloatRange(0, 1), default=MAX_BAD_SHARE, show_default=True
+)
+@click.option(
+    "--threshold",
+    type=float,
+    default=3.5,
+    show_default=True,
+    help="Ratings at or above it are positives",
+)
+@click.option(
+    "--all-interactions", is_flag=True, help="Every interaction is positive (no threshold)"
+)
 @click.option("--min-user-interactions", type=click.IntRange(1), default=1, show_default=True)
 @click.option("--min-item-interactions", type=click.IntRange(1), default=1, show_default=True)
 @click.option(
@@ -84,16 +103,24 @@ def validate(**options: object) -> None:
     help="A user's n-th latest positive weighs 0.5**(n/half-life); 0 weighs all the same",
 )
 @click.option(
-    "--split", "split_how", type=click.Choice(["user-temporal", "leave-last-n", "temporal"]),
-    default="user-temporal", show_default=True,
+    "--split",
+    "split_how",
+    type=click.Choice(["user-temporal", "leave-last-n", "temporal"]),
+    default="user-temporal",
+    show_default=True,
     help="user-temporal: each user's latest --test-fraction; temporal: one global cut-off time",
 )
 @click.option("--test-fraction", type=click.FloatRange(0.01, 0.99), default=0.2, show_default=True)
-@click.option("--last-n", type=click.IntRange(1), default=1, show_default=True, help="leave-last-n: per user")
+@click.option(
+    "--last-n", type=click.IntRange(1), default=1, show_default=True, help="leave-last-n: per user"
+)
 @click.option("-k", "--k", "k", type=click.IntRange(1, 100), default=10, show_default=True)
 @click.option("--models", default=",".join(MODEL_NAMES), show_default=True, help="Comma-separated")
 @click.option(
-    "--tune", type=click.IntRange(0), default=0, show_default=True,
+    "--tune",
+    type=click.IntRange(0),
+    default=0,
+    show_default=True,
     help="Optuna trials per tunable model, on validation (same budget for every model)",
 )
 @click.option("--seed", type=int, default=42, show_default=True)
@@ -114,13 +141,15 @@ def train(**options: object) -> None:
         from .ledger import DataError
 
         try:
-            ledger.enforce(options["max_bad_share"], "run `validate` with the same options to see them")
+            ledger.enforce(
+                options["max_bad_share"], "run `validate` with the same options to see them"
+            )
         except DataError as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(f"loaded {dataset.name}: {len(dataset.interactions)} interactions")
-    from .train import run
     from .prepare import Config
     from .tracking import tracked_run
+    from .train import run
 
     n = len(dataset.interactions)
     announce(max(3.0, n / 100_000 * (25 + 9 * options["tune"])), "train")
@@ -139,7 +168,9 @@ def train(**options: object) -> None:
     name = __package__ or "recommender"
     with tracked_run(name, f"{dataset.name}-{cfg.split}", options["track"]) as tr:
         try:
-            summary = run(dataset, cfg, options["artifacts"], options["reports"], options["tune"], click.echo)
+            summary = run(
+                dataset, cfg, options["artifacts"], options["reports"], options["tune"], click.echo
+            )
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
         tr.params({"dataset": dataset.name, "tune_trials": options["tune"], "threads": threads})
@@ -154,7 +185,9 @@ def train(**options: object) -> None:
         tr.metrics({"train_seconds": time.perf_counter() - started})
         tr.artifact(options["reports"])
     _print_table(summary)
-    click.echo(f"served model: {summary['served_model']}; total {time.perf_counter() - started:.1f}s")
+    click.echo(
+        f"served model: {summary['served_model']}; total {time.perf_counter() - started:.1f}s"
+    )
 
 
 def _print_table(summary: dict) -> None:
@@ -181,7 +214,12 @@ def evaluate(artifacts: Path, reports: Path) -> None:
 
 
 @main.command()
-@click.option("--readme", type=click.Path(dir_okay=False, **PATHS), default=Path("README.md"), show_default=True)
+@click.option(
+    "--readme",
+    type=click.Path(dir_okay=False, **PATHS),
+    default=Path("README.md"),
+    show_default=True,
+)
 @click.option("--reports", type=click.Path(**PATHS), default=Path("reports"), show_default=True)
 def report(readme: Path, reports: Path) -> None:
     """Write README results and MODEL_CARD.md from reports/metrics.json."""

@@ -185,7 +185,9 @@ def load_movielens(folder: Path) -> Dataset:
     interactions = ratings_frame(
         ratings["user"], ratings["item"], ratings["rating"], ratings["timestamp"]
     )
-    items = add_unlisted_items(items_frame(items["item"], items["title"], items["tokens"]), interactions)
+    items = add_unlisted_items(
+        items_frame(items["item"], items["title"], items["tokens"]), interactions
+    )
     return Dataset(interactions, items, name, report, MOVIELENS_LICENCE)
 
 

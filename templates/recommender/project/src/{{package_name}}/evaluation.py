@@ -52,7 +52,9 @@ def score_model(model: Scorer, prep: Prepared, k: int, detail: bool = True) -> S
         summary["ndcg_by_activity"] = {
             name: {
                 "users": int((buckets == b).sum()),
-                "ndcg": float(per_user["ndcg"][buckets == b].mean()) if (buckets == b).any() else None,
+                "ndcg": float(per_user["ndcg"][buckets == b].mean())
+                if (buckets == b).any()
+                else None,
             }
             for b, name in enumerate(BUCKETS)
         }

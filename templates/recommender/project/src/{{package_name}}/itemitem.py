@@ -68,9 +68,7 @@ def fit_ease(
     cols = np.argpartition(-np.abs(b), n - 1, axis=1)[:, :n]
     rows = np.repeat(np.arange(b.shape[0]), n)
     values = np.take_along_axis(b, cols, axis=1).ravel().astype(np.float32)
-    full = sp.csr_matrix(
-        (values, (keep[rows], keep[cols.ravel()])), shape=(matrix.shape[1],) * 2
-    )
+    full = sp.csr_matrix((values, (keep[rows], keep[cols.ravel()])), shape=(matrix.shape[1],) * 2)
     full.eliminate_zeros()
     return ItemItem("ease", full)
 

@@ -109,7 +109,10 @@ def load_interactions(path: Path, columns: Columns | None = None) -> tuple[Datas
     frame["rating"] = np.nan
     if rating:
         values = pd.to_numeric(raw[rating], errors="coerce")
-        reject((~np.isfinite(values.to_numpy(dtype="float64", na_value=np.nan))), "rating is not a number")
+        reject(
+            (~np.isfinite(values.to_numpy(dtype="float64", na_value=np.nan))),
+            "rating is not a number",
+        )
         frame["rating"] = values.to_numpy(dtype="float64", na_value=np.nan)
     if timestamp:
         seconds = parse_timestamps(raw[timestamp])
@@ -139,7 +142,9 @@ def load_interactions(path: Path, columns: Columns | None = None) -> tuple[Datas
             "interactions": len(merged),
         }
     )
-    return Dataset(merged, pd.DataFrame(columns=["item", "title", "tokens"]), path.stem, report), ledger
+    return Dataset(
+        merged, pd.DataFrame(columns=["item", "title", "tokens"]), path.stem, report
+    ), ledger
 
 
 def load_items(

@@ -70,7 +70,13 @@ def model_card(summary: dict) -> ModelCard:
     for name, result in summary["models"].items():
         low, high = result.get("ndcg_ci95") or (None, None)
         rows.append(
-            {"model": name, "metric": f"NDCG@{k}", "value": result["ndcg"], "low": low, "high": high}
+            {
+                "model": name,
+                "metric": f"NDCG@{k}",
+                "value": result["ndcg"],
+                "low": low,
+                "high": high,
+            }
         )
     for other, c in summary.get("comparisons", {}).items():
         if c.get("ratio") is not None:

@@ -78,7 +78,9 @@ class Recommender:
             rows = np.arange(start, min(start + batch, n_users))
             if self.ann is not None:
                 assert isinstance(self.model, MatrixFactorization)
-                best, scores = self.ann.top_k(self.model.user_factors[rows], self._top.shape[1], self.seen[rows])
+                best, scores = self.ann.top_k(
+                    self.model.user_factors[rows], self._top.shape[1], self.seen[rows]
+                )
                 self._top[rows] = best
                 self._top_scores[rows] = scores
                 continue

@@ -98,7 +98,9 @@ def run(
 
     prep_test = prepare(train, test, items, cfg)
     test_models, fit_seconds = fit_all(cfg.models, prep_test, tokens, cfg, "test")
-    scored: dict[str, Scored] = {n: score_model(m, prep_test, cfg.k) for n, m in test_models.items()}
+    scored: dict[str, Scored] = {
+        n: score_model(m, prep_test, cfg.k) for n, m in test_models.items()
+    }
     comparisons = {}
     simple = best_simple_baseline(validation, served)
     for other in dict.fromkeys(("popularity", simple)):
