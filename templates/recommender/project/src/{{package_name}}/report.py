@@ -42,7 +42,7 @@ def results_markdown(summary: dict, chart: str = "reports/metrics.png") -> str:
         f"({stats.get('train_interactions', '?')} training interactions, "
         f"{stats.get('items', '?')} catalogue items); model choice and tuning used a validation "
         f"split carved from training ({val.get('eval_users', '?')} users). "
-        f"Source records: {data.get('records', '?')}, rejected {data.get('bad', 0)}. "
+        f"Source records: {data.get('records', '?')}, rejected {data.get('rejected', 0)}. "
         "Items a user already has are never recommended; every model ranks the full catalogue.",
         "",
         comparison_table(summary),
@@ -105,7 +105,7 @@ def model_card(summary: dict) -> ModelCard:
         ],
         data=[
             f"Source: {summary['dataset']}; {summary.get('licence') or 'your own data'}",
-            f"Records {data.get('records', '?')}, rejected {data.get('bad', 0)} (by reason in "
+            f"Records {data.get('records', '?')}, rejected {data.get('rejected', 0)} (by reason in "
             "reports/metrics.json)",
             f"Split: {summary['split']}; {stats.get('eval_users', '?')} test users, "
             f"{stats.get('held_out_positives', '?')} held-out positives, "
