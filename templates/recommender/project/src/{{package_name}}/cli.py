@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
 import click
 
 from . import DEFAULT_DATASET, __version__
-from .models import MODEL_NAMES
+from .models import ALL_MODELS, MODEL_NAMES
 from .options import MAX_BAD_SHARE, data_options, load_data
 
 PATHS = {"path_type": Path}
@@ -124,6 +125,7 @@ def validate(**options: object) -> None:
     help="Optuna trials per tunable model, on validation (same budget for every model)",
 )
 @click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--spark-master", default=None, help="Spark cluster for als-spark (default local[*])")
 @click.option("--artifacts", type=click.Path(**PATHS), default=Path("artifacts"), show_default=True)
 @click.option("--reports", type=click.Path(**PATHS), default=Path("reports"), show_default=True)
 @click.option("--track/--no-track", default=True, show_default=True, help="Log the run to MLflow")
@@ -134,8 +136,10 @@ def train(**options: object) -> None:
     threads = configure_cpu()
     started = time.perf_counter()
     models = tuple(m.strip() for m in str(options["models"]).split(",") if m.strip())
-    if not models or any(m not in MODEL_NAMES for m in models):
-        raise click.BadParameter(f"choose from {', '.join(MODEL_NAMES)}", param_hint="--models")
+    if not models or any(m not in ALL_MODELS for m in models):
+        raise click.BadParameter(f"choose from {', '.join(ALL_MODELS)}", param_hint="--models")
+    if options["spark_master"]:
+        os.environ["RECOMMENDER_SPARK_MASTER"] = options["spark_master"]
     dataset, ledger = load_data(options)
     if ledger is not None:
         from .ledger import DataError
@@ -239,8 +243,6 @@ def report(readme: Path, reports: Path) -> None:
 @click.option("--ann", is_flag=True, help="Answer from an HNSW index (ALS/BPR; needs .[ann])")
 def serve(host: str, port: int, artifacts: Path, ann: bool) -> None:
     """Serve the API and the demo page (GET /) with uvicorn, one worker."""
-    import os
-
     import uvicorn
 
     if not (artifacts / "meta.json").is_file():

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from .itemitem import fit_ease, fit_itemknn, fit_rp3beta
-from .models import MODEL_NAMES, ContentBased, MatrixFactorization, Popularity, RandomScorer, Scorer
+from .models import ALL_MODELS, ContentBased, MatrixFactorization, Popularity, RandomScorer, Scorer
 
 DEFAULTS: dict[str, dict[str, float]] = {
     "itemknn": {"neighbours": 50, "shrink": 10.0},
@@ -80,7 +81,12 @@ def fit_model(
         return fit_bpr(positives, p, seed)
     if name == "content":
         return ContentBased.fit(tokens)
-    raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")
+    if name == "als-spark":
+        from .spark_als import fit_spark_als
+
+        master = os.environ.get("RECOMMENDER_SPARK_MASTER", "local[*]")
+        return fit_spark_als(positives, params or {}, seed, master)
+    raise ValueError(f"unknown model {name!r}; choose from {', '.join(ALL_MODELS)}")
 
 
 def fit_als(matrix: sp.csr_matrix, params: dict[str, float], seed: int) -> MatrixFactorization:

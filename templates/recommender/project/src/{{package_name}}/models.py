@@ -11,6 +11,9 @@ import numpy as np
 import scipy.sparse as sp
 
 MODEL_NAMES = ("random", "popularity", "itemknn", "ease", "rp3beta", "als", "bpr", "content")
+# Opt-in models with heavier requirements (pyspark and Java): train with --models ...,als-spark.
+OPTIONAL_MODELS = ("als-spark",)
+ALL_MODELS = (*MODEL_NAMES, *OPTIONAL_MODELS)
 # The simple baselines the best model must be compared with (Dacrema et al. 2019).
 SIMPLE_BASELINES = ("popularity", "itemknn", "ease", "rp3beta")
 
@@ -90,7 +93,7 @@ class MatrixFactorization(Scorer):
     def fold_in(self, rows: sp.csr_matrix) -> np.ndarray:
         y = self.item_factors.astype(np.float64)
         out = np.zeros((rows.shape[0], y.shape[1]), dtype=np.float64)
-        if self.name == "als":
+        if self.name in ("als", "als-spark"):
             if self._gram is None:
                 self._gram = y.T @ y + self.regularization * np.eye(y.shape[1])
             for r in range(rows.shape[0]):
@@ -210,7 +213,7 @@ def load_scorer(name: str, arrays: dict[str, np.ndarray]) -> Scorer:
         return Popularity(arrays["counts"])
     if name in ("itemknn", "ease", "rp3beta"):
         return ItemItem.from_arrays(name, arrays)
-    if name in ("als", "bpr"):
+    if name in ("als", "bpr", "als-spark"):
         return MatrixFactorization.from_arrays(name, arrays)
     if name == "content":
         return ContentBased.from_arrays(arrays)
