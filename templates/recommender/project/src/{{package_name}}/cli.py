@@ -156,7 +156,7 @@ def train(**options: object) -> None:
     from .train import run
 
     n = len(dataset.interactions)
-    announce(max(3.0, n / 100_000 * (25 + 9 * options["tune"])), "train")
+    announce(max(3.0, n / 100_000 * (20 + 1.5 * options["tune"])), "train")
     cfg = Config(
         threshold=None if options["all_interactions"] else options["threshold"],
         min_user=options["min_user_interactions"],
