@@ -17,7 +17,7 @@ from typing import Annotated
 import orjson
 from fastapi import FastAPI, Query, Request, Response
 from fastapi import Path as PathParam
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from . import __version__
 from .demo import add_demo_page
@@ -29,12 +29,20 @@ Id = Annotated[
     str, PathParam(min_length=1, max_length=200, description="An id, exactly as trained")
 ]
 ItemId = int | str
+MAX_LIKED = 200
+# The largest body the schema allows (200 ids of 200 characters, JSON-escaped) fits the limit, so
+# 413 only ever answers bodies that no valid request could produce.
+MAX_BODY_BYTES = 1_000_000
 
 
 class LikedItems(BaseModel):
     """An anonymous user, described by the items they liked."""
 
-    items: list[ItemId] = Field(min_length=1, max_length=1000)
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[int | Annotated[str, Field(max_length=200)]] = Field(
+        min_length=1, max_length=MAX_LIKED
+    )
     k: int = Field(default=10, ge=1, le=MAX_K)
 
 
@@ -104,7 +112,7 @@ def create_app(artifacts_dir: Path | str | None = None, ann: bool | None = None)
         yield
 
     app = FastAPI(title="Recommender", version=__version__, lifespan=lifespan)
-    install_problem_handlers(app, max_body_bytes=100_000)
+    install_problem_handlers(app, max_body_bytes=MAX_BODY_BYTES)
     add_demo_page(app, Path(__file__).parent / "static" / "demo.html")
 
     def rec(request: Request) -> Recommender:
@@ -141,7 +149,8 @@ def create_app(artifacts_dir: Path | str | None = None, ann: bool | None = None)
     @app.get(
         "/recommend/{user_id:path}",
         response_model=UserRecommendations,
-        responses=problem_responses(422, 500),
+        # 404: an id no route can match (a line break in it); any other id is answered.
+        responses=problem_responses(404, 422, 500),
     )
     async def recommend_user(request: Request, user_id: Id, k: K = 10) -> Response:
         r = rec(request)
@@ -160,7 +169,7 @@ def create_app(artifacts_dir: Path | str | None = None, ann: bool | None = None)
     @app.post(
         "/recommend",
         response_model=AnonymousRecommendations,
-        responses=problem_responses(404, 413, 422, 500),
+        responses=problem_responses(400, 404, 413, 422, 500),
     )
     async def recommend_anonymous(request: Request, body: LikedItems) -> Response:
         r = rec(request)
