@@ -17,7 +17,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
 
 from .models import Scorer, csr_arrays, csr_from, load_scorer
 from .prepare import Prepared
@@ -94,7 +93,3 @@ def read_meta(folder: Path) -> dict:
     if meta.get("version") != ARTIFACT_VERSION:
         raise ArtifactsError(f"{path} is from another version of this project: run `train` again")
     return meta
-
-
-def csr(matrix: sp.spmatrix) -> sp.csr_matrix:
-    return sp.csr_matrix(matrix)

@@ -17,9 +17,6 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 from .artifacts import save_catalog, save_models, write_meta
 from .data import Dataset
 from .evaluation import Scored, lift, score_model
@@ -178,10 +175,3 @@ def evaluate_saved(artifacts: Path, reports: Path) -> dict[str, object]:
     }
     write_reports(reports, summary)
     return summary
-
-
-def per_user_frame(scored: Scored, prep: Prepared) -> pd.DataFrame:
-    """One row per evaluated user (for your own analysis)."""
-    return pd.DataFrame(
-        {"user": prep.users[prep.eval_rows], **{m: v for m, v in scored.per_user.items()}}
-    ).assign(train_positives=np.diff(prep.positives.indptr)[prep.eval_rows])
