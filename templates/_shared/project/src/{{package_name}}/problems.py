@@ -14,15 +14,15 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MEDIA_TYPE = "application/problem+json"
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 LOCATIONS = ("body", "query", "path", "header", "cookie")
-FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 log = logging.getLogger(__name__)
 
 
@@ -34,6 +34,12 @@ class Problem(BaseModel):
     status: int
     detail: str
     field: str | None = None
+
+
+class RequestBody(BaseModel):
+    """Base of JSON request bodies: strict types, no unknown fields (what the schema promises)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
 
 
 class ProblemError(Exception):
@@ -145,7 +151,7 @@ class BodyLimit:
 
 
 def _rewrite_openapi(schema: dict[str, Any]) -> dict[str, Any]:
-    """Document 422 and 500 (and 413, plus 400 for form bodies) as Problem on every operation."""
+    """Document 422 and 500 (and 400 and 413 when it has a body) as Problem on every operation."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     for item in schema.get("paths", {}).values():
@@ -154,11 +160,8 @@ def _rewrite_openapi(schema: dict[str, Any]) -> dict[str, Any]:
                 continue
             responses = operation.setdefault("responses", {})
             statuses = ["422", "500"]
-            body = operation.get("requestBody")
-            if body:
-                statuses.append("413")
-                if any(kind in FORM_TYPES for kind in body.get("content", {})):
-                    statuses.append("400")
+            if operation.get("requestBody"):  # 400: a body FastAPI cannot parse at all
+                statuses += ["400", "413"]
             for status in statuses:
                 responses[status] = _problem_doc(int(status))
             for response in responses.values():
@@ -172,13 +175,25 @@ def _rewrite_openapi(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+def _allowed(app: FastAPI, request: Request) -> set[str]:
+    methods: set[str] = set()
+    for route in app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return methods
+
+
 def install_problem_handlers(app: FastAPI, *, max_body_bytes: int = 1_000_000) -> None:
     """Answer every error of ``app`` as a Problem, limit bodies and document it in OpenAPI."""
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-        return problem_response(exc.status_code, detail, headers=exc.headers)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method of the path, not just the first route's
+            headers["Allow"] = ", ".join(sorted(_allowed(app, request)))
+        return problem_response(exc.status_code, detail, headers=headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
