@@ -17,11 +17,11 @@ from typing import Annotated
 import orjson
 from fastapi import FastAPI, Query, Request, Response
 from fastapi import Path as PathParam
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from . import __version__
 from .demo import add_demo_page
-from .problems import ProblemError, install_problem_handlers, problem_responses
+from .problems import ProblemError, RequestBody, install_problem_handlers, problem_responses
 from .serving import MAX_K, Recommender, UnknownItems
 
 K = Annotated[int, Query(ge=1, le=MAX_K, description="How many items to return")]
@@ -35,10 +35,8 @@ MAX_LIKED = 200
 MAX_BODY_BYTES = 1_000_000
 
 
-class LikedItems(BaseModel):
-    """An anonymous user, described by the items they liked."""
-
-    model_config = ConfigDict(extra="forbid")
+class LikedItems(RequestBody):
+    """An anonymous user, described by the items they liked (strict types, no unknown fields)."""
 
     items: list[int | Annotated[str, Field(max_length=200)]] = Field(
         min_length=1, max_length=MAX_LIKED
