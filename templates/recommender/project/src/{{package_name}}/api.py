@@ -17,7 +17,7 @@ from typing import Annotated
 import orjson
 from fastapi import FastAPI, Query, Request, Response
 from fastapi import Path as PathParam
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from . import __version__
 from .demo import add_demo_page
@@ -25,9 +25,7 @@ from .problems import ProblemError, RequestBody, install_problem_handlers, probl
 from .serving import MAX_K, Recommender, UnknownItems
 
 K = Annotated[int, Query(ge=1, le=MAX_K, description="How many items to return")]
-Id = Annotated[
-    str, PathParam(min_length=1, max_length=200, description="An id, exactly as trained")
-]
+Id = Annotated[str, PathParam(max_length=200, description="An id, exactly as trained")]
 ItemId = int | str
 MAX_LIKED = 200
 # The largest body the schema allows (200 ids of 200 characters, JSON-escaped) fits the limit, so
@@ -35,13 +33,23 @@ MAX_LIKED = 200
 MAX_BODY_BYTES = 1_000_000
 
 
+def _integral(value: object) -> object:
+    """JSON Schema's integer includes 5.0: take it as 5 (booleans stay refused)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_integral)]
+
+
 class LikedItems(RequestBody):
     """An anonymous user, described by the items they liked (strict types, no unknown fields)."""
 
-    items: list[int | Annotated[str, Field(max_length=200)]] = Field(
+    items: list[JsonInt | Annotated[str, Field(max_length=200)]] = Field(
         min_length=1, max_length=MAX_LIKED
     )
-    k: int = Field(default=10, ge=1, le=MAX_K)
+    k: JsonInt = Field(default=10, ge=1, le=MAX_K)
 
 
 class Item(BaseModel):
