@@ -1,7 +1,9 @@
 """FastAPI app: recommendations for known and anonymous users, similar items, health, metadata.
 
-Artifacts are loaded once, in the lifespan; set ``ARTIFACTS_DIR`` to serve another folder.
-Every error a client can cause is a 4xx JSON body ``{"detail": ...}``.
+Artifacts are loaded once, in the lifespan; ``ARTIFACTS_DIR`` serves another folder and
+``RECOMMENDER_ANN=1`` answers from an HNSW index (see ann.py). Every error is an RFC 9457
+problem (``application/problem+json``), documented in the OpenAPI schema for each route.
+Ids may contain ``/`` (the routes take the rest of the path).
 """
 
 from __future__ import annotations
@@ -13,48 +15,120 @@ from pathlib import Path
 from typing import Annotated
 
 import orjson
-from fastapi import FastAPI, HTTPException, Query, Request, Response
+from fastapi import FastAPI, Query, Request, Response
 from fastapi import Path as PathParam
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from . import __version__
+from .demo import add_demo_page
+from .problems import ProblemError, RequestBody, install_problem_handlers, problem_responses
 from .serving import MAX_K, Recommender, UnknownItems
 
 K = Annotated[int, Query(ge=1, le=MAX_K, description="How many items to return")]
+Id = Annotated[str, PathParam(max_length=200, description="An id, exactly as trained")]
+ItemId = int | str
+MAX_LIKED = 200
+# The largest body the schema allows (200 ids of 200 characters, JSON-escaped) fits the limit, so
+# 413 only ever answers bodies that no valid request could produce.
+MAX_BODY_BYTES = 1_000_000
 
 
-class LikedItems(BaseModel):
-    """An anonymous user, described by the items they liked."""
-
-    items: list[int | str] = Field(min_length=1, max_length=1000)
-    k: int = Field(default=10, ge=1, le=MAX_K)
-
-
-def _json(payload: object, status_code: int = 200) -> Response:
-    return Response(orjson.dumps(payload), status_code=status_code, media_type="application/json")
+def _integral(value: object) -> object:
+    """JSON Schema's integer includes 5.0: take it as 5 (booleans stay refused)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
-def create_app(artifacts_dir: Path | str | None = None) -> FastAPI:
+JsonInt = Annotated[int, BeforeValidator(_integral)]
+
+
+class LikedItems(RequestBody):
+    """An anonymous user, described by the items they liked (strict types, no unknown fields)."""
+
+    items: list[JsonInt | Annotated[str, Field(max_length=200)]] = Field(
+        min_length=1, max_length=MAX_LIKED
+    )
+    k: JsonInt = Field(default=10, ge=1, le=MAX_K)
+
+
+class Item(BaseModel):
+    item_id: ItemId
+    title: str | None = None
+
+
+class ScoredItem(Item):
+    score: float = Field(description="The model's score; higher ranks first")
+
+
+class Health(BaseModel):
+    status: str
+    model: str
+
+
+class Metadata(BaseModel):
+    version: str
+    served_model: str
+    selection: str
+    models: list[str]
+    dataset: str
+    split: str
+    trained_at: str
+    users: int
+    items: int
+    has_titles: bool
+    max_k: int
+    k: int
+    test_metrics: dict[str, object] | None
+    example_users: list[str]
+    example_items: list[ItemId]
+
+
+class UserRecommendations(BaseModel):
+    user_id: str
+    known_user: bool
+    fallback: bool
+    model: str
+    items: list[ScoredItem]
+
+
+class AnonymousRecommendations(BaseModel):
+    model: str
+    liked: list[ItemId]
+    items: list[ScoredItem]
+
+
+class SimilarItems(BaseModel):
+    item: Item
+    model: str
+    items: list[ScoredItem]
+
+
+def _json(payload: object) -> Response:
+    # Pre-built dicts serialised by orjson: the response models above document them.
+    return Response(orjson.dumps(payload), media_type="application/json")
+
+
+def create_app(artifacts_dir: Path | str | None = None, ann: bool | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         folder = Path(artifacts_dir or os.environ.get("ARTIFACTS_DIR", "artifacts"))
-        app.state.rec = Recommender(folder)
+        use_ann = ann if ann is not None else os.environ.get("RECOMMENDER_ANN") == "1"
+        app.state.rec = Recommender(folder, ann=use_ann)
         yield
 
-    app = FastAPI(
-        title="Recommender",
-        version=__version__,
-        lifespan=lifespan,
-    )
+    app = FastAPI(title="Recommender", version=__version__, lifespan=lifespan)
+    install_problem_handlers(app, max_body_bytes=MAX_BODY_BYTES)
+    add_demo_page(app, Path(__file__).parent / "static" / "demo.html")
 
     def rec(request: Request) -> Recommender:
         return request.app.state.rec
 
-    @app.get("/health")
+    @app.get("/health", response_model=Health, responses=problem_responses(500))
     async def health(request: Request) -> Response:
         return _json({"status": "ok", "model": rec(request).model_name})
 
-    @app.get("/metadata")
+    @app.get("/metadata", response_model=Metadata, responses=problem_responses(500))
     async def metadata(request: Request) -> Response:
         r = rec(request)
         meta = r.meta
@@ -62,6 +136,7 @@ def create_app(artifacts_dir: Path | str | None = None) -> FastAPI:
             {
                 "version": __version__,
                 "served_model": r.model_name,
+                "selection": meta["summary"].get("selection", ""),
                 "models": meta["models"],
                 "dataset": meta["dataset"],
                 "split": meta["split"],
@@ -70,51 +145,60 @@ def create_app(artifacts_dir: Path | str | None = None) -> FastAPI:
                 "items": len(r.item_ids),
                 "has_titles": meta["has_titles"],
                 "max_k": MAX_K,
-                "test_metrics": meta["metrics"].get(r.model_name),
                 "k": meta["k"],
+                "test_metrics": meta["metrics"].get(r.model_name),
+                "example_users": r.user_ids[:20],
+                "example_items": [r.render_one(i)["item_id"] for i in r.popular_ids(20)],
             }
         )
 
-    @app.get("/recommend/{user_id}")
-    async def recommend_user(
-        request: Request, user_id: Annotated[str, PathParam(max_length=200)], k: K = 10
-    ) -> Response:
+    @app.get(
+        "/recommend/{user_id:path}",
+        response_model=UserRecommendations,
+        # 404: an id no route can match (a line break in it); any other id is answered.
+        responses=problem_responses(404, 422, 500),
+    )
+    async def recommend_user(request: Request, user_id: Id, k: K = 10) -> Response:
         r = rec(request)
         result = r.for_user(user_id, k)
+        fallback = result.strategy == "popularity-fallback"
         return _json(
             {
                 "user_id": user_id,
-                "known_user": result.strategy != "popularity-fallback",
-                "fallback": result.strategy == "popularity-fallback",
+                "known_user": not fallback,
+                "fallback": fallback,
                 "model": result.strategy,
                 "items": r.render(result),
             }
         )
 
-    @app.post("/recommend")
+    @app.post(
+        "/recommend",
+        response_model=AnonymousRecommendations,
+        responses=problem_responses(400, 404, 413, 422, 500),
+    )
     async def recommend_anonymous(request: Request, body: LikedItems) -> Response:
         r = rec(request)
         try:
             result = r.for_items([str(i) for i in body.items], body.k)
         except UnknownItems as exc:
-            raise HTTPException(404, f"unknown item id(s): {', '.join(exc.ids[:20])}") from None
+            detail = f"unknown item id(s): {', '.join(exc.ids[:20])}"
+            raise ProblemError(404, detail, field="items") from None
         return _json({"model": result.strategy, "liked": body.items, "items": r.render(result)})
 
-    @app.get("/similar/{item_id}")
-    async def similar(
-        request: Request, item_id: Annotated[str, PathParam(max_length=200)], k: K = 10
-    ) -> Response:
+    @app.get(
+        "/similar/{item_id:path}",
+        response_model=SimilarItems,
+        responses=problem_responses(404, 422, 500),
+    )
+    async def similar(request: Request, item_id: Id, k: K = 10) -> Response:
         r = rec(request)
         try:
             result = r.similar(item_id, k)
         except UnknownItems:
-            raise HTTPException(404, f"unknown item id: {item_id}") from None
+            raise ProblemError(404, f"unknown item id: {item_id}", field="item_id") from None
         return _json(
-            {
-                "item": r.render_one(item_id),
-                "model": result.strategy,
-                "items": r.render(result),
-            }
+            {"item": r.render_one(item_id), "model": result.strategy, "items": r.render(result)}
         )
 
     return app

@@ -8,6 +8,9 @@ For one user with ranked list ``recommended`` (best first) and set ``relevant``:
 - AP@k        = sum over hit ranks r of precision@r, divided by min(|relevant|, k); MAP is its mean
 - hit rate@k  = 1 if any hit, else 0
 - coverage@k  = distinct items recommended to anybody / catalogue size (one figure for the run)
+- novelty@k   = mean self-information -log2(share of training users who have the item) of the
+  recommended items (higher: less obvious items; Zhou et al. 2010)
+- popularity@k = mean share of training users who have each recommended item (popularity bias)
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-METRICS = ("precision", "recall", "ndcg", "map", "hit_rate", "coverage")
+ACCURACY = ("precision", "recall", "ndcg", "map", "hit_rate")
+METRICS = (*ACCURACY, "coverage", "novelty")
 
 
 def user_metrics(recommended: Sequence[int], relevant: Iterable[int], k: int) -> dict[str, float]:
@@ -43,34 +47,38 @@ def user_metrics(recommended: Sequence[int], relevant: Iterable[int], k: int) ->
     }
 
 
-def evaluate_lists(
-    recommended: Sequence[Sequence[int]], relevant: Sequence[Iterable[int]], k: int, n_items: int
-) -> dict[str, float]:
-    """Mean metrics over users, plus catalogue coverage of all the lists together."""
+def per_user_table(
+    recommended: np.ndarray, relevant: Sequence[Iterable[int]], k: int
+) -> dict[str, np.ndarray]:
+    """Each accuracy metric as an array with one value per evaluated user (for bootstraps)."""
     if len(recommended) != len(relevant):
         raise ValueError("one recommended list per relevant set")
-    if not recommended:
+    if not len(recommended):
         raise ValueError("no users to evaluate")
-    per_user = [user_metrics(rec, rel, k) for rec, rel in zip(recommended, relevant, strict=True)]
-    means = {name: float(np.mean([m[name] for m in per_user])) for name in per_user[0]}
-    shown = {int(i) for rec in recommended for i in rec[:k] if int(i) >= 0}
-    means["coverage"] = len(shown) / n_items
-    return means
+    rows = [user_metrics(rec, rel, k) for rec, rel in zip(recommended, relevant, strict=True)]
+    return {name: np.array([r[name] for r in rows]) for name in ACCURACY}
 
 
-def bootstrap_ratio(
-    model: Sequence[float], baseline: Sequence[float], n: int = 2000, seed: int = 0
-) -> tuple[float, float]:
-    """95% interval of mean(model) / mean(baseline), resampling the evaluated users (paired).
+def beyond_accuracy(
+    recommended: np.ndarray, item_users: np.ndarray, n_users: int, k: int
+) -> dict[str, float]:
+    """Catalogue coverage, novelty and mean popularity of the top-k lists."""
+    top = recommended[:, :k]
+    shown = top[top >= 0]
+    share = np.maximum(item_users, 1) / max(n_users, 1)
+    return {
+        "coverage": float(np.unique(shown).size / max(len(item_users), 1)),
+        "novelty": float(np.mean(-np.log2(share[shown]))) if shown.size else 0.0,
+        "popularity": float(np.mean(item_users[shown] / max(n_users, 1))) if shown.size else 0.0,
+    }
 
-    With few test users a single ratio can mislead; the interval shows how much it could move.
-    """
-    a, b = np.asarray(model, dtype=float), np.asarray(baseline, dtype=float)
-    rng = np.random.default_rng(seed)
-    picks = rng.integers(0, len(a), size=(n, len(a)))
-    base = b[picks].mean(axis=1)
-    ratios = a[picks].mean(axis=1)[base > 0] / base[base > 0]
-    if ratios.size == 0:
-        return float("nan"), float("nan")
-    low, high = np.percentile(ratios, [2.5, 97.5])
-    return float(low), float(high)
+
+def activity_buckets(train_counts: np.ndarray) -> np.ndarray:
+    """Per user: 0 light, 1 medium, 2 heavy, by the terciles of their training interactions."""
+    if train_counts.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    low, high = np.quantile(train_counts, [1 / 3, 2 / 3])
+    return (train_counts > low).astype(np.int64) + (train_counts > high).astype(np.int64)
+
+
+BUCKETS = ("light", "medium", "heavy")

@@ -10,7 +10,12 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-MODEL_NAMES = ("random", "popularity", "itemknn", "als", "bpr", "content")
+MODEL_NAMES = ("random", "popularity", "itemknn", "ease", "rp3beta", "als", "bpr", "content")
+# Opt-in models with heavier requirements (pyspark and Java): train with --models ...,als-spark.
+OPTIONAL_MODELS = ("als-spark",)
+ALL_MODELS = (*MODEL_NAMES, *OPTIONAL_MODELS)
+# The simple baselines the best model must be compared with (Dacrema et al. 2019).
+SIMPLE_BASELINES = ("popularity", "itemknn", "ease", "rp3beta")
 
 
 class Scorer:
@@ -31,13 +36,16 @@ class RandomScorer(Scorer):
 
     def __init__(self, n_items: int, seed: int = 0) -> None:
         self.n_items = n_items
-        self.rng = np.random.default_rng(seed)
+        self.seed = int(seed)
 
     def score(self, users: np.ndarray | None, rows: sp.csr_matrix) -> np.ndarray:
-        return self.rng.random((rows.shape[0], self.n_items), dtype=np.float32)
+        # Seeded by the user rows, so the same user gets the same list in every run and process.
+        key = [self.seed, rows.shape[0], *(users[:8].tolist() if users is not None else [])]
+        rng = np.random.default_rng(key)
+        return rng.random((rows.shape[0], self.n_items), dtype=np.float32)
 
     def arrays(self) -> dict[str, np.ndarray]:
-        return {"n_items": np.array(self.n_items)}
+        return {"n_items": np.array(self.n_items), "seed": np.array(self.seed)}
 
 
 class Popularity(Scorer):
@@ -57,39 +65,6 @@ class Popularity(Scorer):
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {"counts": self.counts}
-
-
-class ItemKNN(Scorer):
-    """Item-based nearest neighbours: cosine similarity of item columns, top neighbours kept."""
-
-    name = "itemknn"
-
-    def __init__(self, similarity: sp.csr_matrix) -> None:
-        self.similarity = similarity.tocsr().astype(np.float32)
-
-    @classmethod
-    def fit(cls, matrix: sp.csr_matrix, neighbours: int = 100, shrink: float = 10.0) -> ItemKNN:
-        binary = (matrix > 0).astype(np.float32).tocsc()
-        co = (binary.T @ binary).tocsr()
-        norms = np.sqrt(co.diagonal())
-        co.setdiag(0.0)
-        co.eliminate_zeros()
-        rows = np.repeat(np.arange(co.shape[0]), np.diff(co.indptr))
-        co.data = co.data / (norms[rows] * norms[co.indices] + shrink)
-        return cls(_top_per_row(co, neighbours))
-
-    def score(self, users: np.ndarray | None, rows: sp.csr_matrix) -> np.ndarray:
-        return np.asarray((rows @ self.similarity).todense())
-
-    def similar(self, item: int) -> np.ndarray:
-        return np.asarray(self.similarity[item].todense()).ravel()
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        return _csr_arrays("similarity", self.similarity)
-
-    @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> ItemKNN:
-        return cls(_csr_from("similarity", arrays))
 
 
 class MatrixFactorization(Scorer):
@@ -118,7 +93,7 @@ class MatrixFactorization(Scorer):
     def fold_in(self, rows: sp.csr_matrix) -> np.ndarray:
         y = self.item_factors.astype(np.float64)
         out = np.zeros((rows.shape[0], y.shape[1]), dtype=np.float64)
-        if self.name == "als":
+        if self.name in ("als", "als-spark"):
             if self._gram is None:
                 self._gram = y.T @ y + self.regularization * np.eye(y.shape[1])
             for r in range(rows.shape[0]):
@@ -207,11 +182,11 @@ class ContentBased(Scorer):
         return np.asarray((self.features[item] @ self._features_t).todense()).ravel()
 
     def arrays(self) -> dict[str, np.ndarray]:
-        return _csr_arrays("features", self.features)
+        return csr_arrays("features", self.features)
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray]) -> ContentBased:
-        return cls(_csr_from("features", arrays))
+        return cls(csr_from("features", arrays))
 
 
 def top_k(scores: np.ndarray, k: int, exclude: sp.csr_matrix | None = None) -> np.ndarray:
@@ -232,38 +207,22 @@ def top_k(scores: np.ndarray, k: int, exclude: sp.csr_matrix | None = None) -> n
 
 
 def load_scorer(name: str, arrays: dict[str, np.ndarray]) -> Scorer:
+    from .itemitem import ItemItem
+
     if name == "popularity":
         return Popularity(arrays["counts"])
-    if name == "itemknn":
-        return ItemKNN.from_arrays(arrays)
-    if name in ("als", "bpr"):
+    if name in ("itemknn", "ease", "rp3beta"):
+        return ItemItem.from_arrays(name, arrays)
+    if name in ("als", "bpr", "als-spark"):
         return MatrixFactorization.from_arrays(name, arrays)
     if name == "content":
         return ContentBased.from_arrays(arrays)
     if name == "random":
-        return RandomScorer(int(arrays["n_items"]))
+        return RandomScorer(int(arrays["n_items"]), int(arrays.get("seed", 0)))
     raise ValueError(f"unknown model {name!r}")
 
 
-def _top_per_row(matrix: sp.csr_matrix, k: int) -> sp.csr_matrix:
-    indptr, indices, data = [0], [], []
-    for r in range(matrix.shape[0]):
-        start, end = matrix.indptr[r], matrix.indptr[r + 1]
-        values, cols = matrix.data[start:end], matrix.indices[start:end]
-        if values.size > k:
-            keep = np.argpartition(-values, k - 1)[:k]
-            values, cols = values[keep], cols[keep]
-        indices.append(cols)
-        data.append(values)
-        indptr.append(indptr[-1] + values.size)
-    cat = np.concatenate if indices else (lambda parts: np.array([]))
-    return sp.csr_matrix(
-        (cat(data).astype(np.float32), cat(indices).astype(np.int32), np.array(indptr)),
-        shape=matrix.shape,
-    )
-
-
-def _csr_arrays(prefix: str, matrix: sp.csr_matrix) -> dict[str, np.ndarray]:
+def csr_arrays(prefix: str, matrix: sp.csr_matrix) -> dict[str, np.ndarray]:
     return {
         f"{prefix}_data": matrix.data,
         f"{prefix}_indices": matrix.indices,
@@ -272,7 +231,7 @@ def _csr_arrays(prefix: str, matrix: sp.csr_matrix) -> dict[str, np.ndarray]:
     }
 
 
-def _csr_from(prefix: str, arrays: dict[str, np.ndarray]) -> sp.csr_matrix:
+def csr_from(prefix: str, arrays: dict[str, np.ndarray]) -> sp.csr_matrix:
     return sp.csr_matrix(
         (arrays[f"{prefix}_data"], arrays[f"{prefix}_indices"], arrays[f"{prefix}_indptr"]),
         shape=tuple(arrays[f"{prefix}_shape"]),

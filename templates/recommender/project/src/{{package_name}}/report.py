@@ -1,83 +1,60 @@
-"""Comparison table, bar chart and README results, all built from reports/metrics.json."""
+"""The `report` command: README results and MODEL_CARD.md, both from reports/metrics.json."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from .metrics import METRICS
-from .readme import markdown_table, write_results
-
-LABELS = {
-    "precision": "Precision",
-    "recall": "Recall",
-    "ndcg": "NDCG",
-    "map": "MAP",
-    "hit_rate": "Hit rate",
-    "coverage": "Coverage",
-}
+from . import __version__
+from .modelcard import ModelCard, write_model_card
+from .readme import write_results
+from .reporting import activity_table, comparison_table
 
 
-def comparison_table(summary: dict) -> str:
-    k = summary["k"]
-    columns = ["model", *(f"{LABELS[m]}@{k}" for m in METRICS)]
-    rows = []
-    ranked = sorted(summary["models"].items(), key=lambda kv: -kv[1]["ndcg"])
-    for name, result in ranked:
-        label = f"**{name}** (served)" if name == summary.get("served_model") else name
-        rows.append({"model": label, **{f"{LABELS[m]}@{k}": float(result[m]) for m in METRICS}})
-    return markdown_table(rows, columns)
-
-
-def plot_metrics(summary: dict, path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    names = list(summary["models"])
-    width = 0.8 / max(len(names), 1)
-    x = np.arange(len(METRICS))
-    fig, ax = plt.subplots(figsize=(9, 4.5), dpi=100)
-    for i, name in enumerate(names):
-        values = [summary["models"][name][m] for m in METRICS]
-        ax.bar(x + i * width - 0.4 + width / 2, values, width, label=name)
-    ax.set_xticks(x, [f"{LABELS[m]}@{summary['k']}" for m in METRICS])
-    ax.set_ylabel("score (higher is better)")
-    ax.set_title(f"{summary['dataset']}, {summary['split']} split: models side by side")
-    ax.legend(ncols=3, fontsize="small")
-    ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+def _comparison_lines(summary: dict) -> list[str]:
+    k, served = summary["k"], summary["served_model"]
+    users = summary.get("stats", {}).get("eval_users", "?")
+    lines = []
+    for other, c in summary.get("comparisons", {}).items():
+        if c.get("ratio") is None:
+            lines.append(f"- {served} vs {other}: {other}'s NDCG@{k} is 0, no ratio.")
+            continue
+        verdict = (
+            "**the interval includes 1: the difference is not established on this split.**"
+            if c["includes_1"]
+            else "the interval excludes 1."
+        )
+        lines.append(
+            f"- {served} vs {other}: NDCG@{k} ratio {c['ratio']:.2f}x, paired bootstrap 95% "
+            f"interval {c['low']:.2f}x-{c['high']:.2f}x over the same {users} test users; {verdict}"
+        )
+    return lines
 
 
 def results_markdown(summary: dict, chart: str = "reports/metrics.png") -> str:
-    stats = summary.get("stats", {})
+    stats, val = summary.get("stats", {}), summary.get("protocol", {}).get("validation", {})
     data = summary.get("data", {})
-    best = summary["served_model"]
-    lift = ""
-    info = summary.get("lift_vs_popularity")
-    if info and info.get("ratio"):
-        low, high = info["ci95"]
-        lift = (
-            f" Its NDCG@{summary['k']} is {info['ratio']:.2f}x the popularity baseline's "
-            f"(paired bootstrap 95% interval over the {info['users']} test users: "
-            f"{low:.2f}x to {high:.2f}x)."
-        )
+    k, served = summary["k"], summary["served_model"]
     lines = [
-        f"Dataset **{summary['dataset']}**, **{summary['split']}** split, "
-        f"{stats.get('eval_users', '?')} test users with training history, "
-        f"{stats.get('items', '?')} catalogue items; "
-        f"{data.get('bad_rows_total', 0)} bad rows dropped out of {data.get('rows_read', '?')}. "
-        f"Items a user interacted with in training are never recommended.",
+        f"Dataset **{summary['dataset']}**, **{summary['split']}** split: "
+        f"{stats.get('eval_users', '?')} test users evaluated on "
+        f"{stats.get('held_out_positives', '?')} held-out positives "
+        f"({stats.get('train_interactions', '?')} training interactions, "
+        f"{stats.get('items', '?')} catalogue items); model choice and tuning used a validation "
+        f"split carved from training ({val.get('eval_users', '?')} users). "
+        f"Source records: {data.get('records', '?')}, rejected {data.get('rejected', 0)}. "
+        "Items a user already has are never recommended; every model ranks the full catalogue.",
         "",
         comparison_table(summary),
         "",
-        f"The API serves **{best}**, the best NDCG@{summary['k']} on this split.{lift}",
+        f"The API serves **{served}** ({summary.get('selection', '')}), refit on all "
+        "interactions. Test figures are scored once, after the choice.",
+        "",
+        *_comparison_lines(summary),
+        "",
+        f"NDCG@{k} by user activity (terciles of training positives):",
+        "",
+        activity_table(summary),
         "",
         f"![metrics]({chart})",
         "",
@@ -86,9 +63,85 @@ def results_markdown(summary: dict, chart: str = "reports/metrics.png") -> str:
     return "\n".join(lines)
 
 
-def write_readme(readme: Path, reports: Path) -> None:
+def model_card(summary: dict) -> ModelCard:
+    k, served = summary["k"], summary["served_model"]
+    stats, data = summary.get("stats", {}), summary.get("data", {})
+    rows = []
+    for name, result in summary["models"].items():
+        low, high = result.get("ndcg_ci95") or (None, None)
+        rows.append(
+            {
+                "model": name,
+                "metric": f"NDCG@{k}",
+                "value": result["ndcg"],
+                "low": low,
+                "high": high,
+            }
+        )
+    for other, c in summary.get("comparisons", {}).items():
+        if c.get("ratio") is not None:
+            rows.append(
+                {
+                    "model": f"{served} / {other}",
+                    "metric": f"NDCG@{k} ratio",
+                    "value": c["ratio"],
+                    "low": c["low"],
+                    "high": c["high"],
+                }
+            )
+    return ModelCard(
+        title=f"{served} recommender on {summary['dataset']}",
+        summary=(
+            f"Top-{k} recommendations from {served}, chosen on validation "
+            f"({summary.get('selection', '')}) and refit on all interactions."
+        ),
+        intended_use=[
+            "Ranking unseen items for known users; popular items for unknown users",
+            "Items like a given item (/similar), anonymous users from liked items",
+        ],
+        out_of_scope=[
+            "Decisions about people (credit, hiring, pricing)",
+            "Domains or catalogues other than the one trained on without retraining",
+        ],
+        data=[
+            f"Source: {summary['dataset']}; {summary.get('licence') or 'your own data'}",
+            f"Records {data.get('records', '?')}, rejected {data.get('rejected', 0)} (by reason in "
+            "reports/metrics.json)",
+            f"Split: {summary['split']}; {stats.get('eval_users', '?')} test users, "
+            f"{stats.get('held_out_positives', '?')} held-out positives, "
+            f"{stats.get('items', '?')} items",
+        ],
+        metrics=rows,
+        metrics_note=(
+            "Test split scored once; 95% intervals are bootstrap intervals over test users "
+            "(ratios: paired bootstrap on the same users)."
+        ),
+        limitations=[
+            "Offline accuracy on past interactions, not a measured effect on users",
+            "Popular items dominate; see coverage, novelty and the activity buckets",
+            "New items are reachable only through the content model (metadata tokens)",
+        ],
+        ethics=[
+            "Recommenders amplify popularity and past behaviour; monitor exposure of items",
+            "Interaction logs are personal data: keep data/ out of version control",
+        ],
+        provenance={
+            "run": summary.get("created", ""),
+            "command": "train",
+            "template version": __version__,
+            "data fingerprint": str(data.get("sha256", data.get("records", ""))),
+        },
+    )
+
+
+def load_summary(reports: Path) -> dict:
     metrics = reports / "metrics.json"
     if not metrics.is_file():
         raise FileNotFoundError(f"{metrics} not found: run `train` (or `evaluate`) first")
-    summary = json.loads(metrics.read_text("utf-8"))
+    return json.loads(metrics.read_text("utf-8"))
+
+
+def write_readme(readme: Path, reports: Path, card: Path | None = None) -> None:
+    summary = load_summary(reports)
     write_results(readme, results_markdown(summary))
+    write_model_card(card or readme.with_name("MODEL_CARD.md"), model_card(summary))

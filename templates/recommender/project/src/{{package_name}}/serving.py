@@ -5,20 +5,18 @@ Imports only numpy and scipy, so the Docker image needs neither pandas nor the t
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
-from .models import ContentBased, ItemKNN, MatrixFactorization, Scorer, load_scorer, top_k
+from .artifacts import ArtifactsError, load_catalog, load_models, read_meta
+from .itemitem import ItemItem
+from .models import ContentBased, MatrixFactorization, Scorer, top_k
 
 MAX_K = 100
-
-
-class ArtifactsError(RuntimeError):
-    """artifacts/ is missing or incomplete."""
+__all__ = ["ArtifactsError", "MAX_K", "Recommender", "UnknownItems"]
 
 
 class UnknownItems(KeyError):
@@ -36,37 +34,21 @@ class Recommendation:
     strategy: str
 
 
-def _csr(arrays: dict[str, np.ndarray], prefix: str) -> sp.csr_matrix:
-    return sp.csr_matrix(
-        (arrays[f"{prefix}_data"], arrays[f"{prefix}_indices"], arrays[f"{prefix}_indptr"]),
-        shape=tuple(arrays[f"{prefix}_shape"]),
-    )
-
-
 class Recommender:
     """The served model, the baselines it falls back on, and every user's top list precomputed."""
 
-    def __init__(self, folder: Path, model: str | None = None) -> None:
-        meta_path = folder / "meta.json"
-        if not meta_path.is_file():
-            raise ArtifactsError(f"{meta_path} not found: run the `train` command first")
-        self.meta = json.loads(meta_path.read_text("utf-8"))
-        with np.load(folder / "catalog.npz") as npz:
-            catalog = dict(npz)
-        self.user_ids: list[str] = catalog["users"].tolist()
-        self.item_ids: list[str] = catalog["items"].tolist()
-        titles = catalog["titles"].tolist()
-        self.positives = _csr(catalog, "positives")
-        self.seen = _csr(catalog, "seen")
+    def __init__(self, folder: Path, model: str | None = None, ann: bool = False) -> None:
+        self.meta = read_meta(folder)
+        prep, titles = load_catalog(folder / "catalog.npz")
+        self.user_ids: list[str] = prep.users.tolist()
+        self.item_ids: list[str] = prep.items.tolist()
+        self.positives = prep.positives
+        self.seen = prep.seen  # every interaction a user has: never recommended back
         self.user_index = {u: i for i, u in enumerate(self.user_ids)}
         self.item_index = {i: n for n, i in enumerate(self.item_ids)}
         self.model_name = model or self.meta["served_model"]
-        self.models: dict[str, Scorer] = {}
-        for name in {self.model_name, "popularity", "itemknn", "content"}:
-            path = folder / "models" / f"{name}.npz"
-            if path.is_file():
-                with np.load(path) as npz:
-                    self.models[name] = load_scorer(name, dict(npz))
+        names = {self.model_name, "popularity", "itemknn", "content"}
+        self.models: dict[str, Scorer] = load_models(folder / "models", names)
         if self.model_name not in self.models:
             raise ArtifactsError(f"model {self.model_name!r} is not in {folder / 'models'}")
         # Every response item is built once here, so a request only picks from a list.
@@ -76,6 +58,11 @@ class Recommender:
             for item, title in zip(self.item_ids, titles, strict=True)
         ]
         self._item_counts = np.bincount(self.positives.indices, minlength=len(self.item_ids))
+        self.ann = None
+        if ann and isinstance(self.model, MatrixFactorization):
+            from .ann import AnnIndex
+
+            self.ann = AnnIndex(self.model.item_factors)
         self._precompute_users()
         self._popular = self._popular_list()
 
@@ -89,6 +76,14 @@ class Recommender:
         self._top_scores = np.zeros(self._top.shape, dtype=np.float32)
         for start in range(0, n_users, batch):
             rows = np.arange(start, min(start + batch, n_users))
+            if self.ann is not None:
+                assert isinstance(self.model, MatrixFactorization)
+                best, scores = self.ann.top_k(
+                    self.model.user_factors[rows], self._top.shape[1], self.seen[rows]
+                )
+                self._top[rows] = best
+                self._top_scores[rows] = scores
+                continue
             scores = self.model.score(rows, self.positives[rows])
             best = top_k(scores, self._top.shape[1], self.seen[rows])
             self._top[rows] = best
@@ -150,7 +145,7 @@ class Recommender:
         knn = self.models.get("itemknn")
         candidates: list[tuple[str, Scorer]] = []
         warm = self._item_counts[item] > 0
-        if isinstance(knn, ItemKNN) and warm:
+        if isinstance(knn, ItemItem) and warm:
             # the kept neighbours are the row's few non-zeros: sort those, no dense vector
             sim = knn.similarity
             start, end = sim.indptr[item], sim.indptr[item + 1]
@@ -172,6 +167,9 @@ class Recommender:
             if best.size:
                 return Recommendation(best, scores[best], name)
         return Recommendation(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), "none")
+
+    def popular_ids(self, n: int) -> list[str]:
+        return [self.item_ids[i] for i in self._popular.items[:n].tolist()]
 
     def render_one(self, item_id: str) -> dict[str, object]:
         return self._item_json[self.item_index[item_id]]

@@ -1,10 +1,18 @@
-"""Train/test splits that never let a model see the future."""
+"""Train/test splits that never let a model see its own future.
+
+``user-temporal`` (the default): per user, the latest ``test_fraction`` of their interactions test
+(at least one, for users with two or more); everybody with history is evaluated. This is the
+per-user temporal (leave-latest-out) protocol common in the literature. ``leave-last-n``: each
+user's ``n`` latest. ``temporal``: one global cut-off time, the strictest (no model sees anything
+after the cut-off, from anybody) but on small data it evaluates few users.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-SPLITS = ("temporal", "leave-last-n")
+SPLITS = ("user-temporal", "leave-last-n", "temporal")
 
 
 def temporal_split(
@@ -35,9 +43,25 @@ def leave_last_n_out(interactions: pd.DataFrame, n: int = 1) -> tuple[pd.DataFra
     return ordered[~is_test].reset_index(drop=True), ordered[is_test].reset_index(drop=True)
 
 
-def split(
-    interactions: pd.DataFrame, how: str = "temporal", test_fraction: float = 0.2, n: int = 1
+def user_temporal_split(
+    interactions: pd.DataFrame, test_fraction: float = 0.2
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per user, the latest ``ceil(test_fraction * n)`` interactions test (users with n >= 2)."""
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError("test_fraction must be between 0 and 1")
+    ordered = interactions.sort_values(["user", "timestamp"], kind="stable")
+    rank_from_end = ordered.groupby("user").cumcount(ascending=False)
+    counts = ordered["user"].map(ordered["user"].value_counts())
+    held = np.ceil(counts * test_fraction).clip(lower=1)
+    is_test = (rank_from_end < held) & (counts >= 2)
+    return ordered[~is_test].reset_index(drop=True), ordered[is_test].reset_index(drop=True)
+
+
+def split(
+    interactions: pd.DataFrame, how: str = "user-temporal", test_fraction: float = 0.2, n: int = 1
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    if how == "user-temporal":
+        return user_temporal_split(interactions, test_fraction)
     if how == "temporal":
         return temporal_split(interactions, test_fraction)
     if how == "leave-last-n":

@@ -1,0 +1,95 @@
+"""artifacts/: the served models (refit on all interactions) and the test-time models for `evaluate`.
+
+Layout::
+
+    artifacts/meta.json             what is served, figures, protocol
+    artifacts/catalog.npz           users, items, titles, every interaction (seen) of the served fit
+    artifacts/models/NAME.npz       served model and its fallbacks, fitted on all interactions
+    artifacts/eval/catalog.npz      the training split and the test targets
+    artifacts/eval/models/NAME.npz  every model as fitted on the training split (scored once)
+
+numpy only, so serving needs neither pandas nor the training libraries.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .models import Scorer, csr_arrays, csr_from, load_scorer
+from .prepare import Prepared
+
+ARTIFACT_VERSION = 2
+
+
+class ArtifactsError(RuntimeError):
+    """artifacts/ is missing or incomplete."""
+
+
+def save_models(folder: Path, models: dict[str, Scorer]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.npz"):
+        stale.unlink()
+    for name, model in models.items():
+        np.savez(folder / f"{name}.npz", **model.arrays())
+
+
+def load_models(folder: Path, names: list[str] | set[str]) -> dict[str, Scorer]:
+    models = {}
+    for name in names:
+        path = folder / f"{name}.npz"
+        if path.is_file():
+            with np.load(path) as npz:
+                models[name] = load_scorer(name, dict(npz))
+    return models
+
+
+def save_catalog(path: Path, prep: Prepared, titles: list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(
+        path,
+        users=prep.users.astype(str),
+        items=prep.items.astype(str),
+        titles=np.array(titles, dtype=str),
+        eval_rows=prep.eval_rows,
+        relevant_lengths=np.array([len(r) for r in prep.relevant], dtype=np.int64),
+        relevant_flat=np.concatenate(prep.relevant) if prep.relevant else np.zeros(0, np.int64),
+        **csr_arrays("positives", prep.positives),
+        **csr_arrays("seen", prep.seen),
+    )
+
+
+def load_catalog(path: Path) -> tuple[Prepared, list[str]]:
+    if not path.is_file():
+        raise ArtifactsError(f"{path} not found: run the `train` command first")
+    with np.load(path) as npz:
+        cat = dict(npz)
+    bounds = np.concatenate([[0], np.cumsum(cat["relevant_lengths"])])
+    relevant = [cat["relevant_flat"][a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    prep = Prepared(
+        cat["users"].astype(object),
+        cat["items"].astype(object),
+        csr_from("positives", cat),
+        csr_from("seen", cat),
+        cat["eval_rows"],
+        relevant,
+    )
+    return prep, cat["titles"].tolist()
+
+
+def write_meta(folder: Path, meta: dict[str, object]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    text = json.dumps({"version": ARTIFACT_VERSION, **meta}, indent=2, default=str)
+    (folder / "meta.json").write_text(text, "utf-8")
+
+
+def read_meta(folder: Path) -> dict:
+    path = folder / "meta.json"
+    if not path.is_file():
+        raise ArtifactsError(f"{path} not found: run the `train` command first")
+    meta = json.loads(path.read_text("utf-8"))
+    if meta.get("version") != ARTIFACT_VERSION:
+        raise ArtifactsError(f"{path} is from another version of this project: run `train` again")
+    return meta
