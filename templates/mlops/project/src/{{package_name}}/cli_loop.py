@@ -92,9 +92,8 @@ def monitor(
     track: bool,
 ) -> None:
     """Data drift (inputs and scores) and, with labels, live AUC and calibration of the champion."""
-    from .monitor import check_production
-
     from .data import header_of
+    from .monitor import check_production
 
     labelled = current is not None and bool({"churn", "Churn"} & set(header_of(current)))
     frame = load_data(settings, current, labelled=labelled, max_bad_share=1.0) if current else None

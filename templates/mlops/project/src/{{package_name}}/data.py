@@ -24,7 +24,7 @@ __all__ = ["DataError", "check_csv", "generate", "load_csv", "split"]
 
 
 def header_of(path: Path) -> list[str]:
-    """The column names in the first line of ``path`` (empty when unreadable: read_table says why)."""
+    """The column names in the first line of ``path`` (empty if unreadable: read_table says why)."""
     try:
         with path.open(encoding="utf-8", newline="") as handle:
             return next(csv.reader(handle), [])

@@ -1,7 +1,7 @@
 """The promotion gate: a challenger must be significantly better, and not worse anywhere it matters.
 
 The AUC gain is tested with DeLong's paired test (both models scored on the same holdout rows):
-promotion needs the lower end of the 95% interval above zero and the point gain at least the
+promotion needs the lower end of the 99% interval (``promotion.confidence``) above zero and the point gain at least the
 margin. The challenger must also beat the logistic baseline, keep its calibration (ECE) within a
 margin, and lose no more than a margin of AUC on any slice (e.g. senior citizens).
 """
@@ -76,6 +76,7 @@ def evaluate_gate(
     max_ece_increase: float,
     max_slice_drop: float,
     slices: list[str],
+    confidence: float = 0.99,
     min_slice_rows: int = 100,
 ) -> GateResult:
     """Run every check; ``champion`` None (no champion yet) leaves only the baseline checks."""
@@ -89,7 +90,8 @@ def evaluate_gate(
         reasons.append(f"AUC {gain_base:+.4f} against the logistic baseline")
     if champion is not None:
         gain, se, p_value = delong(y, challenger, champion)
-        low, high = gain - 1.96 * se, gain + 1.96 * se
+        z = float(stats.norm.ppf(0.5 + confidence / 2))
+        low, high = gain - z * se, gain + z * se
         checks.update(
             champion_auc=auc(y, champion), gain=gain, gain_low=low, gain_high=high, p_value=p_value
         )

@@ -85,7 +85,9 @@ def retrain(
     artifacts = root / settings.serve.artifacts_dir
     name = settings.train.model_name
     if track:
-        registry.ensure_experiment(settings.train.experiment, root / settings.train.mlflow_artifacts)
+        registry.ensure_experiment(
+            settings.train.experiment, root / settings.train.mlflow_artifacts
+        )
     champion = _champion(settings, track, artifacts)
     hgb, base, threshold, _ = fit_model(settings, window)
     y = holdout[TARGET].astype(int).to_numpy()
@@ -95,6 +97,7 @@ def retrain(
         holdout, y, p_new, p_old, p_base,
         min_improvement=ps.min_improvement, min_holdout=ps.min_holdout,
         max_ece_increase=ps.max_ece_increase, max_slice_drop=ps.max_slice_drop, slices=ps.slices,
+        confidence=ps.confidence,
     )  # fmt: skip
     new_metrics = m.metrics(y, p_new, threshold)
     old_metrics = m.metrics(y, p_old, champion.threshold) if champion else None
