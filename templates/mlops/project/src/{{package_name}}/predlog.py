@@ -49,13 +49,20 @@ def engine_for(target: str | Path) -> sa.Engine:
         engine = sa.create_engine(f"sqlite:///{text}", connect_args={"timeout": 30})
 
         @sa.event.listens_for(engine, "connect")
-        def _pragmas(conn, _record) -> None:  # noqa: ANN001
+        def _pragmas(conn, _record) -> None:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
 
     else:
         engine = sa.create_engine(text, pool_pre_ping=True)
-    META.create_all(engine, checkfirst=True)
+    for attempt in range(3):
+        try:
+            META.create_all(engine, checkfirst=True)
+            break
+        except sa.exc.DBAPIError:  # another worker created the tables at the same moment
+            if attempt == 2:
+                raise
+            time.sleep(0.2)
     return engine
 
 
