@@ -35,6 +35,8 @@ def header_of(path: Path) -> list[str]:
 def check_csv(path: Path, *, labelled: bool = True) -> tuple[pd.DataFrame, Ledger]:
     """The valid rows of a churn CSV (our column names or the IBM Telco ones) and the ledger that
     accounts for every record: rows read, and rows rejected by reason with their line numbers."""
+    if not path.is_file():
+        raise DataError(f"{path} not found: run `download`, `generate` or pass your own CSV")
     telco = "customerID" in header_of(path)
     ours = list((LabelledCustomer if labelled else Customer).model_fields)
     names = {v: k for k, v in TELCO_COLUMNS.items()} if telco else {c: c for c in ours}
