@@ -80,7 +80,7 @@ def download(settings: Settings, pin: bool) -> None:
 @main.command()
 @click.option("--rows", default=10_000, show_default=True, help="Number of customers.")
 @click.option("--seed", default=0, show_default=True)
-@click.option("--drift", default=0.0, show_default=True, help="0: reference population; 1: drifted.")
+@click.option("--drift", default=0.0, show_default=True, help="0: reference; 1: drifted.")
 @click.option("--out", type=CSV, default=None)
 @pass_settings
 def generate(settings: Settings, rows: int, seed: int, drift: float, out: Path | None) -> None:

@@ -1,9 +1,10 @@
 """The promotion gate: a challenger must be significantly better, and not worse anywhere it matters.
 
 The AUC gain is tested with DeLong's paired test (both models scored on the same holdout rows):
-promotion needs the lower end of the 99% interval (``promotion.confidence``) above zero and the point gain at least the
-margin. The challenger must also beat the logistic baseline, keep its calibration (ECE) within a
-margin, and lose no more than a margin of AUC on any slice (e.g. senior citizens).
+promotion needs the lower end of the 99% interval (``promotion.confidence``) above zero and the
+point gain at least the margin. The challenger must also beat the logistic baseline, keep its
+calibration (ECE) within a margin, and lose no more than a margin of AUC on any slice (e.g.
+senior citizens).
 """
 
 from __future__ import annotations
