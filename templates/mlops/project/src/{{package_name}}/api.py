@@ -136,7 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             prediction_logging=state["log"] is not None,
         )
 
-    @app.post("/predict", response_model=Prediction, responses=problem_responses(503))
+    @app.post("/predict", response_model=Prediction, responses=problem_responses(400, 503))
     async def predict(customer: Customer, request: Request) -> Prediction:
         deployed = serving()
         variant, shadow = deployed.route(customer.customer_id)
@@ -149,14 +149,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics.observe(variant, record.version, score, churn)
         log = state["log"]
         if log is not None:
-            rows = [log.row(prediction_id, customer.customer_id, variant, record.version,
-                            score, churn, features)]
+            rows = [
+                log.row(
+                    prediction_id,
+                    customer.customer_id,
+                    variant,
+                    record.version,
+                    score,
+                    churn,
+                    features,
+                )
+            ]
             if shadow is not None:
                 other = deployed.models[shadow]
                 shadow_score = await batcher.score(deployed.scorers[shadow], features)
-                rows.append(log.row(uuid.uuid4().hex, customer.customer_id, shadow,
-                                    other.version, shadow_score,
-                                    shadow_score >= other.threshold, features, served=False))
+                rows.append(
+                    log.row(
+                        uuid.uuid4().hex,
+                        customer.customer_id,
+                        shadow,
+                        other.version,
+                        shadow_score,
+                        shadow_score >= other.threshold,
+                        features,
+                        served=False,
+                    )
+                )
             await log.add(*rows)
         return Prediction(
             prediction_id=prediction_id,
@@ -171,7 +189,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.post(
         "/feedback",
         response_model=FeedbackAnswer,
-        responses=problem_responses(401, 404, 409, 503),
+        responses=problem_responses(400, 401, 404, 409, 503),
         dependencies=[Depends(require_key)],
     )
     async def feedback(body: Feedback) -> FeedbackAnswer:

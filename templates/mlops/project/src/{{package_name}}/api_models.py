@@ -11,7 +11,7 @@ class Feedback(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     prediction_id: str = Field(min_length=1, max_length=64)
-    churned: bool
+    churned: bool = Field(strict=True)
 
 
 class Prediction(BaseModel):

@@ -80,8 +80,12 @@ def promote(settings: Settings, version: str) -> None:
 @click.option("--current", type=CSV, default=None, help="Production CSV (default: the log).")
 @click.option("--retrain/--no-retrain", "do_retrain", default=None,
               help="Retrain on drift (default: drift.retrain_on_drift).")  # fmt: skip
-@click.option("--retrain-data", type=CSV, default=None,
-              help="Labelled CSV for the retrain (default: --current if labelled, else feedback).")
+@click.option(
+    "--retrain-data",
+    type=CSV,
+    default=None,
+    help="Labelled CSV for the retrain (default: --current if labelled, else feedback).",
+)
 @click.option("--track/--no-track", default=True)
 @pass_settings
 def monitor(

@@ -43,9 +43,7 @@ class OnnxScorer:
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1  # a few rows per call: threads only cost start-up time
         options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(
-            graph, options, providers=["CPUExecutionProvider"]
-        )
+        self.session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
         names = [o.name for o in self.session.get_outputs()]
         self._output = "probabilities" if "probabilities" in names else names[-1]
 

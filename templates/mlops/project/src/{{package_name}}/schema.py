@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+def _not_bool(value: object) -> object:
+    if isinstance(value, bool):  # JSON true/false is not a number of months or dollars
+        raise ValueError("expected a number, not a boolean")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_not_bool)]
+Count = Annotated[int, BeforeValidator(_not_bool)]
 YesNo = Literal["Yes", "No"]
 InternetAddOn = Literal["Yes", "No", "No internet service"]
 
@@ -69,7 +77,7 @@ class Customer(BaseModel):
     senior_citizen: Literal["Yes", "No"]
     partner: YesNo
     dependents: YesNo
-    tenure: int = Field(ge=0, le=120, description="months with the company")
+    tenure: Count = Field(ge=0, le=120, description="months with the company")
     phone_service: YesNo
     multiple_lines: Literal["Yes", "No", "No phone service"]
     internet_service: Literal["DSL", "Fiber optic", "No"]
@@ -84,8 +92,10 @@ class Customer(BaseModel):
     payment_method: Literal[
         "Electronic check", "Mailed check", "Bank transfer (automatic)", "Credit card (automatic)"
     ]
-    monthly_charges: float = Field(ge=0, le=1000)
-    total_charges: float | None = Field(default=None, ge=0, description="empty for new customers")
+    monthly_charges: Number = Field(ge=0, le=1000)
+    total_charges: Annotated[float, Field(ge=0), BeforeValidator(_not_bool)] | None = Field(
+        default=None, description="empty for new customers"
+    )
 
 
 class LabelledCustomer(Customer):

@@ -216,5 +216,3 @@ def evaluate(settings: Settings, frame: pd.DataFrame, root: Path = Path(".")) ->
     facts = run_facts(frame, "evaluate", version=champion.version, run_id=champion.run_id)
     write_metrics(reports, y, p_model, p_base, model_metrics, base_metrics, facts)
     return {"model": model_metrics, "baseline": base_metrics, "version": champion.version}
-
-
