@@ -146,7 +146,8 @@ class ApiMetrics:
 
     def set_models(self, versions: dict[str, str], challenger_share: float) -> None:
         """Show which versions serve now (after start-up or a hot reload)."""
-        self.model_info.clear()
+        if not multiprocess():  # multiprocess gauges cannot be cleared: "liveall" drops dead pids
+            self.model_info.clear()
         for variant, version in versions.items():
             self.model_info.labels(variant, version).set(1)
         self.challenger_share.set(challenger_share)
