@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 import pandas as pd
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+
 def _not_bool(value: object) -> object:
     if isinstance(value, bool):  # JSON true/false is not a number of months or dollars
         raise ValueError("expected a number, not a boolean")
