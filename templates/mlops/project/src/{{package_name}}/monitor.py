@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .config import DriftSettings
+from .config import DriftSettings, Settings
 from .schema import CATEGORICAL, NUMERIC
 
 EPS = 1e-4
@@ -167,3 +167,59 @@ A column drifts when p &lt; {report["alpha_per_test"]:.2e} (alpha {report["alpha
     html_path = out_dir / "drift.html"
     html_path.write_text(page, "utf-8")
     return json_path, html_path
+
+
+def performance(y: np.ndarray, p: np.ndarray, expected: float, settings: DriftSettings) -> dict:
+    """Live ROC-AUC and calibration of the champion on labelled production rows, and the alert."""
+    from sklearn.metrics import roc_auc_score
+
+    from .model import expected_calibration_error
+
+    auc = float(roc_auc_score(y, p))
+    return {
+        "n": int(len(y)),
+        "roc_auc": auc,
+        "expected_roc_auc": float(expected),
+        "ece": expected_calibration_error(y, p),
+        "churn_rate": float(np.mean(y)),
+        "mean_score": float(np.mean(p)),
+        "alert": bool(auc < expected - settings.max_auc_drop),
+    }
+
+
+def check_production(
+    settings: Settings, frame: pd.DataFrame | None
+) -> tuple[dict, tuple[Path, Path]]:
+    """Drift of ``frame`` (default: the latest logged predictions) against the champion's
+    reference, plus live performance where outcomes are known; writes the reports."""
+    from . import predlog
+    from .registry import CHAMPION, REFERENCE, load_artifact
+    from .training import SCORE
+
+    artifacts = Path(settings.serve.artifacts_dir)
+    if not (artifacts / REFERENCE).is_file():
+        raise FileNotFoundError(f"no {artifacts / REFERENCE}: run `train` first")
+    reference = pd.read_csv(artifacts / REFERENCE)
+    champion = load_artifact(artifacts, CHAMPION)
+    if frame is not None:
+        from .model import scores
+
+        frame = frame.copy()
+        frame[SCORE] = scores(champion.pipeline, frame)
+    else:
+        frame = predlog.read_predictions(settings.serve.prediction_db, limit=settings.drift.window)
+        frame = frame[frame["model_version"] == champion.version].rename(columns={"score": SCORE})
+    if len(frame) < settings.drift.min_rows:
+        raise ValueError(
+            f"only {len(frame)} production rows of champion {champion.version}, "
+            f"fewer than drift.min_rows={settings.drift.min_rows}"
+        )
+    results = detect_drift(reference, frame, settings.drift, numeric=[*NUMERIC, SCORE])
+    report = build_report(results, settings.drift, len(reference), len(frame))
+    report["model_version"] = champion.version
+    labelled = frame.dropna(subset=["churn"]) if "churn" in frame else frame.iloc[:0]
+    y = labelled["churn"].astype(int).to_numpy() if len(labelled) else np.empty(0)
+    if len(y) >= settings.drift.min_labelled and 0 < y.mean() < 1:
+        expected = champion.metrics.get("roc_auc", float("nan"))
+        report["performance"] = performance(y, labelled[SCORE].to_numpy(), expected, settings.drift)
+    return report, write_report(report, Path(settings.reports_dir))

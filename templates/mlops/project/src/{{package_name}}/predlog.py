@@ -1,66 +1,88 @@
-"""The prediction log: every prediction (inputs, score, variant, model version) and the feedback.
+"""The prediction store: every prediction (inputs, score, variant, model version) and its feedback.
 
-SQLite in WAL mode. The API appends to an in-memory buffer that a background thread writes in
-batches, so a request never waits for the disk; ``flush()`` forces a write (tests, feedback).
+SQLAlchemy Core, so one code path runs on SQLite (the default: a file path) and on PostgreSQL (a
+URL such as ``postgresql+psycopg://user:pass@host/db``), shared by every worker and replica.
+Write-through: a prediction is committed before its answer is sent (the predictions of one
+event-loop turn share one transaction), so SIGKILL loses no answered prediction and feedback
+finds its prediction from any worker.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-import sqlite3
-import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
+import sqlalchemy as sa
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS predictions (
-    prediction_id TEXT PRIMARY KEY,
-    ts REAL NOT NULL,
-    entity_id TEXT NOT NULL,
-    variant TEXT NOT NULL,
-    model_version TEXT NOT NULL,
-    score REAL NOT NULL,
-    label INTEGER NOT NULL,
-    features TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS predictions_ts ON predictions (ts);
-CREATE TABLE IF NOT EXISTS feedback (
-    prediction_id TEXT PRIMARY KEY,
-    ts REAL NOT NULL,
-    churned INTEGER NOT NULL
-);
-"""
+META = sa.MetaData()
+PREDICTIONS = sa.Table(
+    "predictions",
+    META,
+    sa.Column("prediction_id", sa.String(64), primary_key=True),
+    sa.Column("ts", sa.Float, nullable=False, index=True),
+    sa.Column("entity_id", sa.String(64), nullable=False),
+    sa.Column("variant", sa.String(32), nullable=False),
+    sa.Column("model_version", sa.String(64), nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("label", sa.Integer, nullable=False),
+    sa.Column("served", sa.Integer, nullable=False, server_default="1"),  # 0: shadow
+    sa.Column("features", sa.Text, nullable=False),
+)
+FEEDBACK = sa.Table(
+    "feedback",
+    META,
+    sa.Column("prediction_id", sa.String(64), primary_key=True),
+    sa.Column("ts", sa.Float, nullable=False),
+    sa.Column("churned", sa.Integer, nullable=False),
+)
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.executescript(SCHEMA)
-    return conn
+def engine_for(target: str | Path) -> sa.Engine:
+    """An engine for a database URL, or for a SQLite file at a plain path (WAL mode)."""
+    text = str(target)
+    if "://" not in text:
+        Path(text).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(f"sqlite:///{text}", connect_args={"timeout": 30})
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(conn, _record) -> None:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+
+    else:
+        engine = sa.create_engine(text, pool_pre_ping=True)
+    for attempt in range(3):
+        try:
+            META.create_all(engine, checkfirst=True)
+            break
+        except sa.exc.DBAPIError:  # another worker created the tables at the same moment
+            if attempt == 2:
+                raise
+            time.sleep(0.2)
+    return engine
+
+
+def exists(target: str | Path) -> bool:
+    text = str(target)
+    return "://" in text or Path(text).is_file()
 
 
 class PredictionLog:
-    """Buffered, thread-safe writer of predictions and feedback."""
+    """Write-through store of predictions and feedback, safe across threads, workers and hosts."""
 
-    def __init__(self, path: Path, flush_every: float = 0.5, max_buffer: int = 512) -> None:
-        self.path = path
-        self._conn = connect(path)
-        self._lock = threading.Lock()  # guards the buffer
-        self._db_lock = threading.Lock()  # guards the connection
-        self._buffer: list[tuple] = []
-        self._max_buffer = max_buffer
-        self._flush_every = flush_every
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="prediction-log", daemon=True)
-        self._thread.start()
+    def __init__(self, target: str | Path) -> None:
+        self.target = str(target)
+        self.engine = engine_for(target)
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prediction-log")
+        self._pending: list[tuple[dict, asyncio.Future]] = []
+        self._scheduled = False
 
-    def add(
-        self,
+    @staticmethod
+    def row(
         prediction_id: str,
         entity_id: str,
         variant: str,
@@ -68,82 +90,97 @@ class PredictionLog:
         score: float,
         label: bool,
         features: dict,
-    ) -> None:
-        row = (
-            prediction_id,
-            time.time(),
-            entity_id,
-            variant,
-            model_version,
-            float(score),
-            int(label),
-            json.dumps(features, separators=(",", ":")),
-        )
-        with self._lock:
-            self._buffer.append(row)
-            if len(self._buffer) >= self._max_buffer:
-                self._wake.set()
+        served: bool = True,
+    ) -> dict:
+        return {
+            "prediction_id": prediction_id,
+            "ts": time.time(),
+            "entity_id": entity_id,
+            "variant": variant,
+            "model_version": model_version,
+            "score": float(score),
+            "label": int(label),
+            "served": int(served),
+            "features": json.dumps(features, separators=(",", ":")),
+        }
 
-    def flush(self) -> int:
-        with self._lock:
-            rows, self._buffer = self._buffer, []
+    def write(self, rows: list[dict]) -> None:
+        """Insert ``rows`` in one transaction (blocking)."""
         if rows:
-            with self._db_lock, self._conn:
-                self._conn.executemany(
-                    "INSERT OR REPLACE INTO predictions VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows
-                )
-        return len(rows)
+            with self.engine.begin() as conn:
+                conn.execute(PREDICTIONS.insert(), rows)
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self._flush_every)
-            self._wake.clear()
-            self.flush()
+    async def add(self, *rows: dict) -> None:
+        """Commit ``rows``; the rows of every caller in this event-loop turn share a commit."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._pending.append((list(rows), future))
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._flush, loop)
+        await future
+
+    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._scheduled = False
+        batch, self._pending = self._pending, []
+        rows = [r for group, _ in batch for r in group]
+        done = loop.run_in_executor(self._writer, self.write, rows)
+
+        def settle(task: asyncio.Future) -> None:
+            for _, future in batch:
+                if future.done():
+                    continue
+                if task.exception() is not None:
+                    future.set_exception(task.exception())
+                else:
+                    future.set_result(None)
+
+        done.add_done_callback(settle)
 
     def has_prediction(self, prediction_id: str) -> bool:
-        self.flush()
-        with self._db_lock:
-            row = self._conn.execute(
-                "SELECT 1 FROM predictions WHERE prediction_id = ?", (prediction_id,)
-            ).fetchone()
-        return row is not None
+        query = sa.select(PREDICTIONS.c.prediction_id).where(
+            PREDICTIONS.c.prediction_id == prediction_id
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(query).first() is not None
 
     def add_feedback(self, prediction_id: str, churned: bool) -> None:
-        with self._db_lock, self._conn:
-            self._conn.execute(
-                "INSERT OR REPLACE INTO feedback VALUES (?, ?, ?)",
-                (prediction_id, time.time(), int(churned)),
+        with self.engine.begin() as conn:
+            conn.execute(sa.delete(FEEDBACK).where(FEEDBACK.c.prediction_id == prediction_id))
+            conn.execute(
+                FEEDBACK.insert(),
+                {"prediction_id": prediction_id, "ts": time.time(), "churned": int(churned)},
             )
 
     def close(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        self._thread.join(timeout=5)
-        self.flush()
-        with self._db_lock:
-            self._conn.close()
+        self._writer.shutdown(wait=True)
+        self.engine.dispose()
 
 
-def read_predictions(path: Path, limit: int | None = None) -> pd.DataFrame:
+def read_predictions(
+    target: str | Path, limit: int | None = None, *, served_only: bool = True
+) -> pd.DataFrame:
     """The latest ``limit`` predictions (all when None), features expanded into columns, with the
     outcome from the feedback table in ``churn`` (missing when no feedback came)."""
-    if not path.is_file():
-        raise FileNotFoundError(f"no prediction log at {path}: serve some predictions first")
-    conn = connect(path)
+    if not exists(target):
+        raise FileNotFoundError(f"no prediction log at {target}: serve some predictions first")
+    engine = engine_for(target)
+    p, f = PREDICTIONS.c, FEEDBACK.c
+    query = (
+        sa.select(*PREDICTIONS.c, f.churned)
+        .select_from(PREDICTIONS.outerjoin(FEEDBACK, f.prediction_id == p.prediction_id))
+        .order_by(p.ts.desc())
+    )
+    if served_only:
+        query = query.where(p.served == 1)
+    if limit:
+        query = query.limit(int(limit))
     try:
-        query = (
-            "SELECT p.prediction_id, p.ts, p.entity_id, p.variant, p.model_version, p.score,"
-            " p.label, p.features, f.churned FROM predictions p"
-            " LEFT JOIN feedback f ON f.prediction_id = p.prediction_id ORDER BY p.ts DESC"
-        )
-        params: tuple = ()
-        if limit:
-            query += " LIMIT ?"
-            params = (int(limit),)
-        frame = pd.read_sql_query(query, conn, params=params)
+        with engine.connect() as conn:
+            frame = pd.read_sql_query(query, conn)
     finally:
-        conn.close()
-    features = pd.DataFrame([json.loads(f) for f in frame.pop("features")], index=frame.index)
+        engine.dispose()
+    features = pd.DataFrame([json.loads(x) for x in frame.pop("features")], index=frame.index)
     frame = pd.concat([frame, features], axis=1)
     frame["churn"] = frame.pop("churned").map({1: True, 0: False})
     return frame.iloc[::-1].reset_index(drop=True)

@@ -13,6 +13,7 @@ import inspect
 import json
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from .tracking import DEFAULT_TRACKING_URI
 CHAMPION, CHALLENGER = "champion", "challenger"
 REFERENCE = "reference.csv"  # the champion's training sample with scores: the drift reference
 VARIANTS = (CHAMPION, CHALLENGER)
+ONNX_DIR, ONNX_FILE = "onnx", "model.onnx"  # where a run keeps its served graph
 
 
 class ModelNotFound(LookupError):
@@ -34,11 +36,21 @@ class ModelNotFound(LookupError):
 class ModelRecord:
     """A trained pipeline with what the API and the promotion step need to know about it."""
 
-    pipeline: Any
+    pipeline: Any  # the scikit-learn pipeline; None when loaded for serving only
     version: str
     threshold: float
     metrics: dict[str, float] = field(default_factory=dict)
     run_id: str | None = None
+    onnx: bytes | None = None  # the pipeline as ONNX: what the API serves
+    mode: str | None = None  # how a challenger serves: shadow, ab (None: the API's setting)
+
+    def graph(self) -> bytes:
+        """The ONNX graph, converted from the pipeline on first use."""
+        if self.onnx is None:
+            from .onnx_model import to_onnx
+
+            self.onnx = to_onnx(self.pipeline)
+        return self.onnx
 
     def info(self) -> dict[str, Any]:
         return {
@@ -46,6 +58,7 @@ class ModelRecord:
             "threshold": self.threshold,
             "metrics": self.metrics,
             "run_id": self.run_id,
+            "mode": self.mode,
         }
 
 
@@ -96,6 +109,12 @@ def log_model(pipeline: Any, model_name: str, tags: dict[str, Any]) -> str:
     requirements = [f"scikit-learn=={sklearn.__version__}", f"mlflow-skinny=={mlflow.__version__}"]
     if kwargs:
         requirements.append(f"skops=={importlib.metadata.version('skops')}")
+    from .onnx_model import to_onnx
+
+    with tempfile.TemporaryDirectory() as tmp:
+        graph = Path(tmp) / ONNX_FILE
+        graph.write_bytes(to_onnx(pipeline))
+        mlflow.log_artifact(str(graph), artifact_path=ONNX_DIR)
     info = mlflow.sklearn.log_model(
         pipeline,
         name="model",
@@ -141,9 +160,8 @@ def delete_alias(model_name: str, alias: str) -> None:
         client().delete_registered_model_alias(model_name, alias)
 
 
-def load_registered(model_name: str, alias: str) -> ModelRecord:
-    """Load the version behind ``alias`` from the registry."""
-    import mlflow.sklearn
+def load_registered(model_name: str, alias: str, *, serving: bool = False) -> ModelRecord:
+    """Load the version behind ``alias`` from the registry (``serving``: the ONNX graph only)."""
     from mlflow.exceptions import MlflowException
 
     try:
@@ -152,23 +170,54 @@ def load_registered(model_name: str, alias: str) -> ModelRecord:
         raise ModelNotFound(
             f"no {alias} of {model_name} in the registry at {tracking_uri()}"
         ) from exc
-    pipeline = mlflow.sklearn.load_model(f"models:/{model_name}@{alias}")
+    pipeline = None
+    if not serving:
+        import mlflow.sklearn
+
+        pipeline = mlflow.sklearn.load_model(f"models:/{model_name}@{alias}")
     tags = mv.tags or {}
-    return ModelRecord(
+    record = ModelRecord(
         pipeline=pipeline,
         version=str(mv.version),
         threshold=float(tags.get("threshold", 0.5)),
         metrics=json.loads(tags.get("metrics", "{}")),
         run_id=mv.run_id,
+        onnx=_download_onnx(mv.run_id) if mv.run_id else None,
+        mode=tags.get("mode"),
     )
+    if serving and record.onnx is None:
+        raise ModelNotFound(f"version {mv.version} of {model_name} has no ONNX graph: retrain it")
+    return record
+
+
+def _download_onnx(run_id: str) -> bytes | None:
+    import mlflow.artifacts
+    from mlflow.exceptions import MlflowException
+
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            local = mlflow.artifacts.download_artifacts(
+                run_id=run_id,
+                artifact_path=f"{ONNX_DIR}/{ONNX_FILE}",
+                dst_path=tmp,
+                tracking_uri=tracking_uri(),
+            )
+        except (MlflowException, OSError):
+            return None
+        return Path(local).read_bytes()
 
 
 def save_artifact(record: ModelRecord, artifacts_dir: Path, variant: str) -> Path:
     """Write one variant's pipeline and info into ``artifacts_dir/<variant>/``."""
     folder = artifacts_dir / variant
     folder.mkdir(parents=True, exist_ok=True)
-    joblib.dump(record.pipeline, folder / "model.joblib")
-    (folder / "info.json").write_text(json.dumps(record.info(), indent=2), "utf-8")
+    if record.pipeline is not None:
+        joblib.dump(record.pipeline, folder / "model.joblib")
+    (folder / ONNX_FILE).write_bytes(record.graph())
+    # info.json last: the API reloads a variant when its info.json changes
+    tmp = folder / "info.json.tmp"
+    tmp.write_text(json.dumps(record.info(), indent=2), "utf-8")
+    tmp.replace(folder / "info.json")
     return folder
 
 
@@ -176,29 +225,49 @@ def remove_artifact(artifacts_dir: Path, variant: str) -> None:
     shutil.rmtree(artifacts_dir / variant, ignore_errors=True)
 
 
-def load_artifact(artifacts_dir: Path, variant: str) -> ModelRecord:
+def load_artifact(artifacts_dir: Path, variant: str, *, serving: bool = False) -> ModelRecord:
+    """One variant from ``artifacts_dir`` (``serving``: the ONNX graph, not the pipeline)."""
     folder = artifacts_dir / variant
-    if not (folder / "model.joblib").is_file():
+    needed = folder / (ONNX_FILE if serving else "model.joblib")
+    if not needed.is_file() or not (folder / "info.json").is_file():
         raise ModelNotFound(f"no {variant} model in {artifacts_dir}: run `train` or `export` first")
     info = json.loads((folder / "info.json").read_text("utf-8"))
+    onnx = folder / ONNX_FILE
     return ModelRecord(
-        pipeline=joblib.load(folder / "model.joblib"),
+        pipeline=None if serving else joblib.load(folder / "model.joblib"),
         version=str(info["version"]),
         threshold=float(info["threshold"]),
         metrics=info.get("metrics", {}),
         run_id=info.get("run_id"),
+        onnx=onnx.read_bytes() if onnx.is_file() else None,
+        mode=info.get("mode"),
     )
 
 
+def fingerprint(source: str, artifacts_dir: Path, model_name: str) -> tuple[str | None, ...]:
+    """Which version each variant has now (cheap: no model is loaded), to notice a change."""
+    if source == "registry":
+        return tuple(alias_version(model_name, v) for v in VARIANTS)
+    out: list[str | None] = []
+    for variant in VARIANTS:
+        try:
+            info = json.loads((artifacts_dir / variant / "info.json").read_text("utf-8"))
+            out.append(str(info["version"]))
+        except (OSError, ValueError, KeyError):
+            out.append(None)
+    return tuple(out)
+
+
 def load_variants(source: str, artifacts_dir: Path, model_name: str) -> dict[str, ModelRecord]:
-    """Champion (required) and challenger (when there is one) from ``artifacts`` or ``registry``."""
+    """Champion (required) and challenger (when there is one) from ``artifacts`` or ``registry``,
+    for serving (ONNX graphs)."""
     models: dict[str, ModelRecord] = {}
     for variant in VARIANTS:
         try:
             if source == "registry":
-                models[variant] = load_registered(model_name, variant)
+                models[variant] = load_registered(model_name, variant, serving=True)
             elif source == "artifacts":
-                models[variant] = load_artifact(artifacts_dir, variant)
+                models[variant] = load_artifact(artifacts_dir, variant, serving=True)
             else:
                 raise ValueError(f"MODEL_SOURCE must be 'artifacts' or 'registry', not {source!r}")
         except ModelNotFound:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .config import Settings
 from .readme import markdown_table
 
 METRICS = ["roc_auc", "pr_auc", "f1", "precision", "recall", "threshold", "brier", "ece"]
@@ -61,17 +62,81 @@ def results_markdown(reports: Path) -> str:
     if ab.is_file():
         report = json.loads(ab.read_text("utf-8"))
         rows = [
-            {
-                "variant": variant,
-                "outcomes": row["with_feedback"],
-                "accuracy": row["accuracy"],
-                "accuracy 95% CI": "[{:.3f}, {:.3f}]".format(*row["accuracy_ci"]),
-                "churn rate": row["churn_rate"],
-                "Brier": row["brier"],
-            }
-            for variant, row in report["variants"].items()
+            {k: arm[k] for k in ("variant", "model_version", "outcomes", "log_loss", "accuracy")}
+            for arm in report["arms"]
         ]
         parts.append("\nA/B test (`reports/ab_report.json`):\n")
         parts.append(markdown_table(rows, list(rows[0])))
-        parts.append(f"\n{report['verdict']}.")
+        parts.append(f"\nDecision: **{report['decision']}** ({report['reason']}).")
     return "\n".join(parts)
+
+
+def _interval_rows(metrics: dict) -> list[dict]:
+    rows = []
+    for name, key in (("gradient boosting (champion)", "model"), ("logistic baseline", "baseline")):
+        for metric, (point, low, high) in metrics.get("intervals", {}).get(key, {}).items():
+            rows.append({"model": name, "metric": metric, "value": point, "low": low, "high": high})
+    return rows
+
+
+def write_card(settings: Settings, path: Path) -> Path:
+    """MODEL_CARD.md from reports/metrics.json (and the latest decisions), via the shared card."""
+    from . import __version__
+    from .modelcard import ModelCard, write_model_card
+
+    reports = Path(settings.reports_dir)
+    metrics_path = reports / "metrics.json"
+    if not metrics_path.is_file():
+        raise ValueError(f"no {metrics_path}: run `train` or `evaluate` first")
+    metrics = json.loads(metrics_path.read_text("utf-8"))
+    run = metrics.get("run", {})
+    card = ModelCard(
+        title="Churn model (gradient boosting, served with ONNX Runtime)",
+        summary=(
+            "Predicts the probability that a telecom customer leaves (churns), from 19 account "
+            "and service columns. Served behind a champion/challenger router with drift, live "
+            "performance monitoring and a promotion gate."
+        ),
+        intended_use=[
+            "Ranking customers for retention offers, with a person deciding on the offer.",
+            "A worked example of an MLOps loop (registry, A/B, drift, retraining).",
+        ],
+        out_of_scope=[
+            "Decisions about individuals without human review (credit, pricing, termination).",
+            "Populations unlike the training data (other countries, products or eras).",
+        ],
+        data=[
+            f"Source: {run.get('data', settings.data.path)} ({run.get('rows', '?')} rows read).",
+            "Public option: IBM Telco Customer Churn sample (Apache-2.0, 7,043 customers); "
+            "`generate` makes seeded synthetic customers.",
+            f"Split by a hash of customer_id: test {settings.data.test_share:.0%}, "
+            f"validation {settings.data.valid_share:.0%}, the rest for training; "
+            f"test rows: {int(metrics['model']['n'])}.",
+            f"Rejected rows: {run.get('rejected', 0)} (`validate` lists them by line).",
+        ],
+        metrics=_interval_rows(metrics),
+        metrics_note=(
+            "Test split; 95% intervals by bootstrap over test rows. The threshold for F1 is the "
+            "F1-best on the validation split."
+        ),
+        limitations=[
+            "Synthetic data, when used, only imitates Telco's rates and effects.",
+            "Scores are calibrated on the training population; recalibrate after drift.",
+            "A/B decisions use log loss of outcomes that arrive via /feedback: delayed or "
+            "missing feedback biases them.",
+        ],
+        ethics=[
+            "Gender and senior-citizen status are inputs: check slice metrics (the promotion "
+            "gate does for senior_citizen and contract) before acting on scores.",
+        ],
+        provenance={
+            "run id": str(run.get("run_id") or "untracked"),
+            "model version": str(metrics.get("version", "?")),
+            "command": run.get("command", "train"),
+            "date": run.get("date", "?"),
+            "template version": __version__,
+            "data fingerprint": run.get("fingerprint", "?"),
+        },
+    )
+    write_model_card(path, card)
+    return path

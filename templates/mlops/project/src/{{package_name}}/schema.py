@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+
+def _not_bool(value: object) -> object:
+    if isinstance(value, bool):  # JSON true/false is not a number of months or dollars
+        raise ValueError("expected a number, not a boolean")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_not_bool)]
+Count = Annotated[int, BeforeValidator(_not_bool)]
 YesNo = Literal["Yes", "No"]
 InternetAddOn = Literal["Yes", "No", "No internet service"]
 
@@ -70,7 +78,7 @@ class Customer(BaseModel):
     senior_citizen: Literal["Yes", "No"]
     partner: YesNo
     dependents: YesNo
-    tenure: int = Field(ge=0, le=120, description="months with the company")
+    tenure: Count = Field(ge=0, le=120, description="months with the company")
     phone_service: YesNo
     multiple_lines: Literal["Yes", "No", "No phone service"]
     internet_service: Literal["DSL", "Fiber optic", "No"]
@@ -85,25 +93,16 @@ class Customer(BaseModel):
     payment_method: Literal[
         "Electronic check", "Mailed check", "Bank transfer (automatic)", "Credit card (automatic)"
     ]
-    monthly_charges: float = Field(ge=0, le=1000)
-    total_charges: float | None = Field(default=None, ge=0, description="empty for new customers")
+    monthly_charges: Number = Field(ge=0, le=1000)
+    total_charges: Annotated[float, Field(ge=0), BeforeValidator(_not_bool)] | None = Field(
+        default=None, description="empty for new customers"
+    )
 
 
 class LabelledCustomer(Customer):
     """A customer with the known outcome, as in training data."""
 
     churn: bool
-
-
-@dataclass
-class RowError:
-    row: int  # 1-based data row number (the header is row 0)
-    field: str
-    message: str
-    value: object
-
-    def __str__(self) -> str:
-        return f"row {self.row}: {self.field}: {self.message} (got {self.value!r})"
 
 
 def _clean(record: dict) -> dict:
@@ -132,32 +131,44 @@ def normalise_telco(frame: pd.DataFrame) -> pd.DataFrame:
 
 def validate_frame(
     frame: pd.DataFrame, *, labelled: bool = True
-) -> tuple[pd.DataFrame, list[RowError]]:
-    """Validate every row; return the valid rows (typed) and one error per bad field of a bad row.
+) -> tuple[pd.DataFrame, dict[int, list[str]]]:
+    """Validate every row; return the valid rows (typed) and, per bad row's line, its reasons.
 
-    Bad rows are never dropped silently: the caller reports ``errors`` (and may refuse to go on).
+    A row is bad when a field breaks the schema, when total_charges is blank for a customer with
+    tenure > 0 (only new customers have no charges yet), or when its customer_id repeats an
+    earlier row's. Bad rows are never dropped silently: the caller records them in its ledger.
     """
     model = LabelledCustomer if labelled else Customer
     expected = set(model.model_fields)
     missing = sorted(expected - set(frame.columns) - {"total_charges"})
     if missing:
         raise ValueError(f"missing columns: {', '.join(missing)}")
+    lines = frame["_line"].tolist() if "_line" in frame else list(range(2, len(frame) + 2))
     frame = frame[[c for c in frame.columns if c in expected]]
     good: list[dict] = []
-    errors: list[RowError] = []
-    for number, record in enumerate(frame.to_dict(orient="records"), start=1):
+    errors: dict[int, list[str]] = {}
+    seen: set[str] = set()
+    for line, record in zip(lines, frame.to_dict(orient="records"), strict=True):
         record = _clean(record)
         if labelled and isinstance(record.get("churn"), str):
             record["churn"] = {"yes": True, "no": False}.get(
                 record["churn"].lower(), record["churn"]
             )
         try:
-            good.append(model.model_validate(record).model_dump())
+            row = model.model_validate(record).model_dump()
         except ValidationError as exc:
-            for err in exc.errors():
-                name = ".".join(str(p) for p in err["loc"]) or "row"
-                errors.append(RowError(number, name, err["msg"], record.get(name)))
-    columns = list(model.model_fields)
-    valid = pd.DataFrame(good, columns=columns)
+            errors[int(line)] = [
+                f"{'.'.join(str(p) for p in err['loc']) or 'row'}: {err['msg']}"
+                for err in exc.errors()
+            ]
+            continue
+        if row["total_charges"] is None and row["tenure"] > 0:
+            errors[int(line)] = ["total_charges: blank although tenure > 0"]
+        elif row[ID] in seen:
+            errors[int(line)] = [f"{ID}: duplicate of an earlier row"]
+        else:
+            seen.add(row[ID])
+            good.append(row)
+    valid = pd.DataFrame(good, columns=list(model.model_fields))
     valid["total_charges"] = valid["total_charges"].astype(float)
     return valid, errors

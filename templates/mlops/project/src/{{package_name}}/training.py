@@ -1,0 +1,218 @@
+"""Training: fit the model and its logistic baseline, evaluate, register, export."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import model as m
+from . import registry
+from .config import Settings
+from .data import split
+from .registry import CHALLENGER, CHAMPION, REFERENCE, ModelRecord
+from .schema import FEATURES, ID, TARGET
+from .tracking import tracked_run
+
+SCORE = "prediction_score"
+
+
+@dataclass
+class TrainResult:
+    model: ModelRecord
+    baseline_metrics: dict[str, float]
+    alias: str  # which alias the new version got
+
+
+def fit_model(
+    settings: Settings, frame: pd.DataFrame, with_baseline: bool = True
+) -> tuple[Any, Any, float, dict]:
+    """Fit the HGB pipeline (and the baseline) on ``frame``; thresholds from its valid split."""
+    parts = split(frame, test_share=0.0, valid_share=0.15, salt="valid")
+    train, valid = parts["train"], parts["valid"]
+    ts = settings.train
+    hgb = m.fit(m.gradient_boosting(ts.seed, ts.max_iter, ts.learning_rate), train, ts.threads)
+    y_valid = valid[TARGET].astype(int).to_numpy()
+    threshold = ts.threshold
+    if threshold is None:
+        threshold = m.best_threshold(y_valid, m.scores(hgb, valid))
+    if not with_baseline:
+        return hgb, None, float(threshold), {}
+    base = m.fit(m.baseline(ts.seed), train, ts.threads)
+    base_threshold = m.best_threshold(y_valid, m.scores(base, valid))
+    return hgb, base, float(threshold), {"baseline_threshold": base_threshold}
+
+
+def reference_frame(pipeline: Any, frame: pd.DataFrame, n: int = 5000) -> pd.DataFrame:
+    """A sample of the training inputs and their scores: the monitor's reference for a model."""
+    sample = frame.sample(n, random_state=0) if len(frame) > n else frame
+    reference = sample[FEATURES].copy()
+    reference[SCORE] = m.scores(pipeline, sample)
+    return reference
+
+
+def write_reference(reference: pd.DataFrame, artifacts_dir: Path) -> None:
+    artifacts_dir.mkdir(parents=True, exist_ok=True)
+    reference.to_csv(artifacts_dir / REFERENCE, index=False)
+
+
+def register(
+    run: Any,
+    model: Any,
+    reference: pd.DataFrame,
+    name: str,
+    threshold: float,
+    metrics: dict[str, float],
+) -> tuple[str, str]:
+    """Register ``model`` from ``run`` and keep its drift reference with the run (so `export` and
+    `promote` can restore it); return the new version and the run id."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / REFERENCE
+        reference.to_csv(path, index=False)
+        run.artifact(path)
+    tags = {"threshold": threshold, "metrics": json.dumps(metrics)}
+    return registry.log_model(model, name, tags), run.run_id
+
+
+def train(
+    settings: Settings,
+    frame: pd.DataFrame,
+    *,
+    track: bool = True,
+    root: Path = Path("."),
+    data_facts: dict | None = None,
+) -> TrainResult:
+    """Train the model and the baseline, evaluate on the test split, log, register, export."""
+    parts = split(frame, settings.data.test_share, settings.data.valid_share)
+    fit_frame = pd.concat([parts["train"], parts["valid"]], ignore_index=True)
+    test = parts["test"]
+    if test[TARGET].nunique() < 2 or fit_frame[TARGET].nunique() < 2:
+        raise ValueError("the data needs churned and retained customers in every split")
+    hgb, base, threshold, extra = fit_model(settings, fit_frame)
+    y = test[TARGET].astype(int).to_numpy()
+    p_model, p_base = m.scores(hgb, test), m.scores(base, test)
+    model_metrics = m.metrics(y, p_model, threshold)
+    base_metrics = m.metrics(y, p_base, extra["baseline_threshold"])
+    reports = root / settings.reports_dir
+    plots = m.plot_curves(y, {"gradient boosting": p_model, "logistic baseline": p_base}, reports)
+    artifacts_dir = root / settings.serve.artifacts_dir
+    name = settings.train.model_name
+    version, run_id, alias = f"local-{int(time.time())}", None, CHAMPION
+    if track:
+        registry.ensure_experiment(
+            settings.train.experiment, root / settings.train.mlflow_artifacts
+        )
+    with tracked_run(settings.train.experiment, run_name="train", enabled=track) as run:
+        run.params(
+            {
+                "model": "HistGradientBoostingClassifier",
+                "max_iter": settings.train.max_iter,
+                "learning_rate": settings.train.learning_rate,
+                "seed": settings.train.seed,
+                "threshold": threshold,
+                "n_fit": len(fit_frame),
+                "n_test": len(test),
+            }
+        )
+        run.metrics({f"test_{k}": v for k, v in model_metrics.items()})
+        run.metrics({f"baseline_{k}": v for k, v in base_metrics.items()})
+        reference = reference_frame(hgb, fit_frame)
+        if track:
+            version, run_id = register(run, hgb, reference, name, threshold, model_metrics)
+            alias = CHALLENGER if registry.alias_version(name, CHAMPION) else CHAMPION
+            registry.set_alias(name, alias, version)
+        facts = run_facts(frame, "train", version=version, run_id=run_id, **(data_facts or {}))
+        write_metrics(reports, y, p_model, p_base, model_metrics, base_metrics, facts)
+        for path in [*plots, reports / "metrics.json"]:
+            run.artifact(path)
+    record = ModelRecord(hgb, version, threshold, model_metrics, run_id)
+    if track:
+        registry.export(name, artifacts_dir)
+    else:
+        registry.save_artifact(record, artifacts_dir, alias)
+    if alias == CHAMPION:
+        write_reference(reference, artifacts_dir)
+        write_history(root / settings.data.history, fit_frame, settings.promotion.history_rows)
+    return TrainResult(record, base_metrics, alias)
+
+
+def write_history(path: Path, frame: pd.DataFrame, rows: int) -> None:
+    """Keep the latest ``rows`` labelled rows the champion learnt from (retraining reuses them)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame[[ID, *FEATURES, TARGET]].tail(rows).to_csv(path, index=False)
+
+
+def read_history(path: Path) -> pd.DataFrame | None:
+    if not path.is_file():
+        return None
+    frame = pd.read_csv(path, dtype={ID: str})
+    frame[TARGET] = frame[TARGET].astype(bool)
+    return frame
+
+
+def intervals(y: np.ndarray, p: np.ndarray) -> dict[str, tuple[float, float, float]]:
+    """ROC-AUC and PR-AUC with 95% bootstrap intervals over the rows."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    from .stats import bootstrap_interval
+
+    return {
+        name: tuple(float(v) for v in bootstrap_interval(fn, y, p, n_boot=300, seed=0))
+        for name, fn in (("roc_auc", roc_auc_score), ("pr_auc", average_precision_score))
+    }
+
+
+def write_metrics(
+    reports: Path, y: np.ndarray, p_model: np.ndarray, p_base: np.ndarray,
+    model_metrics: dict, base_metrics: dict, run: dict,
+) -> Path:  # fmt: skip
+    """reports/metrics.json: both models' test metrics, their intervals, and the run's facts."""
+    reports.mkdir(parents=True, exist_ok=True)
+    path = reports / "metrics.json"
+    body = {
+        "model": model_metrics,
+        "baseline": base_metrics,
+        "intervals": {"model": intervals(y, p_model), "baseline": intervals(y, p_base)},
+        "version": run.get("version"),
+        "run": run,
+    }
+    path.write_text(json.dumps(body, indent=2) + "\n", "utf-8")
+    return path
+
+
+def run_facts(frame: pd.DataFrame, command: str, **extra: object) -> dict:
+    """What the model card's provenance says about this run."""
+    digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).values).hexdigest()
+    return {
+        "command": command,
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "rows": len(frame),
+        "fingerprint": digest[:16],
+        **extra,
+    }
+
+
+def evaluate(settings: Settings, frame: pd.DataFrame, root: Path = Path(".")) -> dict[str, Any]:
+    """Score the served champion (and the baseline, refitted) on the test split; write reports."""
+    artifacts_dir = root / settings.serve.artifacts_dir
+    champion = registry.load_artifact(artifacts_dir, CHAMPION)
+    parts = split(frame, settings.data.test_share, settings.data.valid_share)
+    fit_frame = pd.concat([parts["train"], parts["valid"]], ignore_index=True)
+    test = parts["test"]
+    y = test[TARGET].astype(int).to_numpy()
+    base = m.fit(m.baseline(settings.train.seed), fit_frame, settings.train.threads)
+    p_model, p_base = m.scores(champion.pipeline, test), m.scores(base, test)
+    model_metrics = m.metrics(y, p_model, champion.threshold)
+    base_metrics = m.metrics(y, p_base, m.best_threshold(y, p_base))
+    reports = root / settings.reports_dir
+    m.plot_curves(y, {"gradient boosting": p_model, "logistic baseline": p_base}, reports)
+    facts = run_facts(frame, "evaluate", version=champion.version, run_id=champion.run_id)
+    write_metrics(reports, y, p_model, p_base, model_metrics, base_metrics, facts)
+    return {"model": model_metrics, "baseline": base_metrics, "version": champion.version}
