@@ -50,7 +50,7 @@ class Boosting:
         day = max(self.seasons.day, 2)
         self.fcst = MLForecast(
             models={"lightgbm": model},
-            freq=self.freq,
+            freq=pd.tseries.frequencies.to_offset(self.freq),
             lags=self.lags,
             lag_transforms={1: [RollingMean(window_size=day)]},
             date_features=[_step_of_day, "dayofweek"],
