@@ -116,7 +116,8 @@ class DeepForecaster:
             sampler=sampler,
             generator=torch.Generator().manual_seed(cfg.seed),
         )
-        net = build(self.name, self.input_len, self.horizon, self.seasons.day).to(device)
+        net = build(self.name, self.input_len, self.horizon, self.seasons.day, self.seasons.week)
+        net = net.to(device)
         model = net
         if distributed:
             from torch.nn.parallel import DistributedDataParallel
@@ -147,7 +148,7 @@ class DeepForecaster:
                     opt.step()
                 sched.step()
             val = self._val_loss(net, x_val, y_val, x, y)
-            self.history.append({"epoch": epoch + 1, "train_l1": float(loss), "val_l1": val})
+            self.history.append({"epoch": epoch + 1, "train_l1": float(loss.detach()), "val_l1": val})
             bar.set_postfix(val_l1=f"{val:.4g}")
             if val < best - 1e-6:
                 best, best_state, waited = val, copy.deepcopy(net.state_dict()), 0
@@ -178,7 +179,7 @@ class DeepForecaster:
         folder.mkdir(parents=True, exist_ok=True)
         torch.save(self.net.state_dict(), folder / f"{self.name}.pt")
         spec = {"name": self.name, "input_len": self.input_len, "horizon": self.horizon,
-                "day": self.seasons.day, "config": asdict(self.cfg), "history": self.history}  # fmt: skip
+                "day": self.seasons.day, "week": self.seasons.week, "config": asdict(self.cfg), "history": self.history}  # fmt: skip
         (folder / f"{self.name}.json").write_text(json.dumps(spec, indent=2), "utf-8")
 
     @classmethod
@@ -186,7 +187,7 @@ class DeepForecaster:
         spec = json.loads((folder / f"{name}.json").read_text("utf-8"))
         model = cls(name, seasons, spec["horizon"], DeepConfig(**spec["config"]))
         model.input_len = model.min_history = spec["input_len"]
-        net = build(name, spec["input_len"], spec["horizon"], spec["day"])
+        net = build(name, spec["input_len"], spec["horizon"], spec["day"], spec.get("week", 0))
         net.load_state_dict(torch.load(folder / f"{name}.pt", weights_only=True))
         model.net = net.eval()
         return model

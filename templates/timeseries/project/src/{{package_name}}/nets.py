@@ -13,16 +13,26 @@ from torch import nn
 
 
 class InstanceNorm(nn.Module):
-    """Wraps a network of scaled windows with the per-window scaling and its inverse."""
+    """Wraps a network of scaled windows with the per-window scaling and its inverse.
 
-    def __init__(self, net: nn.Module) -> None:
+    With ``season`` set (input_len >= season >= horizon), the network learns a correction to
+    the seasonal naive forecast (the window's values one season back), a skip connection that
+    starts training from the strongest simple baseline instead of from zero.
+    """
+
+    def __init__(self, net: nn.Module, season: int = 0, horizon: int = 0) -> None:
         super().__init__()
-        self.net = net
+        self.net, self.season, self.horizon = net, season, horizon
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         mean = x.mean(dim=1, keepdim=True)
         std = x.std(dim=1, keepdim=True) + 1e-5
-        return self.net((x - mean) / std) * std + mean
+        z = (x - mean) / std
+        out = self.net(z)
+        if self.season:
+            start = x.shape[1] - self.season
+            out = out + z[:, start : start + self.horizon]
+        return out * std + mean
 
 
 class SegmentLSTM(nn.Module):
@@ -79,7 +89,7 @@ class PatchTransformer(nn.Module):
         return self.out(self.head(z))
 
 
-def build(name: str, input_len: int, horizon: int, day: int) -> nn.Module:
+def build(name: str, input_len: int, horizon: int, day: int, week: int = 0) -> nn.Module:
     """The named network, wrapped in the instance normalisation."""
     segment = day if day > 1 and input_len % day == 0 else max(1, input_len // 7)
     if name == "lstm":
@@ -89,4 +99,9 @@ def build(name: str, input_len: int, horizon: int, day: int) -> nn.Module:
         net = PatchTransformer(input_len, horizon, patch, max(1, patch // 2))
     else:
         raise ValueError(f"not a deep model: {name}")
-    return InstanceNorm(net)
+    season = week if week and input_len >= week >= horizon else 0
+    if season:  # start exactly at seasonal naive: the network learns the correction
+        last = net.head if isinstance(net, SegmentLSTM) else net.out
+        nn.init.zeros_(last.weight)
+        nn.init.zeros_(last.bias)
+    return InstanceNorm(net, season, horizon)
