@@ -122,7 +122,9 @@ def create_app(artifacts_dir: Path | str | None = None) -> FastAPI:
             f.check(body.horizon, levels)
             if body.series_id is not None:
                 if body.series_id not in f.series:
-                    raise ProblemError(404, f"unknown series id: {body.series_id}", field="series_id")
+                    raise ProblemError(
+                        404, f"unknown series id: {body.series_id}", field="series_id"
+                    )
                 out = f.for_series(body.series_id, body.horizon, levels)
             else:
                 values, end = f.parse_history(body.timestamps or [], body.values or [])

@@ -149,7 +149,11 @@ def per_origin(frame: pd.DataFrame) -> pd.DataFrame:
     for (name, block, uid, origin), g in frame.groupby(
         ["model", "block", "unique_id", "origin"], sort=False
     ):
-        actual, forecast, scale = g["actual"].to_numpy(), g["forecast"].to_numpy(), g["scale"].iloc[0]
+        actual, forecast, scale = (
+            g["actual"].to_numpy(),
+            g["forecast"].to_numpy(),
+            g["scale"].iloc[0],
+        )
         row = {"model": name, "block": block, "unique_id": uid, "origin": origin}
         row |= point_metrics(actual, forecast, scale)
         if block == "test":

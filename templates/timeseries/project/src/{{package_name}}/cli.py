@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from . import DEFAULT_DATASET, __version__
+from . import __version__
 from .models import DEFAULT_MODELS, MODEL_CHOICES
 
 ARTIFACTS = click.option("--artifacts", type=click.Path(path_type=Path), default=Path("artifacts"))
@@ -105,8 +105,12 @@ def validate(**opts) -> None:
 @click.option("--horizon", type=click.IntRange(1), default=48)
 @click.option("--test-origins", type=click.IntRange(1), default=28)
 @click.option("--val-origins", type=click.IntRange(2), default=14)
-@click.option("--step", type=click.IntRange(0), default=0, help="Steps between origins [0: horizon]")
-@click.option("--epochs", type=click.IntRange(1), default=40, help="Deep models, with early stopping")
+@click.option(
+    "--step", type=click.IntRange(0), default=0, help="Steps between origins [0: horizon]"
+)
+@click.option(
+    "--epochs", type=click.IntRange(1), default=40, help="Deep models, with early stopping"
+)
 @click.option("--lookback-weeks", type=click.IntRange(2), default=4, help="MSTL history")
 @click.option("--device", default="auto", help="Deep models: auto, cpu, cuda")
 @click.option("--quick", is_flag=True, help="Smoke run: short horizon, few origins and epochs")
@@ -129,7 +133,9 @@ def train(**opts) -> None:
     try:
         from .deep import DeepConfig
     except ImportError as exc:
-        raise click.ClickException("training needs the train extra: pip install -e '.[train]'") from exc
+        raise click.ClickException(
+            "training needs the train extra: pip install -e '.[train]'"
+        ) from exc
     data = _load(opts)
     try:
         data.ledger.enforce(opts["max_bad_share"], "run `validate` to see the rejected rows")
@@ -142,7 +148,9 @@ def train(**opts) -> None:
         val_origins=3 if quick else opts["val_origins"],
         step=opts["step"],
     )
-    deep = DeepConfig(epochs=3 if quick else opts["epochs"], seed=opts["seed"], device=opts["device"])
+    deep = DeepConfig(
+        epochs=3 if quick else opts["epochs"], seed=opts["seed"], device=opts["device"]
+    )
     options = {"deep": deep, "seed": opts["seed"], "lookback_weeks": opts["lookback_weeks"]}
     origins = (protocol.test_origins + protocol.val_origins) * len(data.ids)
     announce(5 + 0.8 * origins + (6 if quick else 120) * sum(m in ("lstm", "transformer") for m in names),
@@ -152,17 +160,23 @@ def train(**opts) -> None:
 
     with tracked_run(__package__ or "timeseries", "backtest", opts["track"]) as tr:
         try:
-            summary = run_training(data, names, protocol, options, opts["artifacts"], opts["reports"], click.echo)
+            summary = run_training(
+                data, names, protocol, options, opts["artifacts"], opts["reports"], click.echo
+            )
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
         tr.params({"models": ",".join(names), **protocol.__dict__, "epochs": deep.epochs})
-        tr.metrics({f"{m}.{b}.mase": v[b]["mase"] for m, v in summary["metrics"].items() for b in v})
+        tr.metrics(
+            {f"{m}.{b}.mase": v[b]["mase"] for m, v in summary["metrics"].items() for b in v}
+        )
     load = {k: (str(v) if isinstance(v, Path) else v) for k, v in opts.items()
             if k in ("data", "time_col", "value_col", "id_col", "exog", "freq", "timezone", "gaps",
                      "duplicates", "max_gap")}  # fmt: skip
     (opts["artifacts"] / LOAD_FILE).write_text(json.dumps(load), "utf-8")
     for name, res in summary["metrics"].items():
-        click.echo(f"{name:12s} val MASE {res['val']['mase']:.3f}  test MASE {res['test']['mase']:.3f}")
+        click.echo(
+            f"{name:12s} val MASE {res['val']['mase']:.3f}  test MASE {res['test']['mase']:.3f}"
+        )
     click.echo(f"winner (validation): {summary['winner']}; {summary['total_seconds']:.0f} s")
 
 

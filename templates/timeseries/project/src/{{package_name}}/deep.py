@@ -54,7 +54,9 @@ def windows(
         ys.append(view[:, input_len:])
         ends.append(np.arange(n) / max(n - 1, 1))
     if not xs:
-        raise ValueError(f"no series is longer than {input_len + horizon} steps: too short to train")
+        raise ValueError(
+            f"no series is longer than {input_len + horizon} steps: too short to train"
+        )
     x, y, end = np.concatenate(xs), np.concatenate(ys), np.concatenate(ends)
     if len(x) > cap:
         keep = np.linspace(0, len(x) - 1, cap).astype(int)
@@ -86,7 +88,9 @@ class DeepForecaster:
         self.net: torch.nn.Module | None = None
         self.history: list[dict] = []
 
-    def fit(self, series: dict[str, tuple[np.ndarray, pd.Timestamp]], checkpoint: Path | None = None):
+    def fit(
+        self, series: dict[str, tuple[np.ndarray, pd.Timestamp]], checkpoint: Path | None = None
+    ):
         cfg = self.cfg
         torch.manual_seed(cfg.seed)
         np.random.seed(cfg.seed)
@@ -122,7 +126,9 @@ class DeepForecaster:
         if distributed:
             from torch.nn.parallel import DistributedDataParallel
 
-            model = DistributedDataParallel(net, device_ids=[device] if device.type == "cuda" else None)
+            model = DistributedDataParallel(
+                net, device_ids=[device] if device.type == "cuda" else None
+            )
         opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         sched = torch.optim.lr_scheduler.OneCycleLR(
             opt, max_lr=cfg.lr, total_steps=cfg.epochs * max(1, len(loader))
@@ -148,7 +154,9 @@ class DeepForecaster:
                     opt.step()
                 sched.step()
             val = self._val_loss(net, x_val, y_val, x, y)
-            self.history.append({"epoch": epoch + 1, "train_l1": float(loss.detach()), "val_l1": val})
+            self.history.append(
+                {"epoch": epoch + 1, "train_l1": float(loss.detach()), "val_l1": val}
+            )
             bar.set_postfix(val_l1=f"{val:.4g}")
             if val < best - 1e-6:
                 best, best_state, waited = val, copy.deepcopy(net.state_dict()), 0

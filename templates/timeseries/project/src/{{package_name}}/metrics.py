@@ -45,5 +45,7 @@ def interval_metrics(
     return {
         "coverage": float(np.mean((actual >= lo) & (actual <= hi))),
         "width": float(np.mean(hi - lo)) / scale,
-        "pinball": (pinball(actual, lo, alpha / 2) + pinball(actual, hi, 1 - alpha / 2)) / 2 / scale,
+        "pinball": (pinball(actual, lo, alpha / 2) + pinball(actual, hi, 1 - alpha / 2))
+        / 2
+        / scale,
     }

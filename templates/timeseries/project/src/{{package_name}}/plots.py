@@ -19,7 +19,7 @@ def plot_all(frame: pd.DataFrame, origins: pd.DataFrame, winner: str, reports: P
     last = series["origin"].unique()[-7:]
     shown = series[series["origin"].isin(last)]
     fig, ax = plt.subplots(figsize=(11, 4))
-    for origin, g in shown.groupby("origin"):
+    for _origin, g in shown.groupby("origin"):
         ax.fill_between(g["ds"], g["lo_90"], g["hi_90"], color="tab:blue", alpha=0.15, lw=0)
         ax.fill_between(g["ds"], g["lo_80"], g["hi_80"], color="tab:blue", alpha=0.25, lw=0)
         ax.plot(g["ds"], g["forecast"], color="tab:blue", lw=1.2)

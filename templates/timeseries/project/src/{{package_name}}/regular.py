@@ -50,12 +50,16 @@ def regularize(
 ) -> tuple[pd.DataFrame, pd.Timedelta, Regularity]:
     """Sort each series, settle duplicates, reject off-grid rows and fill (or refuse) gaps."""
     if gaps not in GAP_POLICIES or duplicates not in DUPLICATE_POLICIES:
-        raise DataError(f"gaps must be one of {GAP_POLICIES}, duplicates one of {DUPLICATE_POLICIES}")
+        raise DataError(
+            f"gaps must be one of {GAP_POLICIES}, duplicates one of {DUPLICATE_POLICIES}"
+        )
     if freq:
         try:
             step = pd.Timedelta(pd.tseries.frequencies.to_offset(freq))
         except ValueError:
-            raise DataError(f"--freq {freq!r} is not a pandas frequency (e.g. 30min, h, D)") from None
+            raise DataError(
+                f"--freq {freq!r} is not a pandas frequency (e.g. 30min, h, D)"
+            ) from None
     else:
         step = min(infer_freq(g["ds"]) for _, g in frame.groupby("unique_id"))
     report = Regularity(freq=str(step))
@@ -110,8 +114,10 @@ def _settle_duplicates(
             f"series {first['unique_id']}: {int(repeated.sum())} duplicate timestamps, first "
             f"{first['ds']} on line {first['_line']} (--duplicates mean|first settles them)"
         )
-    reason = "duplicate timestamp (kept the first)" if policy == "first" else (
-        "duplicate timestamp (averaged into the first)"
+    reason = (
+        "duplicate timestamp (kept the first)"
+        if policy == "first"
+        else ("duplicate timestamp (averaged into the first)")
     )
     for line in group.loc[repeated, "_line"]:
         ledger.reject(int(line), reason)

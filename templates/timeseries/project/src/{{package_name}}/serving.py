@@ -82,7 +82,9 @@ class Forecaster:
         if unknown:
             raise BadRequest(f"interval levels must be among {list(self.levels)}", "levels")
 
-    def parse_history(self, timestamps: list[str], values: list[float]) -> tuple[np.ndarray, pd.Timestamp]:
+    def parse_history(
+        self, timestamps: list[str], values: list[float]
+    ) -> tuple[np.ndarray, pd.Timestamp]:
         """Validate a posted history: as long as the model needs, finite, sorted, regular."""
         if len(timestamps) != len(values):
             raise BadRequest("timestamps and values must have the same length", "values")
@@ -102,7 +104,9 @@ class Forecaster:
         if (steps <= 0).any():
             raise BadRequest("timestamps must be sorted and without repeats", "timestamps")
         if (steps != self.freq.value).any():
-            raise BadRequest(f"timestamps must be {self.freq} apart (the trained frequency)", "timestamps")
+            raise BadRequest(
+                f"timestamps must be {self.freq} apart (the trained frequency)", "timestamps"
+            )
         return y, ds[-1].tz_localize(None)
 
     def forecast(self, values: np.ndarray, end: pd.Timestamp, h: int, levels: list[int]) -> dict:

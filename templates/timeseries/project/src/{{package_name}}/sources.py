@@ -50,9 +50,7 @@ def taylor_values(archive: Path) -> list[float]:
     return values
 
 
-def download_taylor(
-    data_dir: Path, *, url: str = TAYLOR_URL, sha256: str = TAYLOR_SHA256
-) -> Path:
+def download_taylor(data_dir: Path, *, url: str = TAYLOR_URL, sha256: str = TAYLOR_SHA256) -> Path:
     """Fetch and verify the archive, then write ``data_dir/taylor_half_hourly.csv``."""
     import pandas as pd
 
@@ -63,5 +61,7 @@ def download_taylor(
     with out.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["timestamp", "demand_mw"])
-        writer.writerows((t.strftime("%Y-%m-%dT%H:%M:%S"), v) for t, v in zip(stamps, values))
+        writer.writerows(
+            (t.strftime("%Y-%m-%dT%H:%M:%S"), v) for t, v in zip(stamps, values, strict=False)
+        )
     return out

@@ -24,7 +24,9 @@ def summarize(origins: pd.DataFrame) -> dict[str, dict[str, dict]]:
     numeric = [c for c in origins.columns if c not in ("model", "block", "unique_id", "origin")]
     out: dict[str, dict[str, dict]] = {}
     for (name, block), g in origins.groupby(["model", "block"], sort=False):
-        out.setdefault(name, {})[block] = {c: float(g[c].mean()) for c in numeric if g[c].notna().any()}
+        out.setdefault(name, {})[block] = {
+            c: float(g[c].mean()) for c in numeric if g[c].notna().any()
+        }
     return out
 
 
@@ -59,7 +61,9 @@ def train(
         if stale.is_file():
             stale.unlink()
     frame.to_parquet(artifacts / BACKTEST_FILE, index=False)
-    meta = _serving_meta(data, winner, fitted.get(winner), seasons, protocol, widths[winner], options)
+    meta = _serving_meta(
+        data, winner, fitted.get(winner), seasons, protocol, widths[winner], options
+    )
     if winner == "lightgbm":
         fitted[winner].save(artifacts)
     if winner in DEEP:
