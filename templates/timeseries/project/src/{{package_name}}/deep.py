@@ -28,9 +28,9 @@ class DeepConfig:
     """Training settings (the defaults take about 10-30 s per model on a 2-core CPU)."""
 
     epochs: int = 40
-    patience: int = 5
+    patience: int = 8
     batch_size: int = 128
-    lr: float = 2e-3
+    lr: float = 1e-3
     weight_decay: float = 1e-4
     val_share: float = 0.15
     max_windows: int = 20_000
@@ -163,7 +163,7 @@ class DeepForecaster:
                 if checkpoint is not None:
                     checkpoint.parent.mkdir(parents=True, exist_ok=True)
                     torch.save({"state": best_state, "epoch": epoch + 1}, checkpoint)
-            else:
+            elif epoch + 1 > cfg.epochs * 0.3:  # patience counts after the learning-rate warm-up
                 waited += 1
                 if waited >= cfg.patience:
                     break

@@ -38,7 +38,7 @@ class InstanceNorm(nn.Module):
 class SegmentLSTM(nn.Module):
     """An LSTM over consecutive segments of the window (e.g. one day each), then a linear head."""
 
-    def __init__(self, input_len: int, horizon: int, segment: int, hidden: int = 128) -> None:
+    def __init__(self, input_len: int, horizon: int, segment: int, hidden: int = 64) -> None:
         super().__init__()
         if input_len % segment:
             raise ValueError("input_len must be a multiple of the segment length")
