@@ -28,8 +28,9 @@ ANSWER_SETS = {
     "image_classifier": {**COMMON, "dataset": "folder"},
     "recommender": {**COMMON, "dataset": "csv"},
     "mlops": {**COMMON, "challenger_share": "0.25"},
+    "timeseries": {**COMMON, "dataset": "csv"},
 }
-NEEDS_TORCH = {"image_classifier"}
+NEEDS_TORCH = {"image_classifier", "timeseries"}
 REAL_HOME = Path.home()  # read before the tests' isolated HOME: package caches stay warm
 CASES = [(name, variant) for name in ANSWER_SETS for variant in ("defaults", "custom")]
 
