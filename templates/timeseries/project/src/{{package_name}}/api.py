@@ -10,11 +10,11 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import FastAPI, Request
 from fastapi import Path as PathParam
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from . import __version__
 from .demo import add_demo_page
@@ -22,27 +22,29 @@ from .problems import ProblemError, install_problem_handlers, problem_responses
 from .serving import BadRequest, Forecaster
 
 MAX_HISTORY = 20_000
-Level = Annotated[int, Field(ge=1, le=99)]
+Level = Literal[80, 90]  # the conformal levels calibrated by `train`
 
 
-class ForecastRequest(BaseModel):
-    """A known ``series_id``, or a posted history (``timestamps`` and ``values``), and a horizon."""
+class SeriesRequest(BaseModel):
+    """Forecast after the last stored value of a known series."""
 
-    series_id: str | None = Field(default=None, max_length=200, examples=["zone-1"])
-    timestamps: list[Annotated[str, Field(max_length=40)]] | None = Field(
-        default=None, max_length=MAX_HISTORY
-    )
-    values: list[float] | None = Field(default=None, max_length=MAX_HISTORY)
+    model_config = ConfigDict(extra="forbid")
+    series_id: str = Field(max_length=200, examples=["zone-1"])
     horizon: int = Field(default=24, ge=1, le=10_000)
-    levels: list[Level] = Field(default=[80, 90], max_length=4)
+    levels: list[Level] = Field(default=[80, 90], max_length=2)
 
-    @model_validator(mode="after")
-    def one_source(self) -> ForecastRequest:
-        if (self.series_id is None) == (self.values is None and self.timestamps is None):
-            raise ValueError("give either series_id or timestamps and values")
-        if self.series_id is None and (self.values is None or self.timestamps is None):
-            raise ValueError("a posted history needs both timestamps and values")
-        return self
+
+class HistoryRequest(BaseModel):
+    """Forecast after a posted history (regular, sorted timestamps and finite values)."""
+
+    model_config = ConfigDict(extra="forbid")
+    timestamps: list[Annotated[str, Field(max_length=40)]] = Field(max_length=MAX_HISTORY)
+    values: list[float] = Field(max_length=MAX_HISTORY)
+    horizon: int = Field(default=24, ge=1, le=10_000)
+    levels: list[Level] = Field(default=[80, 90], max_length=2)
+
+
+ForecastRequest = SeriesRequest | HistoryRequest
 
 
 class Interval(BaseModel):
@@ -120,18 +122,19 @@ def create_app(artifacts_dir: Path | str | None = None) -> FastAPI:
         levels = sorted(set(body.levels))
         try:
             f.check(body.horizon, levels)
-            if body.series_id is not None:
+            if isinstance(body, SeriesRequest):
                 if body.series_id not in f.series:
                     raise ProblemError(
                         404, f"unknown series id: {body.series_id}", field="series_id"
                     )
                 out = f.for_series(body.series_id, body.horizon, levels)
             else:
-                values, end = f.parse_history(body.timestamps or [], body.values or [])
+                values, end = f.parse_history(body.timestamps, body.values)
                 out = f.forecast(values, end, body.horizon, levels)
         except BadRequest as exc:
             raise ProblemError(422, str(exc), field=exc.field) from None
-        return ForecastResponse(model=f.name, series_id=body.series_id, **out)
+        uid = body.series_id if isinstance(body, SeriesRequest) else None
+        return ForecastResponse(model=f.name, series_id=uid, **out)
 
     @app.get("/history/{series_id}", response_model=History, responses=problem_responses(404))
     def history(request: Request, series_id: Annotated[str, PathParam(max_length=200)]) -> History:
