@@ -1,0 +1,151 @@
+"""FastAPI app: POST /forecast for a known series or a posted history, health, metadata, demo.
+
+The forecaster is loaded once, in the lifespan; set ``ARTIFACTS_DIR`` to serve another folder.
+Every error is an RFC 9457 problem (``application/problem+json``) documented in the schema.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import FastAPI, Request
+from fastapi import Path as PathParam
+from pydantic import BaseModel, ConfigDict, Field
+
+from . import __version__
+from .demo import add_demo_page
+from .problems import ProblemError, install_problem_handlers, problem_responses
+from .serving import BadRequest, Forecaster
+
+MAX_HISTORY = 20_000
+Level = Literal[80, 90]  # the conformal levels calibrated by `train`
+
+
+class SeriesRequest(BaseModel):
+    """Forecast after the last stored value of a known series."""
+
+    model_config = ConfigDict(extra="forbid")
+    series_id: str = Field(max_length=200, examples=["zone-1"])
+    horizon: int = Field(default=24, ge=1, le=10_000)
+    levels: list[Level] = Field(default=[80, 90], max_length=2)
+
+
+class HistoryRequest(BaseModel):
+    """Forecast after a posted history (regular, sorted timestamps and finite values)."""
+
+    model_config = ConfigDict(extra="forbid")
+    timestamps: list[Annotated[str, Field(max_length=40)]] = Field(max_length=MAX_HISTORY)
+    values: list[float] = Field(max_length=MAX_HISTORY)
+    horizon: int = Field(default=24, ge=1, le=10_000)
+    levels: list[Level] = Field(default=[80, 90], max_length=2)
+
+
+ForecastRequest = SeriesRequest | HistoryRequest
+
+
+class Interval(BaseModel):
+    lower: list[float]
+    upper: list[float]
+
+
+class ForecastResponse(BaseModel):
+    model: str
+    series_id: str | None
+    timestamps: list[str]
+    forecast: list[float]
+    intervals: dict[str, Interval]
+
+
+class Health(BaseModel):
+    status: str
+    model: str
+
+
+class History(BaseModel):
+    series_id: str
+    end: str
+    values: list[float]
+
+
+class Metadata(BaseModel):
+    version: str
+    model: str
+    freq: str
+    horizon: int
+    min_history: int
+    levels: list[int]
+    series: list[str]
+    test_metrics: dict[str, float]
+    source: str
+
+
+def create_app(artifacts_dir: Path | str | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        folder = Path(artifacts_dir or os.environ.get("ARTIFACTS_DIR", "artifacts"))
+        app.state.forecaster = Forecaster(folder)
+        yield
+
+    app = FastAPI(title="Demand forecaster", version=__version__, lifespan=lifespan)
+    install_problem_handlers(app, max_body_bytes=2_000_000)
+    add_demo_page(app, Path(__file__).parent / "static" / "demo.html")
+
+    def model(request: Request) -> Forecaster:
+        return request.app.state.forecaster
+
+    @app.get("/health", response_model=Health, responses=problem_responses())
+    def health(request: Request) -> Health:
+        return Health(status="ok", model=model(request).name)
+
+    @app.get("/metadata", response_model=Metadata, responses=problem_responses())
+    def metadata(request: Request) -> Metadata:
+        f = model(request)
+        return Metadata(
+            version=__version__,
+            model=f.name,
+            freq=str(f.freq),
+            horizon=f.horizon,
+            min_history=f.min_history,
+            levels=list(f.levels),
+            series=sorted(f.series),
+            test_metrics=f.meta.get("test_metrics", {}),
+            source=f.meta.get("source", ""),
+        )
+
+    @app.post("/forecast", response_model=ForecastResponse, responses=problem_responses(404, 422))
+    def forecast(request: Request, body: ForecastRequest) -> ForecastResponse:
+        f = model(request)
+        levels = sorted(set(body.levels))
+        try:
+            f.check(body.horizon, levels)
+            if isinstance(body, SeriesRequest):
+                if body.series_id not in f.series:
+                    raise ProblemError(
+                        404, f"unknown series id: {body.series_id}", field="series_id"
+                    )
+                out = f.for_series(body.series_id, body.horizon, levels)
+            else:
+                values, end = f.parse_history(body.timestamps, body.values)
+                out = f.forecast(values, end, body.horizon, levels)
+        except BadRequest as exc:
+            raise ProblemError(422, str(exc), field=exc.field) from None
+        uid = body.series_id if isinstance(body, SeriesRequest) else None
+        return ForecastResponse(model=f.name, series_id=uid, **out)
+
+    @app.get("/history/{series_id}", response_model=History, responses=problem_responses(404))
+    def history(request: Request, series_id: Annotated[str, PathParam(max_length=200)]) -> History:
+        f = model(request)
+        if series_id not in f.series:
+            raise ProblemError(404, f"unknown series id: {series_id}", field="series_id")
+        values, end = f.series[series_id]
+        tail = values[-min(len(values), 3 * f.horizon) :]
+        return History(series_id=series_id, end=end.isoformat(), values=tail.tolist())
+
+    return app
+
+
+app = create_app()

@@ -1,0 +1,171 @@
+"""Rolling-origin backtest: validation origins pick the winner, later test origins score it.
+
+Each origin forecasts ``horizon`` steps from the history before it and nothing after. Local
+models refit at every origin; global models (LightGBM, LSTM, Transformer) are fitted once per
+block on the data before the block's first origin, so no block ever trains on what it scores.
+Validation origins end where the test origins begin, so choosing the winner never looks at test
+data; conformal intervals for the test origins are calibrated on the validation residuals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from . import conformal
+from .data import Dataset
+from .metrics import interval_metrics, naive_scale, point_metrics
+from .models import DEEP, Seasons, local_model
+
+LEVELS = (80, 90)
+
+
+@dataclass
+class Protocol:
+    """Forecast horizon, origins per block and the step between origins (default: the horizon)."""
+
+    horizon: int = 48
+    test_origins: int = 28
+    val_origins: int = 14
+    step: int = 0
+
+    def starts(self, n: int, min_history: int) -> tuple[list[int], list[int]]:
+        """Positions of the first forecast step of each validation and test origin."""
+        step = self.step or self.horizon
+        test = [n - self.horizon - k * step for k in reversed(range(self.test_origins))]
+        last_val = test[0] - self.horizon
+        val = [last_val - k * step for k in reversed(range(self.val_origins))]
+        if val[0] < min_history + self.horizon:
+            raise ValueError(
+                f"a series of {n} steps is too short for {self.val_origins}+{self.test_origins} "
+                f"origins of {self.horizon} steps after {min_history} steps of history; "
+                "use fewer origins (--val-origins/--test-origins) or a shorter horizon"
+            )
+        return val, test
+
+
+@dataclass
+class Backtest:
+    """Every forecast of every model at every origin, in long format, and what was fitted."""
+
+    frame: pd.DataFrame
+    fitted: dict[str, object] = field(default_factory=dict)
+    widths: dict[str, dict] = field(default_factory=dict)
+
+
+def make_model(name: str, seasons: Seasons, freq, horizon: int, options: dict):
+    model = local_model(name, seasons, options.get("lookback_weeks", 4))
+    if model is not None:
+        return model
+    if name == "lightgbm":
+        from .boosting import Boosting
+
+        return Boosting(seasons, freq, options.get("seed", 0))
+    if name in DEEP:
+        from .deep import DeepForecaster
+
+        return DeepForecaster(name, seasons, horizon, options["deep"])
+    raise ValueError(f"unknown model {name}")
+
+
+def run(
+    data: Dataset, names: tuple[str, ...], protocol: Protocol, options: dict, log=print
+) -> Backtest:
+    """Backtest every model on every series; fitted test-block models are kept for serving."""
+    seasons = Seasons.for_freq(data.freq)
+    series = {uid: (data.values(uid), data.times(uid)) for uid in data.ids}
+    rows, fitted = [], {}
+    for name in names:
+        for block in ("val", "test"):
+            model = make_model(name, seasons, data.freq, protocol.horizon, options)
+            plans = {u: protocol.starts(len(v), model.min_history) for u, (v, _) in series.items()}
+            index = 0 if block == "val" else 1
+            if hasattr(model, "fit"):
+                past = {
+                    u: (v[: plans[u][index][0]], t[plans[u][index][0] - 1])
+                    for u, (v, t) in series.items()
+                }
+                model.fit(past)
+            jobs = [(u, s) for u in series for s in plans[u][index]]
+            for uid, start in tqdm(jobs, desc=f"{name} {block}", leave=False, disable=None):
+                values, times = series[uid]
+                history = values[:start]
+                forecast = model.forecast(history, times[start - 1], protocol.horizon)
+                actual = values[start : start + protocol.horizon]
+                rows.append(
+                    pd.DataFrame(
+                        {
+                            "model": name,
+                            "block": block,
+                            "unique_id": uid,
+                            "origin": times[start],
+                            "step": np.arange(1, protocol.horizon + 1),
+                            "ds": times[start : start + protocol.horizon],
+                            "actual": actual,
+                            "forecast": forecast,
+                            "scale": naive_scale(history),
+                        }
+                    )
+                )
+            if block == "test" and hasattr(model, "fit"):
+                fitted[name] = model
+        log(f"{name}: backtested")
+    frame = pd.concat(rows, ignore_index=True)
+    result = Backtest(frame, fitted)
+    add_intervals(result, protocol.horizon)
+    return result
+
+
+def residual_matrix(frame: pd.DataFrame, horizon: int) -> np.ndarray:
+    """(origins, horizon) residuals actual - forecast, one row per series and origin."""
+    res = (frame["actual"] - frame["forecast"]).to_numpy()
+    return res.reshape(-1, horizon)
+
+
+def add_intervals(bt: Backtest, horizon: int) -> None:
+    """Conformal intervals on test rows from validation residuals; serving widths from both."""
+    frame = bt.frame
+    for level in LEVELS:
+        frame[f"lo_{level}"] = np.nan
+        frame[f"hi_{level}"] = np.nan
+    for name, group in frame.groupby("model", sort=False):
+        val = group[group["block"] == "val"]
+        widths = conformal.calibrate(residual_matrix(val, horizon), LEVELS)
+        test_index = group.index[group["block"] == "test"]
+        steps = frame.loc[test_index, "step"].to_numpy() - 1
+        for level in LEVELS:
+            half = np.asarray(widths[str(level)])[steps]
+            frame.loc[test_index, f"lo_{level}"] = frame.loc[test_index, "forecast"] - half
+            frame.loc[test_index, f"hi_{level}"] = frame.loc[test_index, "forecast"] + half
+        bt.widths[name] = conformal.calibrate(residual_matrix(group, horizon), LEVELS)
+
+
+def per_origin(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per (model, block, series, origin) with every metric."""
+    out = []
+    for (name, block, uid, origin), g in frame.groupby(
+        ["model", "block", "unique_id", "origin"], sort=False
+    ):
+        actual, forecast, scale = (
+            g["actual"].to_numpy(),
+            g["forecast"].to_numpy(),
+            g["scale"].iloc[0],
+        )
+        row = {"model": name, "block": block, "unique_id": uid, "origin": origin}
+        row |= point_metrics(actual, forecast, scale)
+        if block == "test":
+            for level in LEVELS:
+                lo, hi = g[f"lo_{level}"].to_numpy(), g[f"hi_{level}"].to_numpy()
+                m = interval_metrics(actual, lo, hi, level, scale)
+                row |= {f"{k}_{level}": v for k, v in m.items()}
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def choose(origins: pd.DataFrame) -> str:
+    """The model with the lowest mean MASE on the validation origins."""
+    val = origins[origins["block"] == "val"]
+    return str(val.groupby("model")["mase"].mean().idxmin())

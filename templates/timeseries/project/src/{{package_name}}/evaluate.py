@@ -1,0 +1,74 @@
+"""Score the backtest: metrics with bootstrap intervals over origins, plots, serving replay."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .backtest import LEVELS, per_origin
+from .serving import Forecaster
+from .stats import bootstrap_interval
+from .train import BACKTEST_FILE
+
+REPORTED = ("mase", "smape", "mae", "rmse", "coverage_90", "width_90", "pinball_90", "coverage_80")
+
+
+def table(origins: pd.DataFrame, block: str = "test", seed: int = 0) -> list[dict]:
+    """Mean of each metric per model over origins, with a 95% bootstrap interval."""
+    rows = []
+    part = origins[origins["block"] == block]
+    for name, g in part.groupby("model", sort=False):
+        row: dict = {"model": name, "origins": len(g)}
+        for metric in REPORTED:
+            if metric not in g or g[metric].isna().all():
+                continue
+            point, low, high = bootstrap_interval(np.mean, g[metric].to_numpy(), seed=seed)
+            row[metric] = {"value": point, "low": low, "high": high}
+        rows.append(row)
+    return sorted(rows, key=lambda r: r["mase"]["value"])
+
+
+def replay(artifacts: Path, frame: pd.DataFrame, data) -> dict:
+    """Forecast the test origins again through the served artifact and compare with the backtest."""
+    served = Forecaster(artifacts)
+    part = frame[(frame["model"] == served.name) & (frame["block"] == "test")]
+    diffs = []
+    for (uid, origin), g in part.groupby(["unique_id", "origin"], sort=False):
+        values, times = data.values(uid), data.times(uid)
+        start = int(np.searchsorted(times.asi8, pd.Timestamp(origin).value))
+        got = served.model.forecast(values[:start], times[start - 1], len(g))
+        scale = float(np.abs(g["forecast"]).mean()) or 1.0
+        diffs.append(float(np.abs(got - g["forecast"].to_numpy()).max()) / scale)
+    return {"origins": len(diffs), "relative_max_abs_diff": max(diffs) if diffs else None}
+
+
+def evaluate(artifacts: Path, reports: Path, data=None) -> dict:
+    """Write reports/metrics.json and the plots from artifacts/backtest.parquet."""
+    path = artifacts / BACKTEST_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"no backtest in {artifacts}: run `train` first")
+    frame = pd.read_parquet(path)
+    summary = json.loads((reports / "backtest.json").read_text("utf-8"))
+    origins = per_origin(frame)
+    result = {
+        "winner": summary["winner"],
+        "protocol": summary["protocol"],
+        "data": summary["data"],
+        "source": summary["source"],
+        "seconds": summary["seconds"],
+        "total_seconds": summary["total_seconds"],
+        "created": summary["created"],
+        "levels": list(LEVELS),
+        "validation": table(origins, "val"),
+        "test": table(origins, "test"),
+    }
+    if data is not None:
+        result["serving_replay"] = replay(artifacts, frame, data)
+    from .plots import plot_all
+
+    result["plots"] = plot_all(frame, origins, summary["winner"], reports)
+    (reports / "metrics.json").write_text(json.dumps(result, indent=2) + "\n", "utf-8")
+    return result

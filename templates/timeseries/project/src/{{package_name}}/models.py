@@ -1,0 +1,109 @@
+"""The forecasters side by side: naive, seasonal naive, MSTL (statsforecast), and the registry.
+
+Every model answers ``forecast(history, end, h)``: the next ``h`` values after ``history`` (a
+1-d array whose last value is at time ``end``). Local models refit on each call; global ones
+(LightGBM, LSTM, Transformer) are fitted once with ``fit`` on the training part of every series.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+MODEL_CHOICES = (
+    "naive",
+    "snaive_day",
+    "snaive_week",
+    "mstl",
+    "mstl_arima",
+    "lightgbm",
+    "lstm",
+    "transformer",
+)
+DEFAULT_MODELS = ("naive", "snaive_day", "snaive_week", "mstl", "lightgbm", "lstm", "transformer")
+QUICK_MODELS = DEFAULT_MODELS
+DEEP = ("lstm", "transformer")
+
+
+@dataclass(frozen=True)
+class Seasons:
+    """Season lengths in steps for a frequency: one day and one week (1 when not sub-periodic)."""
+
+    day: int
+    week: int
+
+    @classmethod
+    def for_freq(cls, freq: pd.Timedelta) -> Seasons:
+        day = max(1, int(pd.Timedelta("1D") / freq)) if freq <= pd.Timedelta("1D") else 1
+        week = max(1, int(pd.Timedelta("7D") / freq)) if freq <= pd.Timedelta("7D") else 1
+        return cls(day, week)
+
+
+class Naive:
+    """The last value, held flat."""
+
+    name = "naive"
+    min_history = 1
+
+    def forecast(self, history: np.ndarray, end: pd.Timestamp, h: int) -> np.ndarray:
+        return np.full(h, float(history[-1]))
+
+
+class SeasonalNaive:
+    """The value one season earlier (a day or a week), repeated."""
+
+    def __init__(self, name: str, season: int) -> None:
+        self.name, self.season, self.min_history = name, season, season
+
+    def forecast(self, history: np.ndarray, end: pd.Timestamp, h: int) -> np.ndarray:
+        last = np.asarray(history[-self.season :], dtype=float)
+        return np.resize(last, h) if len(last) else np.full(h, np.nan)
+
+
+class Mstl:
+    """MSTL decomposition (daily + weekly seasons) with an ETS or ARIMA trend, refit per origin."""
+
+    def __init__(self, name: str, seasons: Seasons, lookback_weeks: int = 4) -> None:
+        self.name = name
+        self.periods = [p for p in (seasons.day, seasons.week) if p > 1] or [1]
+        self.lookback = max(self.periods) * lookback_weeks
+        self.min_history = 2 * max(self.periods) + 1
+
+    def forecast(self, history: np.ndarray, end: pd.Timestamp, h: int) -> np.ndarray:
+        from statsforecast.models import MSTL, AutoARIMA, AutoETS
+
+        trend = (
+            AutoARIMA(seasonal=False, max_p=3, max_q=3)
+            if self.name == "mstl_arima"
+            else AutoETS(model="ZZN")
+        )
+        model = MSTL(season_length=self.periods, trend_forecaster=trend)
+        y = np.asarray(history[-self.lookback :], dtype=float)
+        return np.asarray(model.forecast(y=y, h=h)["mean"], dtype=float)
+
+
+def local_model(name: str, seasons: Seasons, lookback_weeks: int = 4):
+    """A model that needs no training (refit per origin), or None for global models."""
+    if name == "naive":
+        return Naive()
+    if name == "snaive_day":
+        return SeasonalNaive(name, seasons.day)
+    if name == "snaive_week":
+        return SeasonalNaive(name, seasons.week)
+    if name in ("mstl", "mstl_arima"):
+        return Mstl(name, seasons, lookback_weeks)
+    return None
+
+
+def check_models(names: tuple[str, ...], seasons: Seasons) -> tuple[str, ...]:
+    """Drop the models a frequency cannot support (no daily season for daily data, ...)."""
+    keep = []
+    for name in names:
+        if name == "snaive_day" and seasons.day <= 1:
+            continue
+        if name == "snaive_week" and seasons.week <= 1:
+            continue
+        keep.append(name)
+    return tuple(keep)
