@@ -9,16 +9,52 @@ import numpy as np
 from .metrics import macro_f1
 from .stats import bootstrap_interval
 
-IDENTITY_TERMS = (
-    "woman women man men girl boy female male gay lesbian bisexual trans transgender queer "
-    "black white asian latino latina hispanic african arab jewish jew muslim christian hindu "
-    "buddhist atheist immigrant disabled old young"
-).split()
+IDENTITY_TERMS = [
+    "woman",
+    "women",
+    "man",
+    "men",
+    "girl",
+    "boy",
+    "female",
+    "male",
+    "gay",
+    "lesbian",
+    "bisexual",
+    "trans",
+    "transgender",
+    "queer",
+    "black",
+    "white",
+    "asian",
+    "latino",
+    "latina",
+    "hispanic",
+    "african",
+    "arab",
+    "jewish",
+    "jew",
+    "muslim",
+    "christian",
+    "hindu",
+    "buddhist",
+    "atheist",
+    "immigrant",
+    "disabled",
+    "old",
+    "young",
+]
 _IDENTITY = re.compile(r"\b(" + "|".join(IDENTITY_TERMS) + r")\b", re.IGNORECASE)
 
 
-def confident_mistakes(texts: list[str], y: np.ndarray, probs: np.ndarray, labels: list[str],
-                       multilabel: bool, k: int = 10) -> list[dict]:  # fmt: skip
+def confident_mistakes(
+    texts: list[str],
+    y: np.ndarray,
+    probs: np.ndarray,
+    labels: list[str],
+    multilabel: bool,
+    k: int = 10,
+) -> list[dict]:
     """The ``k`` wrong predictions made with the highest confidence."""
     rows = []
     if multilabel:
@@ -28,16 +64,28 @@ def confident_mistakes(texts: list[str], y: np.ndarray, probs: np.ndarray, label
             if conf[i] < 0:
                 break
             j = int(np.argmax(np.where(wrong[i], np.abs(probs[i] - 0.5), -1)))
-            rows.append({"text": texts[i], "label": labels[j], "true": int(y[i, j]),
-                         "score": float(probs[i, j])})  # fmt: skip
+            rows.append(
+                {
+                    "text": texts[i],
+                    "label": labels[j],
+                    "true": int(y[i, j]),
+                    "score": float(probs[i, j]),
+                }
+            )
         return rows
     pred = probs.argmax(1)
     conf = np.where(pred != y, probs.max(1), -1)
     for i in np.argsort(-conf)[:k]:
         if conf[i] < 0:
             break
-        rows.append({"text": texts[i], "true": labels[y[i]], "predicted": labels[pred[i]],
-                     "score": float(conf[i])})  # fmt: skip
+        rows.append(
+            {
+                "text": texts[i],
+                "true": labels[y[i]],
+                "predicted": labels[pred[i]],
+                "score": float(conf[i]),
+            }
+        )
     return rows
 
 
@@ -53,8 +101,13 @@ def slice_masks(texts: list[str]) -> dict[str, np.ndarray]:
     }
 
 
-def slices(texts: list[str], y: np.ndarray, models: dict[str, np.ndarray], multilabel: bool,
-           n_boot: int = 500) -> list[dict]:  # fmt: skip
+def slices(
+    texts: list[str],
+    y: np.ndarray,
+    models: dict[str, np.ndarray],
+    multilabel: bool,
+    n_boot: int = 500,
+) -> list[dict]:
     """Macro-F1 (95% interval) of each model on each slice (slices under 20 texts: no interval)."""
     rows = []
     for name, mask in slice_masks(texts).items():

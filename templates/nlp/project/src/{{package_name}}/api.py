@@ -39,7 +39,7 @@ class BatchIn(BaseModel):
 class Classification(BaseModel):
     label: str | None = Field(description="Most probable class (multi-class); null for multi-label")
     scores: dict[str, float] = Field(description="Probability of each label")
-    truncated: bool = Field(description=f"The text was cut to the model's first tokens")
+    truncated: bool = Field(description="The text was cut to the model's first tokens")
     tokens: int = Field(description="Tokens the model read (with [CLS]/[SEP])")
     model_version: str
 
@@ -99,8 +99,11 @@ def _classify(model: TextModel, texts: list[str]) -> list[Classification]:
         p, cut, n = to_probs(model.logits(ids, mask), model.multilabel)[0], truncated[0], tokens[0]
         scores = {label: float(s) for label, s in zip(model.labels, p, strict=True)}
         top = None if model.multilabel else model.labels[int(p.argmax())]
-        out.append(Classification(label=top, scores=scores, truncated=cut, tokens=n,
-                                  model_version=model.version))  # fmt: skip
+        out.append(
+            Classification(
+                label=top, scores=scores, truncated=cut, tokens=n, model_version=model.version
+            )
+        )
     return out
 
 
@@ -114,8 +117,12 @@ def create_app(model_dir: Path | str | None = None, graph: str | None = None) ->
         app.state.model = TextModel(folder, graph=graph or os.environ.get("MODEL_GRAPH"))
         yield
 
-    app = FastAPI(title="Content moderator", version=__version__, lifespan=lifespan,
-                  description="Scores texts per label and moderates them (allow / review / block).")  # fmt: skip
+    app = FastAPI(
+        title="Content moderator",
+        version=__version__,
+        lifespan=lifespan,
+        description="Scores texts per label and moderates them (allow / review / block).",
+    )
     install_problem_handlers(app, max_body_bytes=MAX_BODY_BYTES)
     add_demo_page(app, Path(__file__).parent / "static" / "demo.html")
 
@@ -131,11 +138,21 @@ def create_app(model_dir: Path | str | None = None, graph: str | None = None) ->
         """Labels, thresholds and their goals, test metrics of the model, limits."""
         m = model(request)
         return Metadata(
-            labels=m.labels, multilabel=m.multilabel, benign=m.metadata["benign"],
-            thresholds=m.thresholds, test_metrics=m.metadata.get("test_metrics"), graph=m.graph,
-            max_tokens=m.max_tokens, model_version=m.version, trained_at=m.metadata.get("trained_at"),
-            limits={"max_chars": MAX_CHARS, "max_batch": MAX_BATCH, "max_body_bytes": MAX_BODY_BYTES},
-        )  # fmt: skip
+            labels=m.labels,
+            multilabel=m.multilabel,
+            benign=m.metadata["benign"],
+            thresholds=m.thresholds,
+            test_metrics=m.metadata.get("test_metrics"),
+            graph=m.graph,
+            max_tokens=m.max_tokens,
+            model_version=m.version,
+            trained_at=m.metadata.get("trained_at"),
+            limits={
+                "max_chars": MAX_CHARS,
+                "max_batch": MAX_BATCH,
+                "max_body_bytes": MAX_BODY_BYTES,
+            },
+        )
 
     @app.post("/classify", response_model=Classification, responses=ERRORS)
     async def classify(request: Request, body: Annotated[TextIn, Body()]) -> Classification:
@@ -148,8 +165,9 @@ def create_app(model_dir: Path | str | None = None, graph: str | None = None) ->
         """Scores for 1 to MAX_BATCH texts in one request."""
         _check(body.texts, "texts")
         m = model(request)
-        return BatchOut(results=await run_in_threadpool(_classify, m, body.texts),
-                        model_version=m.version)  # fmt: skip
+        return BatchOut(
+            results=await run_in_threadpool(_classify, m, body.texts), model_version=m.version
+        )
 
     @app.post("/moderate", response_model=Moderation, responses=ERRORS)
     async def moderate_text(request: Request, body: Annotated[TextIn, Body()]) -> Moderation:
@@ -158,8 +176,13 @@ def create_app(model_dir: Path | str | None = None, graph: str | None = None) ->
         m = model(request)
         result = (await run_in_threadpool(_classify, m, [body.text]))[0]
         action, fired = moderate(result.scores, m.thresholds)
-        return Moderation(action=action, fired=[Fired(**f) for f in fired], scores=result.scores,
-                          truncated=result.truncated, model_version=m.version)  # fmt: skip
+        return Moderation(
+            action=action,
+            fired=[Fired(**f) for f in fired],
+            scores=result.scores,
+            truncated=result.truncated,
+            model_version=m.version,
+        )
 
     return app
 

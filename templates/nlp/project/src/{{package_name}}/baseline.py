@@ -15,10 +15,26 @@ C_GRID = (0.25, 1.0, 4.0, 16.0)
 
 
 def features() -> FeatureUnion:
-    return FeatureUnion([
-        ("word", TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=200_000)),
-        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True, max_features=300_000)),
-    ])  # fmt: skip
+    return FeatureUnion(
+        [
+            (
+                "word",
+                TfidfVectorizer(
+                    ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=200_000
+                ),
+            ),
+            (
+                "char",
+                TfidfVectorizer(
+                    analyzer="char_wb",
+                    ngram_range=(2, 5),
+                    min_df=2,
+                    sublinear_tf=True,
+                    max_features=300_000,
+                ),
+            ),
+        ]
+    )
 
 
 def _classifier(c: float, multilabel: bool, seed: int) -> object:
@@ -32,9 +48,13 @@ def predict_proba(model: Pipeline, texts: list[str], multilabel: bool) -> np.nda
 
 
 def fit_baseline(
-    train_texts: list[str], train_y: np.ndarray, val_texts: list[str], val_y: np.ndarray,
-    multilabel: bool, seed: int = 0,
-) -> tuple[Pipeline, dict]:  # fmt: skip
+    train_texts: list[str],
+    train_y: np.ndarray,
+    val_texts: list[str],
+    val_y: np.ndarray,
+    multilabel: bool,
+    seed: int = 0,
+) -> tuple[Pipeline, dict]:
     """Fit the vectoriser once on train, pick C by validation macro-F1, return the pipeline."""
     vectoriser = features().fit(train_texts)
     xtr, xva = vectoriser.transform(train_texts), vectoriser.transform(val_texts)

@@ -10,23 +10,35 @@ import click
 
 from . import __version__, defaults
 
-OUT = click.option("--out", "out_dir", default="artifacts", type=click.Path(path_type=Path),
-                   help="Folder of the trained model and its metadata.")  # fmt: skip
+OUT = click.option(
+    "--out",
+    "out_dir",
+    default="artifacts",
+    type=click.Path(path_type=Path),
+    help="Folder of the trained model and its metadata.",
+)
 REPORTS = click.option("--reports", default="reports", type=click.Path(path_type=Path))
 
 
 def data_options(fn):
     """Options that say where the texts are and how to read them (train, validate, curve)."""
     options = [
-        click.option("--data", default=defaults.DATA,
-                     help="'rotten-tomatoes' or a CSV/JSONL/Parquet file of labelled texts."),
+        click.option(
+            "--data",
+            default=defaults.DATA,
+            help="'rotten-tomatoes' or a CSV/JSONL/Parquet file of labelled texts.",
+        ),
         click.option("--data-dir", default="data", help="Where the public dataset is downloaded."),
         click.option("--text-column", default="text"),
-        click.option("--label-column", "label_columns", multiple=True,
-                     help="The label column; repeat it for multi-label 0/1 columns [default: label]."),
+        click.option(
+            "--label-column",
+            "label_columns",
+            multiple=True,
+            help="The label column; repeat it for multi-label 0/1 columns [default: label].",
+        ),
         click.option("--split-column", help="A column of train/val/test: your own split."),
         click.option("--encoding", help="The file's encoding [default: UTF-8, else detected]."),
-    ]  # fmt: skip
+    ]
     for option in reversed(options):
         fn = option(fn)
     return fn
@@ -56,7 +68,8 @@ def _need_training_extra() -> None:
         import transformers  # noqa: F401
     except ImportError as exc:
         raise click.ClickException(
-            "this command needs torch and transformers: install torch, then `pip install -e '.[train]'`"
+            "this command needs torch and transformers: "
+            "install torch, then `pip install -e '.[train]'`"
         ) from exc
 
 
@@ -117,8 +130,10 @@ def validate(**kw: object) -> None:
     except _errors() as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(data.ledger.summary())
-    click.echo(f"{len(data)} usable texts, labels {data.labels}"
-               f"{' (multi-label)' if data.multilabel else ''}")  # fmt: skip
+    click.echo(
+        f"{len(data)} usable texts, labels {data.labels}"
+        f"{' (multi-label)' if data.multilabel else ''}"
+    )
     if data.ledger.bad:
         raise SystemExit(1)
 
@@ -130,7 +145,11 @@ def validate(**kw: object) -> None:
 @click.option("--test-fraction", default=0.2)
 @click.option("--max-train", type=int, help="Use a stratified subset of this many training texts.")
 @click.option("--max-bad-share", default=0.01, help="Stop if more rows than this are rejected.")
-@click.option("--benign", multiple=True, help="Labels that never fire [default: multi-class: the most frequent].")
+@click.option(
+    "--benign",
+    multiple=True,
+    help="Labels that never fire [default: multi-class: the most frequent].",
+)
 @click.option("--block-precision", default=0.9, help="Goal for the block threshold (validation).")
 @click.option("--review-recall", default=0.9, help="Goal for the review threshold (validation).")
 @click.option("--model", default=defaults.BASE_MODEL, help="Hugging Face model id or local folder.")
@@ -163,14 +182,21 @@ def train(**kw: object) -> None:
 
     resume, track, progress = kw.pop("resume"), kw.pop("track"), kw.pop("progress")
     try:
-        meta = run(_config(kw), track=bool(track), progress=bool(progress), resume=bool(resume),
-                   experiment=defaults.EXPERIMENT)  # fmt: skip
+        meta = run(
+            _config(kw),
+            track=bool(track),
+            progress=bool(progress),
+            resume=bool(resume),
+            experiment=defaults.EXPERIMENT,
+        )
     except _errors() as exc:
         raise click.ClickException(str(exc)) from exc
     if meta:
-        click.echo(f"trained in {meta['train_seconds']:.0f} s: val macro-F1 "
-                   f"{meta['val']['macro_f1']:.4f} (baseline {meta['val']['baseline_macro_f1']:.4f}); "
-                   f"saved to {kw['out_dir']}")  # fmt: skip
+        click.echo(
+            f"trained in {meta['train_seconds']:.0f} s: val macro-F1 "
+            f"{meta['val']['macro_f1']:.4f} (baseline {meta['val']['baseline_macro_f1']:.4f}); "
+            f"saved to {kw['out_dir']}"
+        )
 
 
 @cli.command()
@@ -190,11 +216,16 @@ def evaluate(out_dir: Path, reports: Path, data: str | None, n_boot: int) -> Non
         m = run(out_dir, reports, data, n_boot)
     except _errors() as exc:
         raise click.ClickException(str(exc)) from exc
-    t, b, d = (m["models"]["transformer"]["macro_f1"], m["models"]["baseline"]["macro_f1"],
-               m["transformer_minus_baseline_macro_f1"])  # fmt: skip
-    click.echo(f"test macro-F1 {t['value']:.4f} [{t['low']:.4f}, {t['high']:.4f}], baseline "
-               f"{b['value']:.4f}; difference {d['value']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}] "
-               f"on {m['n_test']} texts; wrote {reports}")  # fmt: skip
+    t, b, d = (
+        m["models"]["transformer"]["macro_f1"],
+        m["models"]["baseline"]["macro_f1"],
+        m["transformer_minus_baseline_macro_f1"],
+    )
+    click.echo(
+        f"test macro-F1 {t['value']:.4f} [{t['low']:.4f}, {t['high']:.4f}], baseline "
+        f"{b['value']:.4f}; difference {d['value']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}] "
+        f"on {m['n_test']} texts; wrote {reports}"
+    )
 
 
 @cli.command("learning-curve")
@@ -220,8 +251,10 @@ def learning_curve(reports: Path, sizes: str, **kw: object) -> None:
     except _errors() as exc:
         raise click.ClickException(str(exc)) from exc
     for r in rows:
-        click.echo(f"{r['train_size']:>6} texts: baseline {r['baseline']:.4f}, "
-                   f"transformer {r['transformer']:.4f}")  # fmt: skip
+        click.echo(
+            f"{r['train_size']:>6} texts: baseline {r['baseline']:.4f}, "
+            f"transformer {r['transformer']:.4f}"
+        )
 
 
 @cli.command()
@@ -239,14 +272,21 @@ def export(out_dir: Path, quantize: bool, max_accuracy_drop: float) -> None:
         meta = json.loads((out_dir / METADATA_FILE).read_text("utf-8"))
         data = load_dataset(TrainConfig(**meta["train_config"]))
         test = data.subset(load_split(out_dir, data.lines)["test"][:1000])
-        meta = export_onnx(out_dir, test.texts, test.y, quantize=quantize,
-                           max_accuracy_drop=max_accuracy_drop)  # fmt: skip
+        meta = export_onnx(
+            out_dir, test.texts, test.y, quantize=quantize, max_accuracy_drop=max_accuracy_drop
+        )
     except (ExportError, *_errors()) as exc:
         raise click.ClickException(str(exc)) from exc
     for graph, c in meta["onnx"]["checks"].items():
-        acc = f", accuracy {c['onnx_accuracy']:.4f} vs torch {c['torch_accuracy']:.4f}" if "onnx_accuracy" in c else ""
-        click.echo(f"{graph}: max |p - p_torch| {c['max_abs_diff']:.1e}, agreement "
-                   f"{c['agreement']:.4f} on {c['n']} test texts{acc}")  # fmt: skip
+        acc = (
+            f", accuracy {c['onnx_accuracy']:.4f} vs torch {c['torch_accuracy']:.4f}"
+            if "onnx_accuracy" in c
+            else ""
+        )
+        click.echo(
+            f"{graph}: max |p - p_torch| {c['max_abs_diff']:.1e}, agreement "
+            f"{c['agreement']:.4f} on {c['n']} test texts{acc}"
+        )
     click.echo(f"serving {meta['onnx']['serve']}")
 
 

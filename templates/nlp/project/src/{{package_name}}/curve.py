@@ -14,7 +14,9 @@ from .train import TrainConfig, load_dataset, subsample
 CURVE_FILE, CURVE_PLOT = "learning_curve.json", "learning_curve.png"
 
 
-def learning_curve(cfg: TrainConfig, sizes: list[int], reports: Path, progress: bool = True) -> list[dict]:
+def learning_curve(
+    cfg: TrainConfig, sizes: list[int], reports: Path, progress: bool = True
+) -> list[dict]:
     """Train both models on stratified subsets of the training split; score each on test."""
     import torch
     from transformers import AutoTokenizer, DataCollatorWithPadding
@@ -37,14 +39,27 @@ def learning_curve(cfg: TrainConfig, sizes: list[int], reports: Path, progress: 
     for n in sorted(set(min(s, len(parts["train"])) for s in sizes)):
         tr = data.subset(subsample(data, parts["train"], n, cfg.seed))
         base, _ = fit_baseline(tr.texts, tr.y, va.texts, va.y, data.multilabel, cfg.seed)
-        model, _ = finetune(ft, tokenizer, (tr.texts, tr.y), (va.texts, va.y), len(data.labels),
-                            data.multilabel, device=device, progress=progress, log=lambda _: None)  # fmt: skip
+        model, _ = finetune(
+            ft,
+            tokenizer,
+            (tr.texts, tr.y),
+            (va.texts, va.y),
+            len(data.labels),
+            data.multilabel,
+            device=device,
+            progress=progress,
+            log=lambda _: None,
+        )
         probs = model_proba(model, collate, test_ids, data.multilabel, device)
-        rows.append({
-            "train_size": len(tr),
-            "baseline": macro_f1(te.y, predict_proba(base, te.texts, data.multilabel), data.multilabel),
-            "transformer": macro_f1(te.y, probs, data.multilabel),
-        })  # fmt: skip
+        rows.append(
+            {
+                "train_size": len(tr),
+                "baseline": macro_f1(
+                    te.y, predict_proba(base, te.texts, data.multilabel), data.multilabel
+                ),
+                "transformer": macro_f1(te.y, probs, data.multilabel),
+            }
+        )
         del model
         torch.cuda.empty_cache() if torch.cuda.is_available() else None
     reports.mkdir(parents=True, exist_ok=True)

@@ -12,8 +12,14 @@ import numpy as np
 
 from .ledger import DataError, Ledger, read_table
 
-SPLITS = {"train": "train", "val": "val", "valid": "val", "validation": "val", "dev": "val",
-          "test": "test"}  # fmt: skip
+SPLITS = {
+    "train": "train",
+    "val": "val",
+    "valid": "val",
+    "validation": "val",
+    "dev": "val",
+    "test": "test",
+}
 TRUE, FALSE = {"1", "1.0", "true", "yes"}, {"0", "0.0", "false", "no"}
 
 
@@ -36,10 +42,16 @@ class TextData:
 
     def subset(self, index: np.ndarray) -> TextData:
         return TextData(
-            [self.texts[i] for i in index], self.y[index], self.labels, self.multilabel,
-            self.lines[index], None if self.split is None else self.split[index],
-            self.ledger, self.source, self.notes,
-        )  # fmt: skip
+            [self.texts[i] for i in index],
+            self.y[index],
+            self.labels,
+            self.multilabel,
+            self.lines[index],
+            None if self.split is None else self.split[index],
+            self.ledger,
+            self.source,
+            self.notes,
+        )
 
     def onehot(self) -> np.ndarray:
         """(n, labels) 0/1 targets for both kinds of task."""
@@ -49,7 +61,7 @@ class TextData:
 
 
 def utf8_copy(path: Path, encoding: str | None = None) -> tuple[Path, str | None]:
-    """``path`` itself when it is UTF-8 (or Parquet); else a UTF-8 copy next to it and the encoding."""
+    """``path`` when it is UTF-8 (or Parquet); else a UTF-8 copy next to it and the encoding."""
     if path.suffix.lower() == ".parquet" or not path.is_file():
         return path, None
     raw = path.read_bytes()
@@ -129,7 +141,13 @@ def load_texts(
         index = {name: i for i, name in enumerate(labels)}
         y = np.asarray([index[t] for t in targets], dtype=np.int64)  # type: ignore[index]
     return TextData(
-        texts=[t for _, t in keep], y=y, labels=labels, multilabel=multilabel,
-        lines=np.asarray([line for line, _ in keep]), ledger=ledger, source=str(path),
-        split=np.asarray(splits) if split_column else None, notes=notes,
-    )  # fmt: skip
+        texts=[t for _, t in keep],
+        y=y,
+        labels=labels,
+        multilabel=multilabel,
+        lines=np.asarray([line for line, _ in keep]),
+        ledger=ledger,
+        source=str(path),
+        split=np.asarray(splits) if split_column else None,
+        notes=notes,
+    )

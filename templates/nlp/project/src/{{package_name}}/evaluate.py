@@ -69,7 +69,9 @@ def evaluate(out_dir: Path, reports: Path, data: str | None = None, n_boot: int 
         cfg.data = data
     dataset = load_dataset(cfg)
     if dataset.labels != meta["labels"]:
-        raise DataError(f"the data's labels {dataset.labels} differ from the model's {meta['labels']}")
+        raise DataError(
+            f"the data's labels {dataset.labels} differ from the model's {meta['labels']}"
+        )
     parts = load_split(out_dir, dataset.lines)
     if not len(parts["test"]):
         raise DataError("the test split is empty: add test rows to the split column")
@@ -80,7 +82,10 @@ def evaluate(out_dir: Path, reports: Path, data: str | None = None, n_boot: int 
     onehot = test.onehot()
     models = {"transformer": probs, "baseline": base}
     metrics = {
-        "n_test": len(test), "labels": labels, "multilabel": multilabel, "benign": meta["benign"],
+        "n_test": len(test),
+        "labels": labels,
+        "multilabel": multilabel,
+        "benign": meta["benign"],
         "models": {
             name: {
                 **scoring.summary(test.y, p, multilabel, n_boot),
@@ -91,15 +96,23 @@ def evaluate(out_dir: Path, reports: Path, data: str | None = None, n_boot: int 
             }
             for name, p in models.items()
         },
-        "transformer_minus_baseline_macro_f1": scoring.versus(test.y, probs, base, multilabel, n_boot),
-        "thresholds": {"chosen_on": "validation", **meta["thresholds"],
-                       "test": scoring.thresholds_on_test(onehot, probs, labels, meta["thresholds"])},
+        "transformer_minus_baseline_macro_f1": scoring.versus(
+            test.y, probs, base, multilabel, n_boot
+        ),
+        "thresholds": {
+            "chosen_on": "validation",
+            **meta["thresholds"],
+            "test": scoring.thresholds_on_test(onehot, probs, labels, meta["thresholds"]),
+        },
         "mistakes": analysis.confident_mistakes(test.texts, test.y, probs, labels, multilabel),
         "slices": analysis.slices(test.texts, test.y, models, multilabel, n_boot=min(n_boot, 500)),
-        "data": meta["data"], "train_seconds": meta["train_seconds"], "device": meta["device"],
-        "model": meta["train_config"]["model"], "model_version": meta["model_version"],
+        "data": meta["data"],
+        "train_seconds": meta["train_seconds"],
+        "device": meta["device"],
+        "model": meta["train_config"]["model"],
+        "model_version": meta["model_version"],
         "n_boot": n_boot,
-    }  # fmt: skip
+    }
     reports.mkdir(parents=True, exist_ok=True)
     (reports / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n", "utf-8")
     plot_calibration(metrics, reports / CALIBRATION_PLOT)
@@ -123,8 +136,12 @@ def plot_calibration(metrics: dict, path: Path) -> None:
     ax.plot([0, 1], [0, 1], ":", color="grey", label="perfect")
     for name, m in metrics["models"].items():
         bins = m["calibration"]["bins"]
-        ax.plot([b["confidence"] for b in bins], [b["frequency"] for b in bins], "o-",
-                label=f"{name} (ECE {m['calibration']['ece']:.3f})")  # fmt: skip
+        ax.plot(
+            [b["confidence"] for b in bins],
+            [b["frequency"] for b in bins],
+            "o-",
+            label=f"{name} (ECE {m['calibration']['ece']:.3f})",
+        )
     ax.set(xlabel="predicted probability", ylabel="observed frequency", title="Calibration (test)")
     ax.legend()
     fig.tight_layout()

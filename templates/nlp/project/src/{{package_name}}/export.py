@@ -23,9 +23,14 @@ class ExportError(RuntimeError):
 
 
 def export_onnx(
-    out_dir: Path, texts: list[str], labels: np.ndarray | None = None, *, quantize: bool = True,
-    max_accuracy_drop: float = 0.01, opset: int = 17,
-) -> dict:  # fmt: skip
+    out_dir: Path,
+    texts: list[str],
+    labels: np.ndarray | None = None,
+    *,
+    quantize: bool = True,
+    max_accuracy_drop: float = 0.01,
+    opset: int = 17,
+) -> dict:
     """Write model.onnx (+ model.int8.onnx) and tokenizer.json; record the checks in metadata."""
     import torch
 
@@ -40,12 +45,19 @@ def export_onnx(
         warnings.simplefilter("ignore")
         logging.getLogger("torch.onnx").setLevel(logging.ERROR)
         torch.onnx.export(
-            scorer.model.eval(), (example["input_ids"], example["attention_mask"]),
-            str(out_dir / FP32), input_names=["input_ids", "attention_mask"],
-            output_names=["logits"], opset_version=opset, dynamo=False,
-            dynamic_axes={"input_ids": {0: "batch", 1: "tokens"},
-                          "attention_mask": {0: "batch", 1: "tokens"}, "logits": {0: "batch"}},
-        )  # fmt: skip
+            scorer.model.eval(),
+            (example["input_ids"], example["attention_mask"]),
+            str(out_dir / FP32),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["logits"],
+            opset_version=opset,
+            dynamo=False,
+            dynamic_axes={
+                "input_ids": {0: "batch", 1: "tokens"},
+                "attention_mask": {0: "batch", 1: "tokens"},
+                "logits": {0: "batch"},
+            },
+        )
     graphs = [FP32]
     if quantize:
         from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -68,13 +80,18 @@ def export_onnx(
     return meta
 
 
-def parity(expected: np.ndarray, got: np.ndarray, labels: np.ndarray | None, multilabel: bool) -> dict:
+def parity(
+    expected: np.ndarray, got: np.ndarray, labels: np.ndarray | None, multilabel: bool
+) -> dict:
     """Largest probability difference, decision agreement and (with labels) accuracy of both."""
     from .metrics import accuracy, decide
 
     same = decide(expected, multilabel) == decide(got, multilabel)
-    out = {"n": len(expected), "max_abs_diff": float(np.abs(expected - got).max()),
-           "agreement": float(same.all(1).mean() if multilabel else same.mean())}  # fmt: skip
+    out = {
+        "n": len(expected),
+        "max_abs_diff": float(np.abs(expected - got).max()),
+        "agreement": float(same.all(1).mean() if multilabel else same.mean()),
+    }
     if labels is not None:
         out["torch_accuracy"] = accuracy(labels, expected, multilabel)
         out["onnx_accuracy"] = accuracy(labels, got, multilabel)

@@ -80,9 +80,13 @@ def class_weights(y: np.ndarray, multilabel: bool, num_labels: int) -> torch.Ten
 
 
 def predict_proba(
-    model: nn.Module, collate: Callable, ids: list[list[int]], multilabel: bool,
-    device: torch.device, batch_size: int = 64,
-) -> np.ndarray:  # fmt: skip
+    model: nn.Module,
+    collate: Callable,
+    ids: list[list[int]],
+    multilabel: bool,
+    device: torch.device,
+    batch_size: int = 64,
+) -> np.ndarray:
     """Probabilities (n, labels) in the input order; batches of similar length for speed."""
     order = np.argsort([len(x) for x in ids], kind="stable")
     out = np.zeros((len(ids), model.head.out_features), dtype=np.float32)
@@ -105,33 +109,51 @@ def _autocast(device: torch.device, amp: bool):
 
 
 def finetune(
-    cfg: FinetuneConfig, tokenizer, train: tuple[list[str], np.ndarray],
-    val: tuple[list[str], np.ndarray], num_labels: int, multilabel: bool, *,
-    rank: int = 0, world: int = 1, device: torch.device | None = None,
-    progress: bool = True, resume: bool = False, log: Callable[[str], None] = print,
+    cfg: FinetuneConfig,
+    tokenizer,
+    train: tuple[list[str], np.ndarray],
+    val: tuple[list[str], np.ndarray],
+    num_labels: int,
+    multilabel: bool,
+    *,
+    rank: int = 0,
+    world: int = 1,
+    device: torch.device | None = None,
+    progress: bool = True,
+    resume: bool = False,
+    log: Callable[[str], None] = print,
     estimate: Callable[[nn.Module], None] | None = None,
-) -> tuple[TextClassifier, list[dict]]:  # fmt: skip
+) -> tuple[TextClassifier, list[dict]]:
     """Fine-tune ``cfg.model`` and return the model with the best validation macro-F1."""
     device = device or pick_device(cfg.device)
     torch.manual_seed(cfg.seed)
     model = TextClassifier.from_encoder(cfg.model, num_labels).to(device)
     if estimate and rank == 0:
         estimate(model)
-    train_ids, val_ids = encode(tokenizer, train[0], cfg.max_length), encode(tokenizer, val[0], cfg.max_length)
+    train_ids, val_ids = (
+        encode(tokenizer, train[0], cfg.max_length),
+        encode(tokenizer, val[0], cfg.max_length),
+    )
     lengths = np.asarray([len(x) for x in train_ids])
     multiple = 8 if device.type == "cuda" else None
     collate = DataCollatorWithPadding(tokenizer, pad_to_multiple_of=multiple, return_tensors="pt")
     weights = class_weights(train[1], multilabel, num_labels).to(device)
-    loss_fn = (nn.BCEWithLogitsLoss(pos_weight=weights) if multilabel
-               else nn.CrossEntropyLoss(weight=weights))  # fmt: skip
+    loss_fn = (
+        nn.BCEWithLogitsLoss(pos_weight=weights)
+        if multilabel
+        else nn.CrossEntropyLoss(weight=weights)
+    )
     steps_per_epoch = len(bucket_batches(lengths, cfg.batch_size, 0, rank, world))
     total = cfg.max_steps or steps_per_epoch * cfg.epochs
     decay = [p for n, p in model.named_parameters() if p.ndim > 1]
     no_decay = [p for n, p in model.named_parameters() if p.ndim <= 1]
     optimizer = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        [
+            {"params": decay, "weight_decay": cfg.weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+        ],
         lr=cfg.lr,
-    )  # fmt: skip
+    )
     scheduler = get_linear_schedule_with_warmup(optimizer, math.ceil(cfg.warmup * total), total)
     ddp = model
     if world > 1:
@@ -176,11 +198,19 @@ def finetune(
             if i % eval_every == 0 or i == len(batches) or step >= total:
                 probs = predict_proba(model, collate, val_ids, multilabel, device)
                 score = macro_f1(val[1], probs, multilabel)
-                history.append({"epoch": epoch + 1, "step": step, "loss": float(loss.item()),
-                                "val_macro_f1": score})  # fmt: skip
+                history.append(
+                    {
+                        "epoch": epoch + 1,
+                        "step": step,
+                        "loss": float(loss.item()),
+                        "val_macro_f1": score,
+                    }
+                )
                 if score > best:
                     best, bad_evals = score, 0
-                    best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+                    best_state = {
+                        k: v.detach().cpu().clone() for k, v in model.state_dict().items()
+                    }
                 else:
                     bad_evals += 1
                 stop = bad_evals >= cfg.patience or step >= total
@@ -193,10 +223,20 @@ def finetune(
                 break
         if rank == 0:
             ckpt.parent.mkdir(parents=True, exist_ok=True)
-            torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                        "scheduler": scheduler.state_dict(), "epoch": epoch + 1, "step": step,
-                        "history": history, "best": best, "best_state": best_state,
-                        "bad_evals": bad_evals}, ckpt)  # fmt: skip
+            torch.save(
+                {
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "epoch": epoch + 1,
+                    "step": step,
+                    "history": history,
+                    "best": best,
+                    "best_state": best_state,
+                    "bad_evals": bad_evals,
+                },
+                ckpt,
+            )
         if stop:
             break
     bar.close()

@@ -22,8 +22,9 @@ def _safe(fn):
     return metric
 
 
-def per_label(onehot: np.ndarray, probs: np.ndarray, pred: np.ndarray, labels: list[str],
-              n_boot: int) -> dict:  # fmt: skip
+def per_label(
+    onehot: np.ndarray, probs: np.ndarray, pred: np.ndarray, labels: list[str], n_boot: int
+) -> dict:
     """Precision, recall, F1 (default decision), PR-AUC and ROC-AUC per label, with intervals."""
     out = {}
     for j, label in enumerate(labels):
@@ -58,8 +59,9 @@ def versus(y: np.ndarray, a: np.ndarray, b: np.ndarray, multilabel: bool, n_boot
     return {"value": point, "low": low, "high": high}
 
 
-def thresholds_on_test(onehot: np.ndarray, probs: np.ndarray, labels: list[str],
-                       thresholds: dict) -> dict:  # fmt: skip
+def thresholds_on_test(
+    onehot: np.ndarray, probs: np.ndarray, labels: list[str], thresholds: dict
+) -> dict:
     """Precision and recall (Wilson intervals) of each validation-chosen threshold on test."""
     out = {}
     for label, levels in thresholds["labels"].items():
@@ -73,11 +75,13 @@ def thresholds_on_test(onehot: np.ndarray, probs: np.ndarray, labels: list[str],
             fired = s >= t
             tp, n_fired, pos = int((fired & (y == 1)).sum()), int(fired.sum()), int(y.sum())
             out[label][level] = {
-                "threshold": t, "fired": n_fired,
+                "threshold": t,
+                "fired": n_fired,
                 "precision": tp / n_fired if n_fired else float("nan"),
-                "precision_ci": wilson_interval(tp, n_fired), "recall": tp / pos if pos else float("nan"),
+                "precision_ci": wilson_interval(tp, n_fired),
+                "recall": tp / pos if pos else float("nan"),
                 "recall_ci": wilson_interval(tp, pos),
-            }  # fmt: skip
+            }
     return out
 
 

@@ -14,13 +14,17 @@ TOKENIZER_FILE = "tokenizer.json"
 class TextModel:
     """Tokenizer, ONNX graph, labels and thresholds from an exported artifacts folder."""
 
-    def __init__(self, model_dir: Path | str, graph: str | None = None, threads: int | None = None) -> None:
+    def __init__(
+        self, model_dir: Path | str, graph: str | None = None, threads: int | None = None
+    ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
         model_dir = Path(model_dir)
         meta_path = model_dir / "metadata.json"
-        if not meta_path.is_file() or "onnx" not in (meta := json.loads(meta_path.read_text("utf-8"))):
+        if not meta_path.is_file() or "onnx" not in (
+            meta := json.loads(meta_path.read_text("utf-8"))
+        ):
             raise RuntimeError(f"no exported model in {model_dir}: run `train`, then `export`")
         self.metadata = meta
         self.labels: list[str] = meta["labels"]
@@ -56,8 +60,9 @@ class TextModel:
         return self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
 
     def probs(self, texts: list[str]) -> np.ndarray:
-        ids, mask, _, _ = self.encode(texts)
-        return to_probs(self.logits(ids, mask), self.multilabel)
+        """Probabilities (n, labels), one graph run a text as the API does."""
+        rows = [self.logits(*self.encode([t])[:2])[0] for t in texts]
+        return to_probs(np.asarray(rows), self.multilabel)
 
 
 def to_probs(logits: np.ndarray, multilabel: bool) -> np.ndarray:

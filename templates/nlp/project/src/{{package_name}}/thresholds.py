@@ -32,9 +32,13 @@ def review_threshold(y: np.ndarray, score: np.ndarray, recall_goal: float) -> fl
 
 
 def choose(
-    onehot: np.ndarray, probs: np.ndarray, labels: list[str], benign: list[str],
-    block_precision: float = 0.9, review_recall: float = 0.9,
-) -> dict:  # fmt: skip
+    onehot: np.ndarray,
+    probs: np.ndarray,
+    labels: list[str],
+    benign: list[str],
+    block_precision: float = 0.9,
+    review_recall: float = 0.9,
+) -> dict:
     """Thresholds for each moderated (non-benign) label, from validation targets and scores."""
     out = {}
     for j, label in enumerate(labels):
@@ -44,8 +48,10 @@ def choose(
             "block": block_threshold(onehot[:, j], probs[:, j], block_precision),
             "review": review_threshold(onehot[:, j], probs[:, j], review_recall),
         }
-    return {"goals": {"block_precision": block_precision, "review_recall": review_recall},
-            "labels": out}  # fmt: skip
+    return {
+        "goals": {"block_precision": block_precision, "review_recall": review_recall},
+        "labels": out,
+    }
 
 
 def moderate(scores: dict[str, float], thresholds: dict) -> tuple[str, list[dict]]:

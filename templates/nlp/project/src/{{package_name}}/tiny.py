@@ -8,11 +8,51 @@ from pathlib import Path
 
 import numpy as np
 
-FILLER = ("the a this that it was is of and to in on with for film story plot actors scene "
-          "ending music cast script camera year people thing time way day night").split()  # fmt: skip
+FILLER = [
+    "the",
+    "a",
+    "this",
+    "that",
+    "it",
+    "was",
+    "is",
+    "of",
+    "and",
+    "to",
+    "in",
+    "on",
+    "with",
+    "for",
+    "film",
+    "story",
+    "plot",
+    "actors",
+    "scene",
+    "ending",
+    "music",
+    "cast",
+    "script",
+    "camera",
+    "year",
+    "people",
+    "thing",
+    "time",
+    "way",
+    "day",
+    "night",
+]
 CUES = {
-    "positive": "great kind lovely brilliant warm delightful superb wonderful".split(),
-    "negative": "awful cruel boring dreadful hateful stupid ugly terrible".split(),
+    "positive": [
+        "great",
+        "kind",
+        "lovely",
+        "brilliant",
+        "warm",
+        "delightful",
+        "superb",
+        "wonderful",
+    ],
+    "negative": ["awful", "cruel", "boring", "dreadful", "hateful", "stupid", "ugly", "terrible"],
 }
 
 
@@ -42,7 +82,9 @@ def write_sample(path: Path, rows: int = 400, seed: int = 0) -> Path:
     return path
 
 
-def tiny_model(texts: list[str], out: Path, hidden: int = 32, layers: int = 2, seed: int = 0) -> Path:
+def tiny_model(
+    texts: list[str], out: Path, hidden: int = 32, layers: int = 2, seed: int = 0
+) -> Path:
     """A WordPiece tokenizer trained on ``texts`` and a random BERT encoder, saved to ``out``."""
     import torch
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
@@ -52,20 +94,33 @@ def tiny_model(texts: list[str], out: Path, hidden: int = 32, layers: int = 2, s
     tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
     tok.normalizer = normalizers.BertNormalizer(lowercase=True)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.train_from_iterator(texts, trainers.WordPieceTrainer(vocab_size=500, special_tokens=specials))
+    tok.train_from_iterator(
+        texts, trainers.WordPieceTrainer(vocab_size=500, special_tokens=specials)
+    )
     cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]", special_tokens=[("[CLS]", cls), ("[SEP]", sep)]
-    )  # fmt: skip
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B [SEP]",
+        special_tokens=[("[CLS]", cls), ("[SEP]", sep)],
+    )
     fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
-        sep_token="[SEP]", mask_token="[MASK]", model_max_length=512,
-    )  # fmt: skip
+        tokenizer_object=tok,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+        model_max_length=512,
+    )
     torch.manual_seed(seed)
     config = BertConfig(
-        vocab_size=tok.get_vocab_size(), hidden_size=hidden, num_hidden_layers=layers,
-        num_attention_heads=2, intermediate_size=hidden * 2, max_position_embeddings=128,
-    )  # fmt: skip
+        vocab_size=tok.get_vocab_size(),
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=2,
+        intermediate_size=hidden * 2,
+        max_position_embeddings=128,
+    )
     out.mkdir(parents=True, exist_ok=True)
     BertModel(config).save_pretrained(out)
     fast.save_pretrained(out)

@@ -65,9 +65,12 @@ def load_dataset(cfg: TrainConfig) -> TextData:
     else:
         path = Path(cfg.data)
     return load_texts(
-        path, text_column=cfg.text_column, label_columns=cfg.label_columns,
-        split_column=cfg.split_column, encoding=cfg.encoding,
-    )  # fmt: skip
+        path,
+        text_column=cfg.text_column,
+        label_columns=cfg.label_columns,
+        split_column=cfg.split_column,
+        encoding=cfg.encoding,
+    )
 
 
 def subsample(data: TextData, index: np.ndarray, n: int | None, seed: int) -> np.ndarray:
@@ -79,8 +82,9 @@ def subsample(data: TextData, index: np.ndarray, n: int | None, seed: int) -> np
     from .split import _stratify, strata
 
     key = strata(data)[index]
-    keep, _ = train_test_split(index, train_size=n, random_state=seed,
-                               stratify=_stratify(key, n / len(index)))  # fmt: skip
+    keep, _ = train_test_split(
+        index, train_size=n, random_state=seed, stratify=_stratify(key, n / len(index))
+    )
     return np.sort(keep)
 
 
@@ -98,9 +102,14 @@ def estimate_seconds(n_train: int, epochs: int, model) -> float:
 
 
 def train(
-    cfg: TrainConfig, *, track: bool = True, progress: bool = True, resume: bool = False,
-    experiment: str = "nlp", log: Callable[[str], None] = print,
-) -> dict:  # fmt: skip
+    cfg: TrainConfig,
+    *,
+    track: bool = True,
+    progress: bool = True,
+    resume: bool = False,
+    experiment: str = "nlp",
+    log: Callable[[str], None] = print,
+) -> dict:
     """Run training; returns the saved metadata (rank 0) or {} (other DDP ranks)."""
     import joblib
     import torch
@@ -108,8 +117,8 @@ def train(
 
     from . import cpu
     from .baseline import fit_baseline, predict_proba
-    from .finetune import FinetuneConfig, distributed, finetune, pick_device
-    from .finetune import encode, predict_proba as model_proba
+    from .finetune import FinetuneConfig, distributed, encode, finetune, pick_device
+    from .finetune import predict_proba as model_proba
     from .metrics import accuracy, macro_f1
     from .thresholds import choose
     from .tracking import tracked_run
@@ -129,28 +138,49 @@ def train(
     tokenizer = AutoTokenizer.from_pretrained(cfg.model)
     start = time.perf_counter()
     if rank == 0:
-        log(f"{len(data)} texts ({data.ledger.summary()}); train {len(tr)}, val {len(va)}, "
-            f"test {len(parts['test'])}; {world} process(es) on {device}")  # fmt: skip
+        log(
+            f"{len(data)} texts ({data.ledger.summary()}); train {len(tr)}, val {len(va)}, "
+            f"test {len(parts['test'])}; {world} process(es) on {device}"
+        )
         t0 = time.perf_counter()
-        baseline, baseline_info = fit_baseline(tr.texts, tr.y, va.texts, va.y, data.multilabel, cfg.seed)
+        baseline, baseline_info = fit_baseline(
+            tr.texts, tr.y, va.texts, va.y, data.multilabel, cfg.seed
+        )
         baseline_info["seconds"] = round(time.perf_counter() - t0, 1)
-        log(f"baseline TF-IDF + LR: C={baseline_info['C']}, "
-            f"val macro-F1 {max(baseline_info['val_macro_f1_by_C'].values()):.4f}")  # fmt: skip
+        log(
+            f"baseline TF-IDF + LR: C={baseline_info['C']}, "
+            f"val macro-F1 {max(baseline_info['val_macro_f1_by_C'].values()):.4f}"
+        )
     fields = {f.name for f in dataclasses.fields(FinetuneConfig)}
     ft_cfg = FinetuneConfig(**{k: v for k, v in dataclasses.asdict(cfg).items() if k in fields})
     model, history = finetune(
-        ft_cfg, tokenizer, (tr.texts, tr.y), (va.texts, va.y), len(data.labels), data.multilabel,
-        rank=rank, world=world, device=device, progress=progress, resume=resume, log=log,
+        ft_cfg,
+        tokenizer,
+        (tr.texts, tr.y),
+        (va.texts, va.y),
+        len(data.labels),
+        data.multilabel,
+        rank=rank,
+        world=world,
+        device=device,
+        progress=progress,
+        resume=resume,
+        log=log,
         estimate=lambda m: cpu.announce(estimate_seconds(len(tr), cfg.epochs, m) / world, "train"),
-    )  # fmt: skip
+    )
     if rank != 0:
         return {}
     seconds = time.perf_counter() - start
     from transformers import DataCollatorWithPadding
 
     collate = DataCollatorWithPadding(tokenizer, return_tensors="pt")
-    val_probs = model_proba(model.cpu(), collate, encode(tokenizer, va.texts, cfg.max_length),
-                            data.multilabel, torch.device("cpu"))  # fmt: skip
+    val_probs = model_proba(
+        model.cpu(),
+        collate,
+        encode(tokenizer, va.texts, cfg.max_length),
+        data.multilabel,
+        torch.device("cpu"),
+    )
     out = Path(cfg.out_dir)
     model.save(out / MODEL_DIR)
     tokenizer.save_pretrained(out / MODEL_DIR)
@@ -163,20 +193,33 @@ def train(
     (out / HISTORY_FILE).write_text(json.dumps(history, indent=1) + "\n", "utf-8")
     base_val = predict_proba(baseline, va.texts, data.multilabel)
     metadata = {
-        "labels": data.labels, "multilabel": data.multilabel, "benign": benign,
-        "max_length": cfg.max_length, "pad_id": tokenizer.pad_token_id,
-        "thresholds": choose(va.onehot(), val_probs, data.labels, benign,
-                             cfg.block_precision, cfg.review_recall),
-        "val": {"macro_f1": macro_f1(va.y, val_probs, data.multilabel),
-                "accuracy": accuracy(va.y, val_probs, data.multilabel),
-                "baseline_macro_f1": macro_f1(va.y, base_val, data.multilabel)},
-        "baseline": baseline_info, "train_config": dataclasses.asdict(cfg),
-        "data": {"source": data.source, "notes": data.notes, "ledger": data.ledger.as_dict(),
-                 "sizes": {k: len(v) for k, v in parts.items()}},
-        "train_seconds": round(seconds, 1), "device": str(device), "world_size": world,
+        "labels": data.labels,
+        "multilabel": data.multilabel,
+        "benign": benign,
+        "max_length": cfg.max_length,
+        "pad_id": tokenizer.pad_token_id,
+        "thresholds": choose(
+            va.onehot(), val_probs, data.labels, benign, cfg.block_precision, cfg.review_recall
+        ),
+        "val": {
+            "macro_f1": macro_f1(va.y, val_probs, data.multilabel),
+            "accuracy": accuracy(va.y, val_probs, data.multilabel),
+            "baseline_macro_f1": macro_f1(va.y, base_val, data.multilabel),
+        },
+        "baseline": baseline_info,
+        "train_config": dataclasses.asdict(cfg),
+        "data": {
+            "source": data.source,
+            "notes": data.notes,
+            "ledger": data.ledger.as_dict(),
+            "sizes": {k: len(v) for k, v in parts.items()},
+        },
+        "train_seconds": round(seconds, 1),
+        "device": str(device),
+        "world_size": world,
         "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "model_version": dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S"),
-    }  # fmt: skip
+    }
     (out / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n", "utf-8")
     with tracked_run(experiment, enabled=track) as run:
         run.params({k: v for k, v in dataclasses.asdict(cfg).items()})
