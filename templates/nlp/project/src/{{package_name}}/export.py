@@ -62,7 +62,9 @@ def export_onnx(
     if quantize:
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        quantize_dynamic(str(out_dir / FP32), str(out_dir / INT8), weight_type=QuantType.QInt8)
+        quantize_dynamic(
+            str(out_dir / FP32), str(out_dir / INT8), weight_type=QuantType.QInt8, per_channel=True
+        )
         graphs.append(INT8)
     meta["onnx"] = {"serve": graphs[-1], "graphs": graphs, "opset": opset}
     (out_dir / METADATA_FILE).write_text(json.dumps(meta, indent=2) + "\n", "utf-8")
