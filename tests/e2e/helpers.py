@@ -1,0 +1,68 @@
+"""Helpers the end-to-end tests share: run a command in a generated project, install a project."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REAL_HOME = Path.home()  # read before the tests' isolated HOME: package caches stay warm
+
+
+def project_env(cwd: Path) -> dict[str, str]:
+    """The environment commands in ``cwd`` run with: its .venv first on PATH, shared caches."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    env.pop("MLFLOW_TRACKING_URI", None)
+    env.setdefault("UV_CACHE_DIR", str(REAL_HOME / ".cache" / "uv"))
+    env.setdefault("PIP_CACHE_DIR", str(REAL_HOME / ".cache" / "pip"))
+    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    if shutil.which("prometheus"):  # the mlops template's opt-in integration test needs it
+        env["RUN_INTEGRATION"] = "1"
+    env["PATH"] = f"{cwd / '.venv' / 'bin'}{os.pathsep}{env['PATH']}"
+    return env
+
+
+def sh(*args: str | Path, cwd: Path, timeout: int = 900, env: dict[str, str] | None = None) -> str:
+    """Run ``args`` in ``cwd`` (see ``project_env``); fail the test with the output's tail."""
+    run_env = project_env(cwd) | (env or {})
+    try:
+        result = subprocess.run(
+            [str(a) for a in args],
+            cwd=cwd,
+            env=run_env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired as exc:
+        out = ((exc.stdout or b"") + (exc.stderr or b"")).decode(errors="replace")[-6000:]
+        raise AssertionError(f"{' '.join(map(str, args))} ran over {timeout} s:\n{out}") from None
+    output = (result.stdout + result.stderr)[-6000:]
+    assert result.returncode == 0, f"{' '.join(map(str, args))} failed:\n{output}"
+    return output
+
+
+def install(project: Path, with_torch: bool) -> None:
+    """Install the project and its dev extra into project/.venv (uv when present, else pip)."""
+    sh(sys.executable, "-m", "venv", ".venv", cwd=project)
+    python = project / ".venv" / "bin" / "python"
+    if with_torch:  # the CPU wheel; pip's configuration knows where it is
+        sh(python, "-m", "pip", "install", "-q", "torch==2.13.0", cwd=project)
+    if uv := shutil.which("uv"):
+        sh(uv, "pip", "install", "-q", "--python", python, "-e", ".[dev]", cwd=project)
+    else:
+        sh(python, "-m", "pip", "install", "-q", "-e", ".[dev]", cwd=project)
+
+
+def needs_torch(project: Path) -> bool:
+    """Whether the project depends on torch anywhere (then the CPU wheel goes in first)."""
+    import re
+    import tomllib
+
+    meta = tomllib.loads((project / "pyproject.toml").read_text("utf-8"))["project"]
+    deps = list(meta.get("dependencies", []))
+    for extra in meta.get("optional-dependencies", {}).values():
+        deps += extra
+    return any(re.match(r"torch\b(?![-_.\w])", dep.strip().lower()) for dep in deps)

@@ -1,0 +1,81 @@
+"""Contract v2 for every built-in template (docs/templates.md, "The e2e harness"): the smoke run
+writes MODEL_CARD.md and the README results, the served API passes schemathesis, and the demo page
+shows a prediction and the test metrics in headless Chromium. Slow: run with -m e2e."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mlscaffold import gitutil, history
+from mlscaffold.cli import cli
+
+from . import contract
+from .helpers import install, needs_torch
+from .timing import Timer
+
+pytestmark = pytest.mark.e2e
+
+# One xdist group per template: its project is built once, on one worker (-n N --dist loadgroup).
+TEMPLATES = [pytest.param(n, marks=pytest.mark.xdist_group(n)) for n in sorted(history.builtins())]
+
+
+@dataclass
+class Built:
+    name: str
+    project: Path
+    spec: contract.Spec
+    readme_before: str
+    timer: Timer
+
+
+@pytest.fixture(scope="module", params=TEMPLATES)
+def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The template generated with its defaults, installed, and its smoke commands run."""
+    name = request.param
+    root = tmp_path_factory.mktemp(name)
+    timer = Timer(name)
+    with pytest.MonkeyPatch.context() as mp:  # mlscaffold's data dir stays out of the real HOME
+        mp.setenv("HOME", str(root / "home"))
+        for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "GIT_CONFIG_GLOBAL"):
+            mp.delenv(var, raising=False)
+        gitutil.config_value.cache_clear()
+        version = history.builtins()[name].version
+        template_yml = history.checkout(name, version) / "template.yml"
+        spec = contract.read_spec(template_yml, source=f"templates/{name}/template.yml")
+        project = root / "project"
+        with timer.phase("generate"):
+            result = CliRunner().invoke(cli, ["new", name, str(project), "--defaults"])
+        assert result.exit_code == 0, result.output
+    readme = (project / "README.md").read_text("utf-8")
+    with timer.phase("install"):
+        install(project, with_torch=needs_torch(project))
+    with timer.phase("smoke"):
+        contract.run_smoke(project, spec)
+    return Built(name, project, spec, readme, timer)
+
+
+@pytest.fixture
+def timed(built: Built, request: pytest.FixtureRequest) -> Timer:
+    request.addfinalizer(lambda: built.timer.report(request.node))
+    return built.timer
+
+
+def test_smoke_writes_model_card_and_readme_results(built: Built, timed: Timer) -> None:
+    contract.check_results(built.project, built.readme_before)
+
+
+def test_api_passes_schemathesis(built: Built, timed: Timer, tmp_path: Path) -> None:
+    with timed.phase("serve+schemathesis"), contract.served(built.project) as url:
+        contract.run_schemathesis(url, tmp_path, built.spec.accept)
+
+
+def test_demo_page_in_chromium(built: Built, timed: Timer) -> None:
+    if reason := contract.chromium_missing():
+        pytest.skip(reason)
+    with timed.phase("serve+demo"), contract.served(built.project) as url:
+        shown = contract.run_demo(url, built.spec.demo, built.project)
+    assert all(shown.values()), shown
