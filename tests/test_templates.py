@@ -14,7 +14,7 @@ from dockerfile_parse import DockerfileParser
 
 from mlscaffold.cli import cli
 
-TEMPLATES = ["image_classifier", "recommender", "mlops"]
+TEMPLATES = ["image_classifier", "recommender", "mlops", "nlp"]
 SKELETON = [
     "README.md",
     "pyproject.toml",

