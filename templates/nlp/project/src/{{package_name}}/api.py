@@ -25,7 +25,19 @@ from .thresholds import moderate
 MAX_CHARS = int(os.environ.get("MAX_CHARS", 10_000))
 MAX_BATCH = int(os.environ.get("MAX_BATCH", 32))
 MAX_BODY_BYTES = int(os.environ.get("MAX_BODY_BYTES", 1_000_000))
-TextField = Annotated[str, Field(min_length=1, max_length=MAX_CHARS, description="UTF-8 text")]
+# Printable text (tabs and newlines allowed) with at least one non-space character: the schema
+# says so, so a client (or a fuzzer) knows what is accepted before sending it.
+ALLOWED = r"[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]"
+TEXT_PATTERN = rf"^{ALLOWED}*[^\s\x00-\x1F\x7F]{ALLOWED}*$"
+TextField = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=MAX_CHARS,
+        pattern=TEXT_PATTERN,
+        description="UTF-8 text: printable, not only whitespace",
+    ),
+]
 
 
 class TextIn(BaseModel):
