@@ -14,7 +14,7 @@ from dockerfile_parse import DockerfileParser
 
 from mlscaffold.cli import cli
 
-TEMPLATES = ["image_classifier", "recommender", "mlops", "timeseries"]
+TEMPLATES = ["image_classifier", "recommender", "mlops", "nlp", "timeseries"]
 SKELETON = [
     "README.md",
     "pyproject.toml",

@@ -1,0 +1,202 @@
+"""FastAPI app: the exported ONNX model (int8 by default) with ONNX Runtime and `tokenizers`.
+
+Limits (environment variables): MAX_CHARS (10,000 characters a text), MAX_BATCH (32 texts),
+MAX_BODY_BYTES (1 MB a request), ORT_THREADS (1). MODEL_DIR is the artifacts folder.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import Body, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+
+from . import __version__
+from .demo import add_demo_page
+from .problems import ProblemError, install_problem_handlers, problem_responses
+from .serving import TextModel, check_text, to_probs
+from .thresholds import moderate
+
+MAX_CHARS = int(os.environ.get("MAX_CHARS", 10_000))
+MAX_BATCH = int(os.environ.get("MAX_BATCH", 32))
+MAX_BODY_BYTES = int(os.environ.get("MAX_BODY_BYTES", 1_000_000))
+# Printable text (tabs and newlines allowed) with at least one non-space character: the schema
+# says so, so a client (or a fuzzer) knows what is accepted before sending it.
+ALLOWED = r"[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]"
+TEXT_PATTERN = rf"^{ALLOWED}*[^\s\x00-\x1F\x7F]{ALLOWED}*$"
+TextField = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=MAX_CHARS,
+        pattern=TEXT_PATTERN,
+        description="UTF-8 text: printable, not only whitespace",
+    ),
+]
+
+
+class TextIn(BaseModel):
+    text: TextField
+
+
+class BatchIn(BaseModel):
+    texts: list[TextField] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class Classification(BaseModel):
+    label: str | None = Field(description="Most probable class (multi-class); null for multi-label")
+    scores: dict[str, float] = Field(description="Probability of each label")
+    truncated: bool = Field(description="The text was cut to the model's first tokens")
+    tokens: int = Field(description="Tokens the model read (with [CLS]/[SEP])")
+    model_version: str
+
+
+class Fired(BaseModel):
+    label: str
+    score: float
+    level: Literal["review", "block"]
+
+
+class Moderation(BaseModel):
+    action: Literal["allow", "review", "block"]
+    fired: list[Fired] = Field(description="Labels over their review or block threshold")
+    scores: dict[str, float]
+    truncated: bool
+    model_version: str
+
+
+class BatchOut(BaseModel):
+    results: list[Classification]
+    model_version: str
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    model_version: str
+
+
+class Metadata(BaseModel):
+    labels: list[str]
+    multilabel: bool
+    benign: list[str]
+    thresholds: dict[str, Any]
+    test_metrics: dict[str, Any] | None
+    graph: str
+    max_tokens: int
+    limits: dict[str, int]
+    model_version: str
+    trained_at: str | None
+
+
+ERRORS = problem_responses(413, 422)
+
+
+def _check(texts: list[str], field: str) -> None:
+    for i, text in enumerate(texts):
+        if problem := check_text(text):
+            raise ProblemError(422, problem, field=field if len(texts) == 1 else f"{field}.{i}")
+
+
+def _classify(model: TextModel, texts: list[str]) -> list[Classification]:
+    """One graph run a text: int8 activations are quantised per run, so a text's scores must
+    not depend on the other texts of a batch (or on their padding)."""
+    out = []
+    for text in texts:
+        ids, mask, truncated, tokens = model.encode([text])
+        p, cut, n = to_probs(model.logits(ids, mask), model.multilabel)[0], truncated[0], tokens[0]
+        scores = {label: float(s) for label, s in zip(model.labels, p, strict=True)}
+        top = None if model.multilabel else model.labels[int(p.argmax())]
+        out.append(
+            Classification(
+                label=top, scores=scores, truncated=cut, tokens=n, model_version=model.version
+            )
+        )
+    return out
+
+
+def create_app(model_dir: Path | str | None = None, graph: str | None = None) -> FastAPI:
+    """The API; the model in ``model_dir`` (default: $MODEL_DIR or artifacts/) loads at start-up;
+    ``graph`` (or $MODEL_GRAPH) picks another exported graph, e.g. model.onnx (fp32)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        folder = Path(model_dir or os.environ.get("MODEL_DIR", "artifacts"))
+        app.state.model = TextModel(folder, graph=graph or os.environ.get("MODEL_GRAPH"))
+        yield
+
+    app = FastAPI(
+        title="Content moderator",
+        version=__version__,
+        lifespan=lifespan,
+        description="Scores texts per label and moderates them (allow / review / block).",
+    )
+    install_problem_handlers(app, max_body_bytes=MAX_BODY_BYTES)
+    add_demo_page(app, Path(__file__).parent / "static" / "demo.html")
+
+    def model(request: Request) -> TextModel:
+        return request.app.state.model
+
+    @app.get("/health", response_model=Health)
+    def health(request: Request) -> Health:
+        return Health(status="ok", model_version=model(request).version)
+
+    @app.get("/metadata", response_model=Metadata)
+    def metadata(request: Request) -> Metadata:
+        """Labels, thresholds and their goals, test metrics of the model, limits."""
+        m = model(request)
+        return Metadata(
+            labels=m.labels,
+            multilabel=m.multilabel,
+            benign=m.metadata["benign"],
+            thresholds=m.thresholds,
+            test_metrics=m.metadata.get("test_metrics"),
+            graph=m.graph,
+            max_tokens=m.max_tokens,
+            model_version=m.version,
+            trained_at=m.metadata.get("trained_at"),
+            limits={
+                "max_chars": MAX_CHARS,
+                "max_batch": MAX_BATCH,
+                "max_body_bytes": MAX_BODY_BYTES,
+            },
+        )
+
+    @app.post("/classify", response_model=Classification, responses=ERRORS)
+    async def classify(request: Request, body: Annotated[TextIn, Body()]) -> Classification:
+        """Scores per label for one text (texts over the token limit are truncated: `truncated`)."""
+        _check([body.text], "text")
+        return (await run_in_threadpool(_classify, model(request), [body.text]))[0]
+
+    @app.post("/classify/batch", response_model=BatchOut, responses=ERRORS)
+    async def classify_batch(request: Request, body: Annotated[BatchIn, Body()]) -> BatchOut:
+        """Scores for 1 to MAX_BATCH texts in one request."""
+        _check(body.texts, "texts")
+        m = model(request)
+        return BatchOut(
+            results=await run_in_threadpool(_classify, m, body.texts), model_version=m.version
+        )
+
+    @app.post("/moderate", response_model=Moderation, responses=ERRORS)
+    async def moderate_text(request: Request, body: Annotated[TextIn, Body()]) -> Moderation:
+        """allow / review / block with the thresholds chosen on validation, and the labels fired."""
+        _check([body.text], "text")
+        m = model(request)
+        result = (await run_in_threadpool(_classify, m, [body.text]))[0]
+        action, fired = moderate(result.scores, m.thresholds)
+        return Moderation(
+            action=action,
+            fired=[Fired(**f) for f in fired],
+            scores=result.scores,
+            truncated=result.truncated,
+            model_version=m.version,
+        )
+
+    return app
+
+
+app = create_app()

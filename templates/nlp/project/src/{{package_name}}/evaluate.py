@@ -1,0 +1,149 @@
+"""`evaluate`: score the saved fine-tuned model and the baseline on the saved test split; write
+reports/metrics.json and a calibration plot."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+
+from . import analysis, scoring
+from .ledger import DataError
+from .train import BASELINE_FILE, METADATA_FILE, MODEL_DIR, SPLIT_FILE, TrainConfig, load_dataset
+
+METRICS_FILE, CALIBRATION_PLOT = "metrics.json", "calibration.png"
+
+
+def load_split(out_dir: Path, lines: np.ndarray) -> dict[str, np.ndarray]:
+    """Indices of each saved split, matched by line number; refuses data that changed."""
+    path = out_dir / SPLIT_FILE
+    if not path.is_file():
+        raise DataError(f"no {path}: run `train` first")
+    with path.open(newline="") as handle:
+        saved = {int(r["line"]): r["split"] for r in csv.DictReader(handle)}
+    where = {int(line): i for i, line in enumerate(lines)}
+    if missing := [line for line in saved if line not in where]:
+        raise DataError(f"the data changed since training: line {missing[0]} is gone")
+    parts: dict[str, list[int]] = {"train": [], "val": [], "test": []}
+    for line, name in saved.items():
+        parts[name].append(where[line])
+    return {k: np.asarray(sorted(v), dtype=np.int64) for k, v in parts.items()}
+
+
+class Scorer:
+    """The saved fine-tuned model with its tokenizer; ``probs(texts)`` as `train` computed them."""
+
+    def __init__(self, out_dir: Path, device: str = "cpu") -> None:
+        import torch
+        from transformers import AutoTokenizer, DataCollatorWithPadding
+
+        from .model import TextClassifier
+
+        self.meta = json.loads((out_dir / METADATA_FILE).read_text("utf-8"))
+        self.tokenizer = AutoTokenizer.from_pretrained(out_dir / MODEL_DIR)
+        self.device = torch.device(device)
+        self.model = TextClassifier.load(out_dir / MODEL_DIR).to(self.device)
+        self.collate = DataCollatorWithPadding(self.tokenizer, return_tensors="pt")
+
+    def probs(self, texts: list[str]) -> np.ndarray:
+        from .finetune import encode, predict_proba
+
+        ids = encode(self.tokenizer, texts, self.meta["max_length"])
+        return predict_proba(self.model, self.collate, ids, self.meta["multilabel"], self.device)
+
+
+def evaluate(out_dir: Path, reports: Path, data: str | None = None, n_boot: int = 1000) -> dict:
+    """All test figures for both models; returns and writes the metrics."""
+    import joblib
+
+    from .baseline import predict_proba
+
+    if not (out_dir / METADATA_FILE).is_file():
+        raise DataError(f"no trained model in {out_dir}: run `train` first")
+    scorer = Scorer(out_dir)
+    meta = scorer.meta
+    cfg = TrainConfig(**{**meta["train_config"], "download": False})
+    if data:
+        cfg.data = data
+    dataset = load_dataset(cfg)
+    if dataset.labels != meta["labels"]:
+        raise DataError(
+            f"the data's labels {dataset.labels} differ from the model's {meta['labels']}"
+        )
+    parts = load_split(out_dir, dataset.lines)
+    if not len(parts["test"]):
+        raise DataError("the test split is empty: add test rows to the split column")
+    test = dataset.subset(parts["test"])
+    multilabel, labels = meta["multilabel"], meta["labels"]
+    probs = scorer.probs(test.texts)
+    base = predict_proba(joblib.load(out_dir / BASELINE_FILE), test.texts, multilabel)
+    onehot = test.onehot()
+    models = {"transformer": probs, "baseline": base}
+    metrics = {
+        "n_test": len(test),
+        "labels": labels,
+        "multilabel": multilabel,
+        "benign": meta["benign"],
+        "models": {
+            name: {
+                **scoring.summary(test.y, p, multilabel, n_boot),
+                "per_label": scoring.per_label(
+                    onehot, p, scoring.predictions(p, multilabel, len(labels)), labels, n_boot
+                ),
+                "calibration": scoring.calibration(onehot, p),
+            }
+            for name, p in models.items()
+        },
+        "transformer_minus_baseline_macro_f1": scoring.versus(
+            test.y, probs, base, multilabel, n_boot
+        ),
+        "thresholds": {
+            "chosen_on": "validation",
+            **meta["thresholds"],
+            "test": scoring.thresholds_on_test(onehot, probs, labels, meta["thresholds"]),
+        },
+        "mistakes": analysis.confident_mistakes(test.texts, test.y, probs, labels, multilabel),
+        "slices": analysis.slices(test.texts, test.y, models, multilabel, n_boot=min(n_boot, 500)),
+        "data": meta["data"],
+        "train_seconds": meta["train_seconds"],
+        "device": meta["device"],
+        "model": meta["train_config"]["model"],
+        "model_version": meta["model_version"],
+        "n_boot": n_boot,
+    }
+    reports.mkdir(parents=True, exist_ok=True)
+    (reports / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n", "utf-8")
+    plot_calibration(metrics, reports / CALIBRATION_PLOT)
+    meta["test_metrics"] = {
+        "macro_f1": metrics["models"]["transformer"]["macro_f1"]["value"],
+        "accuracy": metrics["models"]["transformer"]["accuracy"]["value"],
+        "baseline_macro_f1": metrics["models"]["baseline"]["macro_f1"]["value"],
+        "n_test": len(test),
+    }
+    (out_dir / METADATA_FILE).write_text(json.dumps(meta, indent=2) + "\n", "utf-8")
+    return metrics
+
+
+def plot_calibration(metrics: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    ax.plot([0, 1], [0, 1], ":", color="grey", label="perfect")
+    for name, m in metrics["models"].items():
+        bins = m["calibration"]["bins"]
+        ax.plot(
+            [b["confidence"] for b in bins],
+            [b["frequency"] for b in bins],
+            "o-",
+            label=f"{name} (ECE {m['calibration']['ece']:.3f})",
+        )
+    ax.set(xlabel="predicted probability", ylabel="observed frequency", title="Calibration (test)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

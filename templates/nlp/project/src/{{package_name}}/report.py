@@ -1,0 +1,183 @@
+"""`report`: README results and MODEL_CARD.md, written from reports/ (never by hand)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from . import __version__
+from .modelcard import ModelCard, write_model_card
+from .readme import markdown_table, write_results
+
+METRICS_FILE, CURVE_FILE = "metrics.json", "learning_curve.json"
+
+
+def _ci(m: dict | None) -> str:
+    return "n/a" if not m else f"{m['value']:.3f} [{m['low']:.3f}, {m['high']:.3f}]"
+
+
+def _wilson(value: float, ci: list[float]) -> str:
+    return f"{value:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
+
+
+def results_markdown(m: dict, curve: list[dict] | None) -> str:
+    t, b = m["models"]["transformer"], m["models"]["baseline"]
+    d = m["transformer_minus_baseline_macro_f1"]
+    lines = [
+        f"Test split: {m['n_test']} texts; fine-tuned `{m['model']}` vs TF-IDF + logistic "
+        f"regression; 95% bootstrap intervals ({m['n_boot']} resamples). Trained in "
+        f"{m['train_seconds']:.0f} s on {m['device']}.",
+        "",
+        markdown_table(
+            [
+                {
+                    "model": name,
+                    "macro-F1": _ci(x["macro_f1"]),
+                    "accuracy": _ci(x["accuracy"]),
+                    "ECE": f"{x['calibration']['ece']:.3f}",
+                }
+                for name, x in (("transformer", t), ("baseline TF-IDF", b))
+            ],
+            ["model", "macro-F1", "accuracy", "ECE"],
+        ),
+        "",
+        f"Transformer minus baseline, macro-F1 (paired bootstrap): {_ci(d)}.",
+        "",
+        "Per label (transformer):",
+        "",
+        markdown_table(
+            [
+                {
+                    "label": label,
+                    "support": r["support"],
+                    "precision": _ci(r["precision"]),
+                    "recall": _ci(r["recall"]),
+                    "F1": _ci(r["f1"]),
+                    "PR-AUC": _ci(r["pr_auc"]),
+                    "ROC-AUC": _ci(r["roc_auc"]),
+                }
+                for label, r in t["per_label"].items()
+            ],
+            ["label", "support", "precision", "recall", "F1", "PR-AUC", "ROC-AUC"],
+        ),
+    ]
+    goals = m["thresholds"]["goals"]
+    rows = []
+    for label, levels in m["thresholds"]["test"].items():
+        for level, r in levels.items():
+            if r is None:
+                rows.append({"label": label, "level": level, "threshold": "goal not reachable"})
+                continue
+            rows.append(
+                {
+                    "label": label,
+                    "level": level,
+                    "threshold": f"{r['threshold']:.3f}",
+                    "precision": _wilson(r["precision"], r["precision_ci"]),
+                    "recall": _wilson(r["recall"], r["recall_ci"]),
+                    "fired": r["fired"],
+                }
+            )
+    lines += [
+        "",
+        f"Moderation thresholds, chosen on validation (block: precision >= "
+        f"{goals['block_precision']}; review: recall >= {goals['review_recall']}), on test:",
+        "",
+        markdown_table(rows, ["label", "level", "threshold", "precision", "recall", "fired"]),
+    ]
+    lines += [
+        "",
+        "Slices (macro-F1):",
+        "",
+        markdown_table(
+            [
+                {
+                    "slice": r["slice"],
+                    "n": r["n"],
+                    "transformer": _ci(r["transformer"]),
+                    "baseline": _ci(r["baseline"]),
+                }
+                for r in m["slices"]
+            ],
+            ["slice", "n", "transformer", "baseline"],
+        ),
+    ]
+    if curve:
+        lines += [
+            "",
+            "Learning curve (test macro-F1):",
+            "",
+            markdown_table(curve, ["train_size", "baseline", "transformer"]),
+        ]
+    mistakes = [{**r, "text": r["text"][:100].replace("|", "/")} for r in m["mistakes"][:5]]
+    if mistakes:
+        cols = [c for c in ("text", "true", "predicted", "label", "score") if c in mistakes[0]]
+        lines += ["", "Most confident mistakes:", "", markdown_table(mistakes, cols)]
+    return "\n".join(lines)
+
+
+def model_card(m: dict) -> ModelCard:
+    t, b = m["models"]["transformer"], m["models"]["baseline"]
+    rows = []
+    for name, x in (("fine-tuned transformer", t), ("TF-IDF + logistic regression", b)):
+        for metric in ("macro_f1", "accuracy"):
+            rows.append(
+                {
+                    "model": name,
+                    "metric": metric,
+                    "value": x[metric]["value"],
+                    "low": x[metric]["low"],
+                    "high": x[metric]["high"],
+                }
+            )
+    ledger = m["data"]["ledger"]
+    return ModelCard(
+        title=f"Text moderator: fine-tuned {m['model']}",
+        summary=f"Scores texts for {', '.join(m['labels'])} and maps the scores to allow / "
+        f"review / block with thresholds chosen on validation.",
+        intended_use=[
+            "Triage of user texts for human moderators, with review as the default action "
+            "for uncertain texts",
+            "A portfolio example of an honest fine-tune vs baseline",
+        ],
+        out_of_scope=[
+            "Fully automatic decisions about people without human review",
+            "Languages and domains unlike the training data",
+        ],
+        data=[
+            f"Source: {m['data']['source']}",
+            f"Records: {ledger}",
+            f"Split sizes: {m['data']['sizes']} (seeded, stratified; saved as artifacts/split.csv)",
+        ],
+        metrics=rows,
+        metrics_note=f"Test split of {m['n_test']} texts; 95% bootstrap intervals. "
+        f"Transformer minus baseline macro-F1: {_ci(m['transformer_minus_baseline_macro_f1'])}.",
+        limitations=[
+            "Texts longer than the token limit are truncated (the API says so)",
+            "Thresholds hold for data like the validation split; re-check them on new data",
+            "Slices are keyword-based and small: wide intervals",
+        ],
+        ethics=[
+            "Identity terms can be over-flagged: see the slice table before deploying",
+            "Keep a human in the loop for block decisions",
+        ],
+        provenance={
+            "model version": m["model_version"],
+            "command": "train; evaluate; export; report",
+            "date": dt.date.today().isoformat(),
+            "template version": __version__,
+            "data": str(m["data"]["source"]),
+        },
+    )
+
+
+def write_report(reports: Path, readme: Path, card: Path) -> None:
+    path = reports / METRICS_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"no {path}: run `evaluate` first")
+    metrics = json.loads(path.read_text("utf-8"))
+    curve_path = reports / CURVE_FILE
+    curve = json.loads(curve_path.read_text("utf-8")) if curve_path.is_file() else None
+    write_results(readme, results_markdown(metrics, curve))
+    write_model_card(card, model_card(metrics))
