@@ -11,7 +11,7 @@ import csv
 import difflib
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 DELIMITERS = (",", "\t", ";", "|")
+MAX_RECORD_LINES = 50  # physical lines one quoted record may span
 NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 SHOWN_LINES = 10
 
@@ -125,6 +126,40 @@ def _split(line: str, delimiter: str) -> list[str] | None:
         return None
 
 
+def _records(
+    body: Sequence[tuple[int, str]], delimiter: str, width: int
+) -> Iterator[tuple[int, str, list[str] | None, int]]:
+    """Logical records of ``body``: (first line, text, fields or None, physical lines spanned).
+
+    A quoted field may hold line breaks (RFC 4180): a line whose quoting is left open is joined
+    with the lines after it only when the joined text parses strictly into ``width`` fields
+    (``_join``). Otherwise that line alone is a broken record and reading goes on with the next
+    line, so one stray quote never swallows, or splits into made-up rows, the lines after it.
+    """
+    i = 0
+    while i < len(body):
+        number, line = body[i]
+        fields, span = _split(line, delimiter), 1
+        if fields is None and line.count('"') % 2 and (joined := _join(body, i, delimiter, width)):
+            line, fields, span = joined
+        yield number, line, fields, span
+        i += span
+
+
+def _join(
+    body: Sequence[tuple[int, str]], start: int, delimiter: str, width: int
+) -> tuple[str, list[str], int] | None:
+    """The record that starts at ``body[start]`` and spans lines, if it is a well-formed one."""
+    text = body[start][1]
+    for j in range(start + 1, min(start + MAX_RECORD_LINES, len(body))):
+        text += "\n" + body[j][1]
+        if text.count('"') % 2 == 0:  # the quote closes on this line: the record ends here
+            fields = _split(text, delimiter)
+            ok = fields is not None and len(fields) == width
+            return (text, fields, j - start + 1) if ok else None
+    return None
+
+
 def _sniff(header: str, body: Sequence[tuple[int, str]]) -> str:
     """The delimiter whose field count is largest in the header and most consistent below."""
 
@@ -176,13 +211,13 @@ def _read_delimited(
     _columns(path, names, required)
     if not body:
         raise DataError(f"{path} has a header but no data rows")
-    ledger = Ledger(str(path), records=len(body))
+    ledger = Ledger(str(path), records=0)
     good: list[str] = [header]
     numbers: list[int] = []
-    for number, line in body:
-        fields = _split(line, delimiter)
+    for number, line, fields, _spanned in _records(body, delimiter, len(names)):
+        ledger.records += 1
         if fields is None:
-            ledger._note(number, "unbalanced or stray quote (a record may not span lines)")
+            ledger._note(number, "unbalanced or stray quote")
         elif len(fields) != len(names):
             other = [NAMES[d] for d in DELIMITERS if d != delimiter and d in line]
             why = f" ({other[0]}-separated?)" if len(fields) == 1 and other else ""
