@@ -7,7 +7,13 @@ from mlscaffold.gitutil import git
 
 
 def test_every_builtin_has_a_packaged_history_with_its_versions() -> None:
-    assert set(history.builtins()) == {"image_classifier", "recommender", "mlops"}
+    assert set(history.builtins()) == {
+        "image_classifier",
+        "recommender",
+        "mlops",
+        "nlp",
+        "timeseries",
+    }
     for name, template in history.builtins().items():
         heads = git("bundle", "list-heads", str(history.HISTORIES / f"{name}.bundle"))
         for version in template.versions:
