@@ -89,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def require_key(key: str | None = Depends(api_key_header)) -> None:
         expected = os.environ.get(API_KEY_ENV, "")
         if not expected:
-            raise ProblemError(503, f"this route is disabled: set {API_KEY_ENV} on the server")
+            raise ProblemError(403, f"this route is disabled: set {API_KEY_ENV} on the server")
         if not key or not hmac.compare_digest(key.encode(), expected.encode()):
             raise ProblemError(401, "missing or wrong X-API-Key header", field="X-API-Key")
 
@@ -189,7 +189,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.post(
         "/feedback",
         response_model=FeedbackAnswer,
-        responses=problem_responses(400, 401, 404, 409, 503),
+        responses=problem_responses(400, 401, 403, 404, 409, 503),
         dependencies=[Depends(require_key)],
     )
     async def feedback(body: Feedback) -> FeedbackAnswer:
@@ -205,7 +205,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.post(
         "/admin/reload",
         response_model=ReloadAnswer,
-        responses=problem_responses(401, 503),
+        responses=problem_responses(401, 403, 503),
         dependencies=[Depends(require_key)],
     )
     async def reload() -> ReloadAnswer:
