@@ -1,4 +1,7 @@
-"""Every test runs with its own HOME, config and data directories, so none touches the user's."""
+"""Every test runs with its own HOME, config and data directories, so none touches the user's.
+
+The e2e timing table is printed from here: under xdist only this initial conftest is loaded in
+the controlling process, which writes the terminal summary."""
 
 from __future__ import annotations
 
@@ -7,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from mlscaffold import gitutil, history
+
+from .e2e.timing import collect, table
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATES = REPO / "templates"
@@ -44,3 +49,11 @@ def make_template(
         git("-c", "user.name=t", "-c", "user.email=t@t.io", "commit", "-qm", tag, cwd=root)
         git("tag", tag, cwd=root)
     return root
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """After an e2e run, the per-template timing table (seconds)."""
+    reports = [r for stat in terminalreporter.stats.values() for r in stat]
+    if timings := collect(reports):
+        terminalreporter.write_sep("=", "e2e timings per template (seconds)")
+        terminalreporter.write_line(table(timings))
