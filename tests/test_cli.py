@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import pytest
@@ -39,7 +40,8 @@ def test_new_with_defaults_makes_a_committed_git_project(tmp_path: Path) -> None
     answers = yaml.safe_load((dest / ".copier-answers.yml").read_text())
     assert answers["project_name"] == "My-Recs" and answers["package_name"] == "my_recs"
     assert answers["_src_path"] == "~/.local/share/mlscaffold/templates/recommender.bundle"
-    assert answers["_commit"] == run("list", "--json").output.split('"version": "')[2][:5]
+    listed = {row["name"]: row["version"] for row in json.loads(run("list", "--json").output)}
+    assert answers["_commit"] == listed["recommender"]
     assert git("rev-list", "--count", "HEAD", cwd=dest) == "1"
     assert git("status", "--porcelain", cwd=dest) == ""
     assert "Next steps" in result.output and "My-Recs train" in result.output
