@@ -14,11 +14,24 @@ from .errors import friendly_errors
 @click.option(
     "--upstream", is_flag=True, help="Show what the next update brings instead of your changes."
 )
+@click.option(
+    "--answers-file",
+    metavar="FILE",
+    help="Only the template recorded in FILE (default: every template of the project).",
+)
 @friendly_errors
-def diff(path: Path, upstream: bool) -> None:
-    """Unified diff of the project at PATH against a clean render of its template version."""
+def diff(path: Path, upstream: bool, answers_file: str | None) -> None:
+    """Unified diff of the project at PATH against a clean render of its template version.
+
+    A project with several templates gets one diff per template, each after a `# FILE` line.
+    """
+    from ..fleet import targets
     from ..update import diff as changes
 
-    text = changes(path, upstream=upstream)
-    if text:
-        click.echo(text)
+    found = targets([path], answers_file)
+    for target in found:
+        text = changes(path, upstream=upstream, answers_file=target.answers_file)
+        if len(found) > 1:
+            click.echo(f"# {target.answers_file}")
+        if text:
+            click.echo(text)
