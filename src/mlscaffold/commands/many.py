@@ -4,6 +4,7 @@ them (PATH..., ``--all DIR``, ``--answers-file``), tables, and progress on stder
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -58,6 +59,12 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
         "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) for r in [headers, *rows]
     ]
     return "\n".join(line.rstrip() for line in lines)
+
+
+def counted(total: int, verb: str, states: Sequence[str]) -> str:
+    """``"20 checked: 3 behind, 17 up to date"``."""
+    counts = Counter(states)
+    return f"{total} {verb}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
 
 
 @contextmanager
