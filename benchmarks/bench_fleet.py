@@ -20,12 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-GITCONFIG = "[user]\n\tname = Bench\n\temail = bench@example.com\n[init]\n\tdefaultBranch = main\n"
+from bench_update import GITCONFIG, sh, skeleton  # the sibling script: python benchmarks/...
+
 FILES, LINES = 20, 40
-
-
-def sh(*args: str | Path, cwd: Path | None = None, env: dict | None = None) -> None:
-    subprocess.run([str(a) for a in args], cwd=cwd, env=env, check=True, capture_output=True)
 
 
 def release(template: Path, tag: str, env: dict) -> None:
@@ -36,16 +33,7 @@ def release(template: Path, tag: str, env: dict) -> None:
 
 def build(root: Path, count: int, env: dict) -> Path:
     """The template, and ``count`` projects on 1.0.0 with an edit each; then 1.1.0 released."""
-    template = root / "template"
-    (template / "project").mkdir(parents=True)
-    (template / "copier.yml").write_text(
-        "_subdirectory: project\n_templates_suffix: .jinja\n"
-        "project_name:\n  type: str\n  default: course\n",
-        "utf-8",
-    )
-    (template / "project" / "{{_copier_conf.answers_file}}.jinja").write_text(
-        "{{ _copier_answers|to_nice_yaml -}}\n", "utf-8"
-    )
+    template = skeleton(root / "template", "course")
     for i in range(FILES):
         text = "".join(f"file{i} {n}\n" for n in range(LINES))
         (template / "project" / f"f{i:02}.txt.jinja").write_text(text + "{{ project_name }}\n")

@@ -105,3 +105,30 @@ def test_update_one_template(project: Path) -> None:
     assert recorded(project, CI)["_commit"] == "0.2.0"
     assert recorded(project, ".copier-answers.yml")["_commit"] == "0.1.0"
     assert "APP main 3" not in (project / "main.txt").read_text("utf-8")
+
+
+def test_a_failing_second_template_puts_back_the_first_ones_update(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlscaffold import merge
+
+    apply, calls = merge.apply, []
+
+    def apply_then_fail_the_second(repo: Path, old: str, new: str) -> merge.MergeResult:
+        calls.append(repo)
+        result = apply(repo, old, new)
+        if len(calls) == 2:
+            raise RuntimeError("simulated failure")
+        return result
+
+    monkeypatch.setattr(merge, "apply", apply_then_fail_the_second)
+    result = cli_run("update", project, "--defaults")
+    assert result.exit_code == 1
+    assert "failed, restored: simulated failure" in result.stdout
+    # the first template's update is there, staged, and nothing of the second one is
+    assert git("status", "--porcelain", "--untracked-files=all", cwd=project).splitlines() == [
+        "M  .copier-answers.yml",
+        "M  main.txt",
+    ]
+    assert recorded(project, CI)["_commit"] == "0.1.0"
+    assert "CI new check" not in (project / "ci/checks.yml").read_text("utf-8")

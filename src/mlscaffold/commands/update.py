@@ -102,8 +102,14 @@ def update(
 def _update_many(found: list[Target], options: Options) -> None:
     from ..fleetupdate import CONFLICTS, update_all
 
-    with progress(len(found), "Updating") as advance:
-        outcomes = update_all(found, options, advance)
+    try:
+        with progress(len(found), "Updating") as advance:
+            outcomes = update_all(found, options, advance)
+    except KeyboardInterrupt:
+        raise click.ClickException(
+            "interrupted; the project being updated was put back as it was, the ones before it "
+            "are updated (nothing committed)"
+        ) from None
     rows = [
         (o.project, o.template, o.versions, o.result + (f": {o.detail}" * bool(o.detail)))
         for o in outcomes
