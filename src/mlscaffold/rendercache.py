@@ -8,8 +8,8 @@ update changes its copy: ``_skip_if_exists`` files, the project's answers file).
 A render is identified by everything it is made from: the template source, the version (a tag,
 so its files never change), the answers, the answers file, whether the template is trusted, and
 the project's folder name whenever the template can see it (``_folder_name``, ``_copier_conf``
-other than its ``answers_file``, or Jinja extensions, which can see anything). Renders run no
-tasks, so nothing else reaches them.
+other than its ``answers_file``, ``_external_data``, or Jinja extensions, which can see
+anything). Renders run no tasks, so nothing else reaches them.
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ from typing import Any
 from .gitutil import GitError, git
 from .origin import Origin
 
-_SEES_FOLDER = re.compile(r"_folder_name|_jinja_extensions|_copier_conf(?!\.answers_file\b)")
+_SEES_FOLDER = re.compile(
+    r"_folder_name|_jinja_extensions|_external_data|_copier_conf(?!\.answers_file\b)"
+)
 
 
 @dataclass
@@ -86,7 +88,7 @@ def sees_folder(source: Origin, version: str) -> bool:
         return True
     try:
         names = git("ls-tree", "-r", "--name-only", version, cwd=location)
-        pattern = r"_folder_name|_jinja_extensions|_copier_conf[.A-Za-z_]*"
+        pattern = r"_folder_name|_jinja_extensions|_external_data|_copier_conf[.A-Za-z_]*"
         grep = ("grep", "-h", "-o", "-I", "-E", pattern, version, "--")
         found = git(*grep, cwd=location, check=False)
     except GitError:
