@@ -80,6 +80,7 @@ def main() -> None:
         env = {**os.environ, "HOME": str(root / "home"), "GIT_CONFIG_NOSYSTEM": "1"}
         fleet = build(root, args.projects, env)
         times: dict[str, list[float]] = {}
+        updated: dict[str, str] = {}
         for run in range(args.runs):
             for verb in ("check", "update"):
                 extra = ["--defaults"] if verb == "update" else []
@@ -91,6 +92,9 @@ def main() -> None:
                     else:
                         commands = [["mlscaffold", verb, str(p), *extra] for p in projects]
                     times.setdefault(f"{verb} {mode}", []).append(timed(commands, env))
+                    if verb == "update":  # every project got the template change
+                        done = sum("TEMPLATE" in (p / "f00.txt").read_text() for p in projects)
+                        updated[mode] = f"{done}/{len(projects)} updated"
         load = os.getloadavg()[0]
         for verb in ("check", "update"):
             fleet_s = statistics.median(times[f"{verb} fleet"])
@@ -100,6 +104,7 @@ def main() -> None:
                 f"{verb:6}  --all: {fleet_s:6.2f} s   {singles}   ratio {fleet_s / single_s:.2f}x"
                 f"  (target <= 0.5x; medians of {args.runs})"
             )
+        print(f"update --all: {updated['fleet']}; single runs: {updated['single']}")
         print(f"load average (1 min): {load:.2f}")
 
 
