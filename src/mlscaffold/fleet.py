@@ -70,6 +70,7 @@ class Row:
     state: str = BROKEN
     version_state: str = ""
     reason: str = ""
+    label: str = ""  # the project as a table names it (``Target.label``)
 
     @property
     def needs_attention(self) -> bool:
@@ -82,7 +83,8 @@ class Row:
         return f"{self.state}: {self.reason}" if self.reason else self.state
 
     def as_json(self) -> dict[str, str | bool]:
-        return {**asdict(self), "up_to_date": self.version_state != versions.BEHIND}
+        fields = {k: v for k, v in asdict(self).items() if k != "label"}
+        return {**fields, "up_to_date": self.version_state != versions.BEHIND}
 
 
 def discover(folder: Path) -> list[Target]:
@@ -142,15 +144,16 @@ def status(target: Target, label: str) -> Row:
         relation = versions.relation(source, project.version, latest)
     except PROJECT_ERRORS as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
-        return Row(label, target.answers_file or "", reason=reason)
+        return Row(str(target.path), target.answers_file or "", reason=reason, label=label)
     row = Row(
-        label,
+        str(target.path),
         project.answers_file,
         source.label,
         project.version,
         latest,
         relation,
         relation,
+        label=label,
     )
     if conflicts := unmerged_files(project.root):
         return _with(row, CONFLICTED, f"unresolved conflicts: {_listed(conflicts)}")

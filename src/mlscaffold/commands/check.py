@@ -43,7 +43,7 @@ def _check_many(found: list[Target], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([row.as_json() for row in rows], indent=2))
     else:
-        cells = [(r.project, r.template, r.current, r.latest, r.shown_state) for r in rows]
+        cells = [(r.label, r.template, r.current, r.latest, r.shown_state) for r in rows]
         click.echo(table(("project", "template", "current", "newest", "state"), cells))
         click.echo(counted(len(rows), "checked", [row.state for row in rows]))
     if any(row.needs_attention for row in rows):

@@ -76,7 +76,8 @@ def new(
             )
             version = answers.get("_commit", "")
             click.secho(f"Added {source.name} {version} to {dest}", fg="green", bold=True)
-            click.echo(f"  {len(files)} files, committed (only them): " + " ".join(files[:8]))
+            more = f" and {len(files) - 8} more" if len(files) > 8 else ""
+            click.echo(f"  {len(files)} files, committed (only them): {' '.join(files[:8])}{more}")
             return
         answers = render.generate(
             dest=dest,
