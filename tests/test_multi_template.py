@@ -77,6 +77,15 @@ def test_check_and_diff_each_template_and_all(project: Path) -> None:
     only_ci = cli_run("diff", project, "--upstream", "--answers-file", CI).stdout
     assert "+CI new check" in only_ci and "APP main 3" not in only_ci
 
+    write(project, {"main.txt": "mine\n", "ci/checks.yml": "mine too\n", "own.txt": "own\n"})
+    commit(project)
+    app_diff = cli_run("diff", project, "--answers-file", ".copier-answers.yml").stdout
+    ci_diff = cli_run("diff", project, "--answers-file", CI).stdout
+    assert "+mine\n" in app_diff and "+own" in app_diff
+    assert "ci/checks.yml" not in app_diff and CI not in app_diff  # the other template's
+    assert "+mine too" in ci_diff and "+own" in ci_diff
+    assert "main.txt" not in ci_diff and "a/.copier-answers.yml" not in ci_diff
+
 
 def test_update_all_templates_of_a_project(project: Path) -> None:
     write(project, {"main.txt": lines("main").replace("main 9\n", "USER main 9\n")})

@@ -125,6 +125,25 @@ def shared_work() -> Iterator[rendercache.Cache]:
         yield cache
 
 
+def files_of_other_templates(target: Target, found: list[Target]) -> tuple[str, ...]:
+    """The files the clean renders of the project's other templates (in ``found``) hold and
+    ``target``'s does not: what ``diff`` of ``target`` leaves out."""
+    import tempfile
+
+    from .update import Plan, render_recorded
+
+    def rendered(t: Target, tmp: str) -> set[str]:
+        project = load(t.path, t.answers_file)
+        plan = Plan(project, origin.of(project), project.version, project.public_answers)
+        folder = render_recorded(plan, Path(tmp, t.answers_file or "", project.root.name))
+        return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if not p.is_dir()}
+
+    with tempfile.TemporaryDirectory(prefix="mlscaffold-") as tmp:
+        mine = rendered(target, tmp)
+        others = set().union(*(rendered(t, tmp) for t in found if t != target))
+    return tuple(sorted(others - mine))
+
+
 def unmerged_files(root: Path) -> list[str]:
     """Files with unresolved merge conflicts (an update's, left to resolve)."""
     listed = git("diff", "--name-only", "--diff-filter=U", "-z", cwd=root)

@@ -274,11 +274,14 @@ def run(plan_: Plan, dry_run: bool = False, staged_ok: bool = False) -> UpdateRe
         return result
 
 
-def diff(path: Path, upstream: bool = False, answers_file: str | None = None) -> str:
+def diff(
+    path: Path, upstream: bool = False, answers_file: str | None = None, exclude: tuple = ()
+) -> str:
     """The unified diff from a clean render of the project's version and answers to the project
     (what you changed), or with ``upstream`` to the newest version (what an update brings).
 
     The renders are stored in a temporary object folder: the project's repository is unchanged.
+    ``exclude``: paths left out (another template's files, in a project with several).
     """
     import yaml
 
@@ -301,4 +304,4 @@ def diff(path: Path, upstream: bool = False, answers_file: str | None = None) ->
             old, new = render_recorded(plan_, Path(tmp, "old", root.name)), root
         base = merge.snapshot(root, old, "clean render", env=env)
         compared = merge.snapshot(root, new, "compared", env=env)
-        return merge.changes_between(root, base, compared, env=env)
+        return merge.changes_between(root, base, compared, env=env, exclude=exclude)
