@@ -31,18 +31,23 @@ def body(name: str, changed: set[int] = frozenset(), who: str = "") -> str:
     return "".join(f"{who} {name} {i}\n" if i in changed else f"{name} {i}\n" for i in range(LINES))
 
 
-def build(root: Path, env: dict) -> Path:
-    """The template (versions 1.0.0 and 1.1.0) and a project on 1.0.0 with user edits."""
-    template = root / "template"
+def skeleton(template: Path, default_name: str) -> Path:
+    """A template folder with its copier.yml (one question, ``project_name``) and answers file."""
     (template / "project").mkdir(parents=True)
     (template / "copier.yml").write_text(
         "_subdirectory: project\n_answers_file: .copier-answers.yml\n_templates_suffix: .jinja\n"
-        "project_name:\n  type: str\n  default: bench\n",
+        f"project_name:\n  type: str\n  default: {default_name}\n",
         "utf-8",
     )
     (template / "project" / "{{_copier_conf.answers_file}}.jinja").write_text(
         "{{ _copier_answers|to_nice_yaml -}}\n", "utf-8"
     )
+    return template
+
+
+def build(root: Path, env: dict) -> Path:
+    """The template (versions 1.0.0 and 1.1.0) and a project on 1.0.0 with user edits."""
+    template = skeleton(root / "template", "bench")
     for i in range(FILES):
         text = body(f"file{i}") + ("project = {{ project_name }}\n" if i % 3 == 0 else "")
         (template / "project" / f"f{i:02}.txt{'.jinja' if i % 3 == 0 else ''}").write_text(text)

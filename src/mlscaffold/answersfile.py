@@ -35,3 +35,18 @@ def find(folder: Path, names: Iterable[str] | None = None) -> str:
         )
     found = sorted(n for n in names if n.endswith((".yml", ".yaml")))
     return next((n for n in found if _records_template(folder / n)), DEFAULT)
+
+
+def find_all(folder: Path, names: Iterable[str]) -> list[str]:
+    """Every answers file of ``folder`` among ``names`` (relative paths): the default one when it
+    exists, then the others that record ``_src_path`` (one per template applied, copier's
+    ``--answers-file`` convention); ``[DEFAULT]`` when there is none, so errors name the usual
+    file."""
+    found = sorted(
+        n
+        for n in set(names)
+        if n != DEFAULT and n.endswith((".yml", ".yaml")) and _records_template(folder / n)
+    )
+    if (folder / DEFAULT).is_file() or not found:
+        found.insert(0, DEFAULT)
+    return found

@@ -62,10 +62,24 @@ def commit_all(repo: Path, message: str, author_name: str, author_email: str) ->
     The files are a template's, so git runs no fsmonitor command and no hook (``--no-verify``
     skips pre-commit and commit-msg only; post-commit would still run).
     """
-    identity: list[str] = [*GIT_UNTRUSTED_TREE]
-    if not config_value("user.name"):
-        identity += ["-c", f"user.name={author_name}"]
-    if not config_value("user.email"):
-        identity += ["-c", f"user.email={author_email}"]
     git(*GIT_UNTRUSTED_TREE, "add", "--all", cwd=repo)
-    git(*identity, "commit", "--quiet", "--no-verify", "-m", message, cwd=repo)
+    git(
+        *identity(author_name, author_email),
+        "commit",
+        "--quiet",
+        "--no-verify",
+        "-m",
+        message,
+        cwd=repo,
+    )
+
+
+def identity(author_name: str, author_email: str) -> list[str]:
+    """git options for committing a template's files: no fsmonitor command, no hooks, and the
+    given author where git has none configured."""
+    options: list[str] = [*GIT_UNTRUSTED_TREE]
+    if not config_value("user.name"):
+        options += ["-c", f"user.name={author_name}"]
+    if not config_value("user.email"):
+        options += ["-c", f"user.email={author_email}"]
+    return options

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,6 +153,11 @@ def _remove(repo: Path, path: Path) -> None:
         (repo / folder).rmdir()
 
 
-def changes_between(repo: Path, old: str, new: str, env: Mapping[str, str] | None = None) -> str:
-    """The unified diff from commit ``old`` to commit ``new``, with renames found."""
-    return git("diff", "--find-renames", old, new, cwd=repo, env=env)
+def changes_between(
+    repo: Path, old: str, new: str, env: Mapping[str, str] | None = None, exclude: Iterable = ()
+) -> str:
+    """The unified diff from commit ``old`` to commit ``new``, with renames found, leaving out
+    the paths in ``exclude``."""
+    skipped = [f":(exclude,literal){path}" for path in exclude]
+    paths = ("--", ".", *skipped) if skipped else ()
+    return git("diff", "--find-renames", old, new, *paths, cwd=repo, env=env)

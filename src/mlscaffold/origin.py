@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from . import history, safety
 from .catalog import is_url
@@ -12,9 +16,40 @@ from .gitutil import GitError, git
 from .project import Project
 from .render import ANSWERS_FILE
 
+T = TypeVar("T")
+# Lookups shared by the projects of one fleet run (``shared_lookups``); None: look up every time.
+_MEMO: ContextVar[dict[tuple, Any] | None] = ContextVar("origin_lookups", default=None)
+
 
 class OriginError(ValueError):
     """The project's template, or the version asked for, cannot be found."""
+
+
+@contextmanager
+def shared_lookups() -> Iterator[None]:
+    """Within this block a template's versions and copier.yml are read once per template source
+    (and version), and a built-in's history installed once, for all projects."""
+    token = _MEMO.set({})
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
+def _once(key: tuple, compute: Callable[[], T]) -> T:
+    """``compute()``, or its value (or OriginError) from earlier in ``shared_lookups``."""
+    memo = _MEMO.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        try:
+            memo[key] = (compute(), None)
+        except OriginError as exc:
+            memo[key] = (None, exc)
+    value, error = memo[key]
+    if error is not None:
+        raise error
+    return value
 
 
 @dataclass(frozen=True)
@@ -28,6 +63,9 @@ class Origin:
 
     def versions(self) -> list[str]:
         """The released versions (tags that are PEP 440 versions), oldest first."""
+        return list(_once(("versions", self._location()), self._read_versions))
+
+    def _read_versions(self) -> tuple[str, ...]:
         from packaging.version import InvalidVersion, Version
 
         try:
@@ -41,7 +79,7 @@ class Origin:
                 parsed[tag] = Version(tag)
             except InvalidVersion:
                 continue
-        return sorted(parsed, key=parsed.__getitem__)
+        return tuple(sorted(parsed, key=parsed.__getitem__))
 
     def latest(self) -> str:
         """The newest released version (pre-releases only when there is nothing else)."""
@@ -55,6 +93,10 @@ class Origin:
 
     def questions_text(self, version: str) -> str:
         """The copier.yml of ``version``."""
+        key = ("copier.yml", self._location(), version)
+        return _once(key, lambda: self._read_questions(version))
+
+    def _read_questions(self, version: str) -> str:
         if self.builtin:
             return (history.checkout(self.builtin, version) / "copier.yml").read_text("utf-8")
         location = self._location()
@@ -95,7 +137,7 @@ def of(project: Project, trust: bool = False) -> Origin:
     safety.check_source(project.src_path, f"_src_path in {ANSWERS_FILE}")
     safety.check_version(project.version, f"_commit in {ANSWERS_FILE}")
     if name := history.builtin_from_source(project.src_path):
-        history.install(name)
+        _once(("install", name), lambda: history.install(name))
         return Origin(history.recorded_source(name), name, trusted=True, builtin=name)
     src = project.src_path
     if not is_url(src) and not Path(src).expanduser().exists():

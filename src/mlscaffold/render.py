@@ -36,13 +36,15 @@ def copier_render(
     vcs_ref: str | None = None,
     record_as: tuple[str, str] | None = None,
     skip_tasks: bool = False,
+    answers_file: str | None = None,
 ) -> None:
     """Render ``src_path`` at ``vcs_ref`` into ``dest``; copier's errors become one line.
 
     Unless ``trust``, a render holding a ``.git`` path or a symlink leading out of ``dest`` is
     refused (``safety.check_render``). ``record_as`` (source, version) is written to the answers
     file in place of ``src_path``; ``skip_tasks``: run none of the template's ``_tasks`` (an update
-    runs them in the project).
+    runs them in the project); ``answers_file``: where to record the answers (default: the
+    template's ``_answers_file``).
     """
     from copier import run_copy
     from copier.errors import CopierError
@@ -62,6 +64,7 @@ def copier_render(
             quiet=True,
             overwrite=True,
             skip_tasks=skip_tasks,
+            answers_file=answers_file,
         )
     except ProcessExecutionError as exc:
         detail = (exc.stderr or str(exc)).strip().splitlines()
@@ -81,26 +84,40 @@ def copier_render(
         raise GenerationError(" ".join(line.strip() for line in lines[:3])) from exc
     safety.check_render(dest, trust)
     if record_as:
-        record_source(dest, *record_as)
+        record_source(dest, *record_as, answers_file=answers_file or ANSWERS_FILE)
 
 
-def read_answers(project: Path) -> dict[str, Any]:
-    """The answers recorded in a project's answers file (empty when there is none)."""
+def read_answers(project: Path, name: str | None = None) -> dict[str, Any]:
+    """The answers recorded in a project's answers file ``name`` (default: the one it has;
+    empty when there is none)."""
     import yaml
 
     from . import answersfile
 
-    path = project / answersfile.find(project)
+    path = project / (name or answersfile.find(project))
     return (yaml.safe_load(path.read_text("utf-8")) or {}) if path.is_file() else {}
 
 
-def record_source(project: Path, src_path: str, commit: str) -> None:
+def checked_answers(
+    project: Path, name: str | None, path_keys: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """The answers recorded in a fresh render, checked like answers given to ``new``."""
+    answers = read_answers(project, name)
+    public = {k: v for k, v in answers.items() if not k.startswith("_")}
+    if problems := check_answers(public, path_keys):
+        raise AnswersError(problems)
+    return answers
+
+
+def record_source(
+    project: Path, src_path: str, commit: str, answers_file: str = ANSWERS_FILE
+) -> None:
     """Record ``src_path`` at version ``commit`` as the project's template in its answers file.
 
     Built-in templates are rendered from a plain extracted copy of one version; the answers file
     must name the template's history instead, as copier would had it cloned the history itself.
     """
-    path = project / ANSWERS_FILE
+    path = project / answers_file
     lines = [
         line
         for line in path.read_text("utf-8").splitlines()
@@ -123,13 +140,14 @@ def generate(
     vcs_ref: str | None = None,
     label: str | None = None,
     record_as: tuple[str, str] | None = None,
+    answers_file: str | None = None,
 ) -> dict[str, Any]:
     """Render the template into ``dest`` and commit it; return the recorded answers.
 
     The project is rendered into a folder named like ``dest`` (so ``_folder_name`` and
     ``_copier_conf.dst_path`` render as the project's folder) inside a temporary folder next to
     ``dest``, and moved into place only when complete, so a failure or Ctrl-C leaves nothing
-    behind. ``record_as``: see ``copier_render``.
+    behind. ``record_as``, ``answers_file``: see ``copier_render``.
     """
     dest = dest.resolve()
     check_destination(dest)
@@ -147,11 +165,9 @@ def generate(
             user_defaults=user_defaults,
             vcs_ref=vcs_ref,
             record_as=record_as,
+            answers_file=answers_file,
         )
-        answers = read_answers(work)
-        public = {k: v for k, v in answers.items() if not k.startswith("_")}
-        if problems := check_answers(public, path_keys):
-            raise AnswersError(problems)
+        answers = checked_answers(work, answers_file, path_keys)
         gitutil.git(*safety.GIT_UNTRUSTED_TREE, "init", "--quiet", "-b", "main", cwd=work)
         version = answers.get("_commit", "unversioned")
         gitutil.commit_all(

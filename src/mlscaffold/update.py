@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import copierrules, guard, history, merge, origin, tasks, versions
+from . import copierrules, guard, history, merge, origin, rendercache, tasks, versions
 from .gitutil import GitError, git
 from .project import Project, load, require_clean
 from .render import GenerationError, copier_render
@@ -119,14 +119,17 @@ def plan(
     prompt: Prompt = None,
     trust: bool = False,
     force: tuple[str, ...] = (),
+    answers_file: str | None = None,
+    staged_ok: bool = False,
 ) -> Plan:
-    """Check the project and work out the update: refuses a project in the middle of a git
-    operation, a dirty tree, broken answers and downgrades."""
+    """Check the project and work out the update of the template recorded in ``answers_file``
+    (default: the project's answers file): refuses a project in the middle of a git operation, a
+    dirty tree (``staged_ok``: staged changes are fine), broken answers and downgrades."""
     import yaml
 
-    project = load(path)
+    project = load(path, answers_file)
     guard.require_no_operation(project.root)
-    require_clean(project.root)
+    require_clean(project.root, staged_ok)
     source = origin.of(project, trust)
     target, state = target_version(source, project.version, to)
     text = source.questions_text(target)
@@ -147,10 +150,12 @@ def render(plan_: Plan, version: str, answers: Mapping[str, Any], dest: Path) ->
         args = history.render_args(source.builtin, version)
     else:
         args = {"src_path": source.src_path, "vcs_ref": version}
-    copier_render(
-        dest=dest, data=answers, defaults=True, trust=source.trusted, skip_tasks=True, **args
-    )
-    return dest
+    name, options = plan_.project.answers_file, {"defaults": True, "skip_tasks": True, **args}
+
+    def produce(folder: Path) -> None:
+        copier_render(dest=folder, data=answers, trust=source.trusted, answers_file=name, **options)
+
+    return rendercache.render(source, version, answers, name, dest, produce)
 
 
 def render_recorded(plan_: Plan, dest: Path) -> Path:
@@ -241,15 +246,15 @@ def _merge(plan_: Plan, repo: Path, old: Path, new: Path, dry_run: bool) -> Upda
     return result
 
 
-def run(plan_: Plan, dry_run: bool = False) -> UpdateResult:
+def run(plan_: Plan, dry_run: bool = False, staged_ok: bool = False) -> UpdateResult:
     """Apply ``plan_`` to the project (or, with ``dry_run``, to a throw-away clone of it), holding
-    the project's update lock."""
+    the project's update lock; ``staged_ok``: on top of changes staged in the index."""
     if not plan_.needed:
         return UpdateResult()
     root = plan_.project.root
     with guard.locked(root), tempfile.TemporaryDirectory(prefix="mlscaffold-") as tmp:
         guard.require_no_operation(root)  # again, now that no other update can start
-        require_clean(root)
+        require_clean(root, staged_ok)
         try:
             old, new, kept = renders(plan_, Path(tmp))
         except (OSError, GenerationError) as exc:
@@ -269,15 +274,18 @@ def run(plan_: Plan, dry_run: bool = False) -> UpdateResult:
         return result
 
 
-def diff(path: Path, upstream: bool = False) -> str:
+def diff(
+    path: Path, upstream: bool = False, answers_file: str | None = None, exclude: tuple = ()
+) -> str:
     """The unified diff from a clean render of the project's version and answers to the project
     (what you changed), or with ``upstream`` to the newest version (what an update brings).
 
     The renders are stored in a temporary object folder: the project's repository is unchanged.
+    ``exclude``: paths left out (another template's files, in a project with several).
     """
     import yaml
 
-    project = load(path)
+    project = load(path, answers_file)
     source = origin.of(project)
     target, answers = project.version, project.public_answers
     if upstream:
@@ -296,4 +304,4 @@ def diff(path: Path, upstream: bool = False) -> str:
             old, new = render_recorded(plan_, Path(tmp, "old", root.name)), root
         base = merge.snapshot(root, old, "clean render", env=env)
         compared = merge.snapshot(root, new, "compared", env=env)
-        return merge.changes_between(root, base, compared, env=env)
+        return merge.changes_between(root, base, compared, env=env, exclude=exclude)

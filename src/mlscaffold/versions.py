@@ -109,9 +109,10 @@ class Status:
         return self.state != BEHIND
 
 
-def status(path: Path) -> Status:
-    """The project's template version, the newest one available, and how they compare."""
-    project = load(path)
+def status(path: Path, answers_file: str | None = None) -> Status:
+    """The project's template version (of the template recorded in ``answers_file``), the newest
+    one available, and how they compare."""
+    project = load(path, answers_file)
     source = of(project)
     latest = newest(source, project.version)
     return Status(

@@ -5,22 +5,55 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from .errors import friendly_errors
+from .many import counted, pick, project_options, table
+
+if TYPE_CHECKING:
+    from ..fleet import Target
 
 
 @click.command()
-@click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
+@project_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @friendly_errors
-def check(path: Path, as_json: bool) -> None:
+def check(
+    paths: tuple[Path, ...], search: Path | None, answers_file: str | None, as_json: bool
+) -> None:
     """Exit 0 if the project at PATH is on its template's newest version (or ahead of it: on a
-    pre-release or an unreleased commit), 1 if it is behind."""
+    pre-release or an unreleased commit), 1 if it is behind.
+
+    With several projects (or templates), or --all DIR: one table, and exit 1 if any is behind,
+    broken (cannot be checked) or conflicted (an update's conflicts are unresolved).
+    """
+    found = pick(paths, search, answers_file)
+    if len(found) > 1 or search:
+        _check_many(found, as_json)
+    else:
+        _check_one(found[0].path, found[0].answers_file, as_json)
+
+
+def _check_many(found: list[Target], as_json: bool) -> None:
+    from ..fleet import check as check_all
+
+    rows = check_all(found)
+    if as_json:
+        click.echo(json.dumps([row.as_json() for row in rows], indent=2))
+    else:
+        cells = [(r.label, r.template, r.current, r.latest, r.shown_state) for r in rows]
+        click.echo(table(("project", "template", "current", "newest", "state"), cells))
+        click.echo(counted(len(rows), "checked", [row.state for row in rows]))
+    if any(row.needs_attention for row in rows):
+        sys.exit(1)
+
+
+def _check_one(path: Path, answers_file: str | None, as_json: bool) -> None:
     from ..versions import parse, status
 
-    state = status(path)
+    state = status(path, answers_file)
     if as_json:
         row = {
             "project": str(state.project),

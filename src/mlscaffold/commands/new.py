@@ -27,6 +27,12 @@ from .errors import friendly_errors
     "symlinks leading outside the project.",
 )
 @click.option("--vcs-ref", metavar="VERSION", help="Template version to use (default: newest).")
+@click.option(
+    "--answers-file",
+    metavar="FILE",
+    help="Record the answers in FILE (e.g. .copier-answers.ci.yml); with a new FILE, DEST may be "
+    "an existing project: the template's files are added to it.",
+)
 @friendly_errors
 def new(
     template: str,
@@ -36,35 +42,51 @@ def new(
     data_file: Path | None,
     trust: bool,
     vcs_ref: str | None,
+    answers_file: str | None,
 ) -> None:
     """Generate a project in DEST from TEMPLATE.
 
     TEMPLATE is a built-in template (see `mlscaffold list`), an alias registered with
-    `mlscaffold template add`, a template folder, or a git URL.
+    `mlscaffold template add`, a template folder, or a git URL. With --answers-file naming a
+    new file, DEST may be an existing git project: the template's files are added and committed
+    (only them), and nothing is written if one of them exists already.
     """
+    from .. import addtemplate, catalog, render
     from .. import answers as ans
-    from .. import catalog, render
     from ..questions import Questionnaire, parse
 
     given = ans.given_answers(data_file, data)
     source = catalog.resolve(template, vcs_ref)
-    render.check_destination(dest)
+    adding = answers_file is not None and dest.is_dir() and any(dest.iterdir())
+    if adding:
+        addtemplate.check_destination(dest, answers_file)
+    else:
+        render.check_destination(dest)
     user_defaults = ans.user_defaults(dest)
     questions_text = source.questions_text()
     if questions_text is not None:
         questionnaire = Questionnaire(parse(questions_text), given, user_defaults, source.path_keys)
         given = questionnaire.run(None if defaults else ans.prompt)
         user_defaults = {}
+    options = {"trust": trust or source.trusted, "path_keys": source.path_keys}
+    options.update(label=source.name, **source.render_args(vcs_ref))
     try:
+        if adding:
+            answers, files = addtemplate.add(
+                dest, answers_file, given, defaults=defaults, user_defaults=user_defaults, **options
+            )
+            version = answers.get("_commit", "")
+            click.secho(f"Added {source.name} {version} to {dest}", fg="green", bold=True)
+            more = f" and {len(files) - 8} more" if len(files) > 8 else ""
+            click.echo(f"  {len(files)} files, committed (only them): {' '.join(files[:8])}{more}")
+            return
         answers = render.generate(
             dest=dest,
             data=given,
             user_defaults=user_defaults,
             defaults=defaults,
-            trust=trust or source.trusted,
-            path_keys=source.path_keys,
-            label=source.name,
-            **source.render_args(vcs_ref),
+            answers_file=answers_file,
+            **options,
         )
     except KeyboardInterrupt:
         raise click.ClickException("interrupted; nothing was written") from None

@@ -9,13 +9,16 @@ from typing import TYPE_CHECKING
 import click
 
 from .errors import friendly_errors
+from .many import counted, pick, progress, project_options, table
 
 if TYPE_CHECKING:
+    from ..fleet import Target
+    from ..fleetupdate import Options
     from ..update import UpdateResult
 
 
 @click.command()
-@click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
+@project_options
 @click.option(
     "--to", "to", metavar="VERSION", help="Template version to update to (default: newest)."
 )
@@ -39,7 +42,9 @@ if TYPE_CHECKING:
 )
 @friendly_errors
 def update(
-    path: Path,
+    paths: tuple[Path, ...],
+    search: Path | None,
+    answers_file: str | None,
     to: str | None,
     defaults: bool,
     data: tuple[str, ...],
@@ -54,13 +59,24 @@ def update(
     conflicts (exit code 1). Nothing is committed: review with `git diff --cached`, then commit.
     Files git does not track (ignored ones included) are never replaced: the update stops and
     lists them. Without --to it never moves to an older version.
+
+    With several projects (or templates), or --all DIR: each is updated in turn (new questions
+    need --defaults or --data), one failing does not stop the others, a failure part way restores
+    that project as it was, and a summary table ends the run (exit 1 if any has conflicts, was
+    refused or failed).
     """
     from .. import answers as ans
     from .. import update as upd
     from .. import versions
+    from ..fleetupdate import Options
 
     given = ans.given_answers(data_file, data)
-    plan = upd.plan(path, to, given, None if defaults else ans.prompt, trust, force)
+    found = pick(paths, search, answers_file)
+    if len(found) > 1 or search:
+        _update_many(found, Options(to, given, defaults, dry_run, trust, force))
+        return
+    prompt = None if defaults else ans.prompt
+    plan = upd.plan(found[0].path, to, given, prompt, trust, force, found[0].answers_file)
     name = f"{plan.project.root} ({plan.origin.label} {plan.current} -> {plan.target})"
     if not plan.needed:
         where = f"{plan.origin.label} {plan.current}"
@@ -80,6 +96,38 @@ def update(
     click.secho(("Would update " if dry_run else "Updated ") + name, fg="green", bold=True)
     _report(result, dry_run)
     if (result.conflicts and not dry_run) or result.blocked:
+        sys.exit(1)
+
+
+def _update_many(found: list[Target], options: Options) -> None:
+    from ..fleetupdate import CONFLICTS, update_all
+
+    try:
+        with progress(len(found), "Updating") as advance:
+            outcomes = update_all(found, options, advance)
+    except KeyboardInterrupt:
+        raise click.ClickException(
+            "interrupted; the project being updated was put back as it was, the ones before it "
+            "are updated (nothing committed)"
+        ) from None
+    rows = [
+        (o.project, o.template, o.versions, o.result + (f": {o.detail}" * bool(o.detail)))
+        for o in outcomes
+    ]
+    click.echo(table(("project", "template", "version", "result"), rows))
+    for outcome in outcomes:
+        if outcome.result == CONFLICTS:
+            click.secho(
+                f"Conflicts in {outcome.project} (fix the <<<<<<< blocks, then `git add`): "
+                + ", ".join(outcome.conflicts),
+                fg="red",
+                err=True,
+            )
+    verb = "checked (dry run: nothing was changed)" if options.dry_run else "handled"
+    click.echo(counted(len(outcomes), verb, [o.result for o in outcomes]))
+    if not options.dry_run and any(o.result in ("updated", CONFLICTS) for o in outcomes):
+        click.echo("Nothing is committed: review each with `git diff --cached`, then commit.")
+    if any(o.failed for o in outcomes):
         sys.exit(1)
 
 
