@@ -26,6 +26,12 @@ from .errors import friendly_errors
     "symlinks leading outside the project.",
 )
 @click.option("--vcs-ref", metavar="VERSION", help="Template version to use (default: newest).")
+@click.option(
+    "--own-repo",
+    is_flag=True,
+    help="Inside another git repository: make DEST a repository of its own (with one commit) "
+    "instead of staging its files in the enclosing one.",
+)
 @friendly_errors
 def new(
     template: str,
@@ -35,14 +41,17 @@ def new(
     data_file: Path | None,
     trust: bool,
     vcs_ref: str | None,
+    own_repo: bool,
 ) -> None:
     """Generate a project in DEST from TEMPLATE.
 
     TEMPLATE is a built-in template (see `mlscaffold list`), an alias registered with
-    `mlscaffold template add`, a template folder, or a git URL.
+    `mlscaffold template add`, a template folder, or a git URL. DEST becomes a git repository
+    with one commit; inside another repository its files are staged there instead (nothing is
+    committed), unless --own-repo.
     """
     from .. import answers as ans
-    from .. import catalog, render
+    from .. import catalog, monorepo, render
     from ..questions import Questionnaire, parse
 
     given = ans.given_answers(data_file, data)
@@ -54,6 +63,8 @@ def new(
         questionnaire = Questionnaire(parse(questions_text), given, user_defaults, source.path_keys)
         given = questionnaire.run(None if defaults else ans.prompt)
         user_defaults = {}
+    repo = None if own_repo else monorepo.enclosing_repository(dest)
+    existed = dest.exists()
     try:
         answers = render.generate(
             dest=dest,
@@ -63,11 +74,28 @@ def new(
             trust=trust or source.trusted,
             path_keys=source.path_keys,
             label=source.name,
+            own_repo=repo is None,
             **source.render_args(vcs_ref),
         )
+        if repo is not None:
+            monorepo.stage(repo, dest, existed)
     except KeyboardInterrupt:
         raise click.ClickException("interrupted; nothing was written") from None
     _print_next_steps(source.name, dest, answers)
+    if repo is not None:
+        _print_staged(source.name, repo, dest, answers)
+
+
+def _print_staged(template: str, repo: Path, dest: Path, answers: dict) -> None:
+    from shlex import quote
+
+    rel = quote(dest.resolve().relative_to(repo).as_posix())
+    message = quote(f"Add {template} {answers.get('_commit', '')}".rstrip() + " from mlscaffold")
+    click.echo(
+        f"\nThe files are staged in the repository {repo}, not committed (no repository of its "
+        "own: --own-repo makes one). Review them and commit them alone, before the first "
+        f"`mlscaffold update`:\n  git diff --cached -- {rel}\n  git commit -m {message} -- {rel}"
+    )
 
 
 def _print_next_steps(template: str, dest: Path, answers: dict) -> None:

@@ -56,8 +56,8 @@ def update(
     lists them. Without --to it never moves to an older version.
     """
     from .. import answers as ans
+    from .. import monorepo, versions
     from .. import update as upd
-    from .. import versions
 
     given = ans.given_answers(data_file, data)
     plan = upd.plan(path, to, given, None if defaults else ans.prompt, trust, force)
@@ -74,8 +74,10 @@ def update(
     try:
         result = upd.run(plan, dry_run=dry_run)
     except KeyboardInterrupt:
+        undo = monorepo.undo_command(plan.project)
         raise click.ClickException(
-            "interrupted; `git reset --hard` undoes a partial update (your work is committed)"
+            f"interrupted; `{undo}` in {plan.project.root} undoes a partial update (your work "
+            "is committed)"
         ) from None
     click.secho(("Would update " if dry_run else "Updated ") + name, fg="green", bold=True)
     _report(result, dry_run)
