@@ -46,7 +46,7 @@ def require_no_operation(root: Path) -> None:
             raise UpdateRefused(
                 f"{root} is in the middle of {what}: finish it first (`{finish}`), then update"
             )
-    if unmerged := git("ls-files", "--unmerged", "--", ":/", cwd=root):
+    if unmerged := git("ls-files", "--unmerged", "--full-name", "--", ":/", cwd=root):
         path = unmerged.splitlines()[0].split("\t", 1)[1]
         raise UpdateRefused(
             f"the repository of {root} has unresolved conflicts ({path}): resolve them "

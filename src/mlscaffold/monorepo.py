@@ -28,7 +28,10 @@ def enclosing_repository(dest: Path) -> Path | None:
         return None
     repo = Path(top).resolve()
     rel = dest.relative_to(repo).as_posix()
-    if rel == "." or git("check-ignore", "--", f"{rel}/", cwd=repo, check=False):
+    ignored = git(
+        *safety.GIT_UNTRUSTED_TREE, "check-ignore", "--", f"{rel}/", cwd=repo, check=False
+    )
+    if rel == "." or ignored:
         return None
     return repo
 
