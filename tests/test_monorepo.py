@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mlscaffold import guard
-from mlscaffold.gitutil import git
+from mlscaffold import guard, merge
+from mlscaffold.gitutil import GitError, git
 
 from .updatekit import (
     FLAVOUR,
@@ -58,11 +58,7 @@ def state(repo: Path, prefix: str | None = None) -> dict[str, object]:
     index = git("ls-files", "--stage", cwd=repo)
     return {
         "files": {k: v for k, v in files.items() if outside(k)},
-        "index": [
-            e
-            for e in git("ls-files", "--stage", cwd=repo).splitlines()
-            if outside(e.split("\t")[1])
-        ],
+        "index": [e for e in index.splitlines() if outside(e.split("\t")[1])],
         "head": git("rev-parse", "HEAD", cwd=repo),
         "status": [line for line in status.splitlines() if outside(line[3:])],
     }
@@ -187,6 +183,13 @@ def test_update_merges_into_the_subfolder_only(
     assert git("ls-files", "--unmerged", cwd=repo).count(f"{APP}/conflict.txt") == 3
     assert_no_leftovers(repo)
     assert state(repo, APP) == before
+    # the advice given: commit the update alone; the user's staged change stays staged
+    assert "`git commit -- .`" in result.output
+    write(edited, {"conflict.txt": lines("conflict")})
+    git("add", "conflict.txt", cwd=edited)
+    git("commit", "--quiet", "-m", "update", "--", ".", cwd=edited)
+    assert git("status", "--porcelain", "--", ".", cwd=edited) == ""
+    assert {**state(repo, APP), "head": head} == before
 
 
 def test_update_by_path_from_the_repository_root(
@@ -209,6 +212,42 @@ def test_undo_restores_the_subfolder_and_nothing_else(edited: Path, repo: Path) 
     assert result.exit_code == 1
     undo = "git restore --source=HEAD --staged --worktree -- ."
     git(*undo.split()[1:], cwd=edited)
+    assert state(repo) == committed
+
+
+def test_a_full_disk_names_the_undo_for_the_subfolder(
+    template: Path, repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    new(template, repo / APP)
+    git("commit", "--quiet", "-m", "add the project", cwd=repo)
+    untidy(repo)
+    release(template, "0.2.0", V2, {**QUESTIONS, **FLAVOUR})
+    edited, committed, real_git = repo / APP, state(repo), merge.git
+
+    def full_disk(*args, **kwargs):
+        if "cherry-pick" in args and "--no-commit" in args:  # it wrote part of the tree
+            real_git(*args, **{**kwargs, "check": False})
+            raise GitError("error: unable to write file added.txt: No space left on device")
+        return real_git(*args, **kwargs)
+
+    monkeypatch.setattr(merge, "git", full_disk)
+    result = cli_run("update", edited, "--defaults")
+    assert result.exit_code == 1 and "disk is full" in result.output
+    undo = "git restore --source=HEAD --staged --worktree -- ."
+    created = "added.txt flavour.txt moved_by_template.txt"
+    assert f"`{undo}` and `git clean -f -- {created}`" in result.output, result.output
+    assert "reset --hard" not in result.output
+    git(*undo.split()[1:], cwd=edited)
+    git(
+        "clean",
+        "--quiet",
+        "-f",
+        "--",
+        "added.txt",
+        "flavour.txt",
+        "moved_by_template.txt",
+        cwd=edited,
+    )
     assert state(repo) == committed
 
 

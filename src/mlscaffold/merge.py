@@ -5,6 +5,10 @@ of it) without touching the project's index or branches; ``git cherry-pick --no-
 one then merges the template change into the working tree with the old render as merge base. So
 edits are kept, renames are followed, and conflicts are ordinary git conflicts: ``<<<<<<<`` markers
 and unmerged index entries that ``git status``, ``git mergetool`` and IDEs show.
+
+For a project in a subfolder of a larger repository, the commits hold the renders under that
+folder and every other path as the index has it (``snapshot``), and the functions report paths
+relative to the folder they run in (``git diff --relative``).
 """
 
 from __future__ import annotations

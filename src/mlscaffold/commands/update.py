@@ -11,6 +11,7 @@ import click
 from .errors import friendly_errors
 
 if TYPE_CHECKING:
+    from ..project import Project
     from ..update import UpdateResult
 
 
@@ -80,12 +81,12 @@ def update(
             "is committed)"
         ) from None
     click.secho(("Would update " if dry_run else "Updated ") + name, fg="green", bold=True)
-    _report(result, dry_run)
+    _report(result, dry_run, plan.project)
     if (result.conflicts and not dry_run) or result.blocked:
         sys.exit(1)
 
 
-def _report(result: UpdateResult, dry_run: bool) -> None:
+def _report(result: UpdateResult, dry_run: bool, project: Project) -> None:
     for what, file in result.changes:
         click.echo(f"  {what:9} {file}")
     if result.kept:
@@ -122,4 +123,14 @@ def _report(result: UpdateResult, dry_run: bool) -> None:
     if dry_run:
         click.echo("Dry run: nothing was changed.")
     else:
-        click.echo("Nothing is committed: review with `git diff --cached`, then commit.")
+        click.echo(_next_step(project))
+
+
+def _next_step(project: Project) -> str:
+    if not project.prefix:
+        return "Nothing is committed: review with `git diff --cached`, then commit."
+    return (
+        f"Nothing is committed: in {project.root} review with `git diff --cached -- .`, then "
+        "commit the update alone with `git commit -- .` (changes you staged elsewhere in the "
+        "repository stay staged)."
+    )
