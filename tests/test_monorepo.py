@@ -18,6 +18,7 @@ from .updatekit import (
     check_scenario,
     cli_run,
     commit,
+    conflicting_branch,
     isolate,
     lines,
     release,
@@ -119,6 +120,24 @@ def test_new_stages_the_project_in_the_enclosing_repository(template: Path, repo
     assert f"A\t{APP}/train.log" not in project  # the monorepo's .gitignore applies
     assert sorted(set(staged) - set(project)) == ["M\tlib/util.py"]  # the user's, left as it was
     assert state(repo, APP) == before
+
+
+def test_new_leaves_nothing_when_git_cannot_stage(template: Path, repo: Path) -> None:
+    (repo / ".git" / "index.lock").write_text("", "utf-8")  # another git command is running
+    (repo / APP).mkdir(parents=True)
+    before = state(repo)
+    result = cli_run("new", template, repo / APP, "--defaults")
+    assert result.exit_code == 1 and "nothing was written" in result.output
+    assert "Traceback" not in result.output and "index.lock" in result.output
+    assert not any((repo / APP).iterdir()) and state(repo) == before
+
+
+def test_new_refuses_a_folder_whose_files_are_still_tracked(template: Path, repo: Path) -> None:
+    (repo / "lib/util.py").unlink()  # deleted, the deletion not committed: lib/ is empty
+    before = state(repo)
+    result = cli_run("new", template, repo / "lib", "--defaults")
+    assert result.exit_code == 1 and "still tracks files in it (lib/util.py)" in result.output
+    assert state(repo) == before
 
 
 def test_new_with_own_repo_makes_a_nested_repository(template: Path, repo: Path) -> None:
@@ -282,12 +301,7 @@ def test_the_guards_hold_for_the_whole_repository(
     if obstacle == "lock":
         (repo / ".git" / guard.LOCK).write_text("1 elsewhere\n", "utf-8")
     else:
-        git("checkout", "--quiet", "-b", "other", cwd=repo)
-        write(repo, {"README.md": "theirs\n"})
-        commit(repo, "theirs")
-        git("checkout", "--quiet", "-", cwd=repo)
-        write(repo, {"README.md": "ours\n"})
-        commit(repo, "ours")
+        conflicting_branch(repo, "README.md")
         git("merge", "other", cwd=repo, check=False)
         if obstacle == "conflict outside":
             (repo / ".git" / "MERGE_HEAD").unlink()  # as after a `git stash pop` that conflicted

@@ -17,10 +17,15 @@ from .gitutil import GitError, git
 from .project import Project
 from .render import GenerationError
 
+# For git commands on DEST in the user's repository: no fsmonitor command, no hook, and DEST taken
+# literally (no glob in a folder name can reach other files).
+_PLAIN = (*safety.GIT_UNTRUSTED_TREE, "--literal-pathspecs")
+
 
 def enclosing_repository(dest: Path) -> Path | None:
     """The top level of the git repository that would hold ``dest`` (which need not exist yet),
-    or None when there is none or its ignore rules exclude ``dest``."""
+    or None when there is none or its ignore rules exclude ``dest``; GenerationError when its
+    index still has files in ``dest`` (deleted from disk only)."""
     dest = dest.resolve()
     existing = next(folder for folder in (dest, *dest.parents) if folder.is_dir())
     top = git("rev-parse", "--show-toplevel", cwd=existing, check=False)
@@ -28,27 +33,30 @@ def enclosing_repository(dest: Path) -> Path | None:
         return None
     repo = Path(top).resolve()
     rel = dest.relative_to(repo).as_posix()
-    ignored = git(
-        *safety.GIT_UNTRUSTED_TREE, "check-ignore", "--", f"{rel}/", cwd=repo, check=False
-    )
-    if rel == "." or ignored:
+    ignore = (*safety.GIT_UNTRUSTED_TREE, "check-ignore", "--", f"{rel}/")  # a path, no pathspec
+    if rel == "." or git(*ignore, cwd=repo, check=False):
         return None
+    if tracked := git(*_PLAIN, "ls-files", "--", rel, cwd=repo):
+        raise GenerationError(
+            f"{dest} is empty, but the repository {repo} still tracks files in it "
+            f"({tracked.splitlines()[0]}): commit their deletion or restore them first"
+        )
     return repo
 
 
 def stage(repo: Path, dest: Path, existed: bool) -> None:
-    """Add the files of the new project at ``dest`` to ``repo``'s index, and nothing else (a
-    literal path: no glob in a folder name can reach other files), running no fsmonitor command
-    and no hook. When git refuses or Ctrl-C stops it, the project is taken out of the index and
-    removed again (``dest`` left empty when it ``existed`` before); git's refusal becomes a
-    GenerationError."""
+    """Add the files of the new project at ``dest`` to ``repo``'s index, and nothing else. When
+    git refuses or Ctrl-C stops it, the project is taken out of the index and removed again
+    (``dest`` left empty when it ``existed`` before); git's refusal becomes a GenerationError."""
     rel = dest.resolve().relative_to(repo).as_posix()
-    pathspec = ("--literal-pathspecs",)
+    lock = repo / git("rev-parse", "--git-path", "index.lock", cwd=repo)
     try:
-        git(*safety.GIT_UNTRUSTED_TREE, *pathspec, "add", "--all", "--", rel, cwd=repo)
+        if lock.exists():  # git's own message ends in "remove the file manually to continue."
+            raise GitError(f"{lock} exists: another git command is running; wait for it")
+        git(*_PLAIN, "add", "--all", "--", rel, cwd=repo)
     except (GitError, KeyboardInterrupt) as exc:
         unstage = ("rm", "-r", "-q", "--cached", "--ignore-unmatch", "--", rel)
-        git(*pathspec, *unstage, cwd=repo, check=False)
+        git(*_PLAIN, *unstage, cwd=repo, check=False)
         shutil.rmtree(dest, ignore_errors=True)
         if existed:
             dest.mkdir()
