@@ -221,6 +221,8 @@ def test_update_by_path_from_the_repository_root(
     assert state(repo) == before
     result = cli_run("update", APP, "--defaults")
     assert result.exit_code == 1 and "Conflicts (fix" in result.output
+    assert "  added     added.txt\n" in result.output  # relative to the project
+    assert "util.py" not in result.output  # the user's staged change is no part of the update
     assert (edited / "added.txt").is_file() and not (repo / "added.txt").exists()
     assert state(repo, APP) == outside
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import click
@@ -81,16 +82,16 @@ def new(
             monorepo.stage(repo, dest, existed)
     except KeyboardInterrupt:
         raise click.ClickException("interrupted; nothing was written") from None
-    _print_next_steps(source.name, dest, answers)
+    _print_next_steps(source.name, dest, answers, source.local_dir)
     if repo is not None:
         _print_staged(source.name, repo, dest, answers)
 
 
 def _print_staged(template: str, repo: Path, dest: Path, answers: dict) -> None:
-    from shlex import quote
-
-    rel = quote(dest.resolve().relative_to(repo).as_posix())
-    message = quote(f"Add {template} {answers.get('_commit', '')}".rstrip() + " from mlscaffold")
+    rel = shlex.quote(dest.resolve().relative_to(repo).as_posix())
+    message = shlex.quote(
+        f"Add {template} {answers.get('_commit', '')}".rstrip() + " from mlscaffold"
+    )
     click.echo(
         f"\nThe files are staged in the repository {repo}, not committed (no repository of its "
         "own: --own-repo makes one). Review them and commit them alone, before the first "
@@ -98,9 +99,10 @@ def _print_staged(template: str, repo: Path, dest: Path, answers: dict) -> None:
     )
 
 
-def _print_next_steps(template: str, dest: Path, answers: dict) -> None:
+def _print_next_steps(template: str, dest: Path, answers: dict, template_dir: Path | None) -> None:
+    from ..nextsteps import NextStepsError, steps
+
     version = answers.get("_commit", "")
-    project = answers.get("project_name", dest.name)
     click.secho(f"Created {dest} from {template} {version}".rstrip(), fg="green", bold=True)
     entries = sorted(
         p.name + ("/" if p.is_dir() else "") for p in dest.iterdir() if p.name != ".git"
@@ -112,13 +114,12 @@ def _print_next_steps(template: str, dest: Path, answers: dict) -> None:
             "cannot update this project; tag releases of your template (git tag 0.1.0).",
             fg="yellow",
         )
-    click.echo(
-        "\nNext steps:\n"
-        f"  cd {dest}\n"
-        "  python -m venv .venv && . .venv/bin/activate\n"
-        "  pip install -e '.[dev]'\n"
-        "  pytest             # the project's own tests\n"
-        f"  {project} train    # train (README.md lists the data options)\n"
-        f"  {project} serve    # the API on http://127.0.0.1:8000/docs\n"
-        "Later, `mlscaffold update` brings in template improvements and keeps your edits."
-    )
+    try:
+        own = steps(template_dir, answers)
+    except NextStepsError as exc:
+        click.secho(f"Warning: the template's next steps cannot be shown: {exc}", fg="yellow")
+        own = []
+    cd = f"cd {shlex.quote(str(dest))}"
+    lines = [cd, *own] if own else [f"{cd}    # README.md says how to run it"]
+    click.echo("\nNext steps:\n" + "\n".join(f"  {line}" for line in lines))
+    click.echo("Later, `mlscaffold update` brings in template improvements and keeps your edits.")
