@@ -14,7 +14,16 @@ import pytest
 from mlscaffold import guard, merge
 from mlscaffold.gitutil import GitError, git
 
-from .updatekit import answers, cli_run, commit, isolate, lines, release, write
+from .updatekit import (
+    answers,
+    cli_run,
+    commit,
+    conflicting_branch,
+    isolate,
+    lines,
+    release,
+    write,
+)
 
 QUESTIONS = {"project_name": {"type": "str", "default": "demo"}}
 SECRET = "API_KEY=my-real-secret\n"
@@ -212,15 +221,6 @@ def test_a_commit_off_the_release_line_is_not_moved(template: Path, tmp_path: Pa
 # ---- no update in the middle of a git operation, and one at a time ---------------------------
 
 
-def _conflicting_branch(project: Path) -> None:
-    git("checkout", "--quiet", "-b", "other", cwd=project)
-    write(project, {"a.txt": "other\n"})
-    commit(project, "other")
-    git("checkout", "--quiet", "main", cwd=project)
-    write(project, {"a.txt": "main\n"})
-    commit(project, "main")
-
-
 OPERATIONS = {
     "a merge": ["merge", "other"],
     "a rebase": ["rebase", "other"],
@@ -232,7 +232,7 @@ OPERATIONS = {
 @pytest.mark.parametrize("what", [*OPERATIONS, "a bisect"])
 def test_refuses_during_a_git_operation(template: Path, tmp_path: Path, what: str) -> None:
     project = generate(template, tmp_path / "project")
-    _conflicting_branch(project)
+    conflicting_branch(project)
     release(template, "0.2.0", {"b.txt": "b\n"}, QUESTIONS)
     if what == "a bisect":
         git("bisect", "start", "HEAD", "HEAD~2", cwd=project)

@@ -77,6 +77,16 @@ def commit(repo: Path, message: str = "my changes") -> None:
     git("commit", "--quiet", "--allow-empty", "-m", message, cwd=repo)
 
 
+def conflicting_branch(repo: Path, name: str = "a.txt") -> None:
+    """A branch ``other`` whose change to file ``name`` conflicts with one committed on main."""
+    git("checkout", "--quiet", "-b", "other", cwd=repo)
+    write(repo, {name: "other\n"})
+    commit(repo, "other")
+    git("checkout", "--quiet", "main", cwd=repo)
+    write(repo, {name: "main\n"})
+    commit(repo, "main")
+
+
 def answers(project: Path) -> dict:
     return yaml.safe_load((project / ".copier-answers.yml").read_text("utf-8"))
 

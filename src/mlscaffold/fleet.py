@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import origin, rendercache, versions
 from .gitutil import git
-from .project import answers_files, dirty_files, load
+from .project import answers_files, dirty_files, load, locate
 
 # The errors a user's project or template can cause; anything else is a bug and propagates.
 PROJECT_ERRORS = (ValueError, RuntimeError, OSError)
@@ -110,8 +110,8 @@ def targets(paths: Iterable[Path], answers_file: str | None = None) -> list[Targ
             result.append(Target(path, answers_file))
             continue
         try:
-            root = Path(git("rev-parse", "--show-toplevel", cwd=path))
-            names = answers_files(root) if root.resolve() == path.resolve() else []
+            _, root = locate(path)
+            names = answers_files(root) if root == path.resolve() else []
         except PROJECT_ERRORS:
             names = []
         result += [Target(path, name) for name in names] if len(names) > 1 else [Target(path)]

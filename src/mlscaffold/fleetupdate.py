@@ -64,6 +64,7 @@ class Saved:
     tree: str
     others: frozenset[str]
     forced: Mapping[str, bytes]
+    subfolder: bool = False  # a project in a subfolder of a larger repository (a monorepo)
 
 
 def _others(root: Path) -> frozenset[str]:
@@ -75,16 +76,20 @@ def _others(root: Path) -> frozenset[str]:
 def save(root: Path, force: tuple[str, ...]) -> Saved:
     """The state ``restore`` puts the project back to."""
     forced = {p: (root / p).read_bytes() for p in force if (root / p).is_file()}
-    return Saved(root, git("write-tree", cwd=root), _others(root), forced)
+    subfolder = bool(git("rev-parse", "--show-prefix", cwd=root))
+    return Saved(root, git("write-tree", cwd=root), _others(root), forced, subfolder)
 
 
 def restore(saved: Saved) -> None:
     """Put the project back to ``saved``, byte for byte, touching no file the user had."""
     root = saved.root
     with guard.locked(root):
-        git("reset", "--quiet", "--hard", cwd=root)
-        if saved.tree != git("rev-parse", "HEAD^{tree}", cwd=root):
-            git("read-tree", "--reset", "-u", saved.tree, cwd=root)
+        if saved.subfolder:  # only the project's folder: a reset would reach the whole repository
+            git("restore", f"--source={saved.tree}", "--staged", "--worktree", "--", ".", cwd=root)
+        else:
+            git("reset", "--quiet", "--hard", cwd=root)
+            if saved.tree != git("rev-parse", "HEAD^{tree}", cwd=root):
+                git("read-tree", "--reset", "-u", saved.tree, cwd=root)
         for name in sorted(_others(root) - saved.others):
             path = root / name.rstrip("/")
             if path.is_dir() and not path.is_symlink():

@@ -39,12 +39,19 @@ def _git_path(root: Path, name: str) -> Path:
 
 
 def require_no_operation(root: Path) -> None:
-    """Refuse a project where a merge, rebase, cherry-pick, revert or bisect is in progress."""
+    """Refuse a project where a merge, rebase, cherry-pick, revert or bisect is in progress, or
+    whose repository has unresolved conflicts (anywhere: also outside a project's subfolder)."""
     for name, what, finish in _IN_PROGRESS:
         if _git_path(root, name).exists():
             raise UpdateRefused(
                 f"{root} is in the middle of {what}: finish it first (`{finish}`), then update"
             )
+    if unmerged := git("ls-files", "--unmerged", "--full-name", "--", ":/", cwd=root):
+        path = unmerged.splitlines()[0].split("\t", 1)[1]
+        raise UpdateRefused(
+            f"the repository of {root} has unresolved conflicts ({path}): resolve them "
+            "(`git add` each file) or undo them, then update"
+        )
 
 
 def _alive(pid: int) -> bool:

@@ -5,16 +5,21 @@ of it) without touching the project's index or branches; ``git cherry-pick --no-
 one then merges the template change into the working tree with the old render as merge base. So
 edits are kept, renames are followed, and conflicts are ordinary git conflicts: ``<<<<<<<`` markers
 and unmerged index entries that ``git status``, ``git mergetool`` and IDEs show.
+
+For a project in a subfolder of a larger repository, the commits hold the renders under that
+folder and every other path as the index has it (``snapshot``), and the functions report paths
+relative to the folder they run in (``git diff --relative``).
 """
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from .gitutil import GitError, git
 
@@ -38,18 +43,28 @@ def snapshot(
     message: str,
     parent: str | None = None,
     env: Mapping[str, str] | None = None,
+    prefix: str = "",
+    outside: str | None = None,
 ) -> str:
     """Commit the files in folder ``tree`` into ``repo``'s object store; return the commit id.
 
     A temporary index is used, so the project's index, branches and working tree are untouched.
     Files the folder's (or the repository's) ignore rules exclude are left out, as in a project.
     ``env``: extra git environment (``scratch_objects`` keeps the repository's objects as is).
+    ``prefix``: the project's folder in a larger repository; ``tree`` then lies at ``prefix``
+    below a folder that stands for the repository's top level (whose ignore files apply), its
+    files are committed under ``prefix``, and every other path is as in tree ``outside`` (none
+    when None).
     """
+    top = tree.resolve().parents[len(PurePosixPath(prefix).parts) - 1] if prefix else tree
     with tempfile.TemporaryDirectory(prefix="mlscaffold-index-") as tmp:
         index_env = {**(env or {}), "GIT_INDEX_FILE": str(Path(tmp) / "index")}
-        place = ("--git-dir", git_dir(repo), "--work-tree", str(tree.resolve()))
-        git(*place, "add", "--all", cwd=tree, env=index_env)
-        tree_id = git(*place, "write-tree", cwd=tree, env=index_env)
+        place = ("--git-dir", git_dir(repo), "--work-tree", str(top.resolve()))
+        if outside:
+            git(*place, "read-tree", outside, cwd=top, env=index_env)
+        spec = ("--literal-pathspecs", "add", "--all", "--", prefix) if prefix else ("add", "--all")
+        git(*place, *spec, cwd=top, env=index_env)
+        tree_id = git(*place, "write-tree", cwd=top, env=index_env)
     parents = ("-p", parent) if parent else ()
     return git(
         *IDENTITY,
@@ -64,6 +79,17 @@ def snapshot(
     )
 
 
+def index_tree(repo: Path) -> str:
+    """The tree of what ``repo``'s index holds now, written from a copy of the index (git would
+    otherwise store its cache of trees in the index itself)."""
+    with tempfile.TemporaryDirectory(prefix="mlscaffold-index-") as tmp:
+        index = Path(tmp) / "index"
+        real = repo / git("rev-parse", "--git-path", "index", cwd=repo)
+        if real.is_file():
+            shutil.copyfile(real, index)
+        return git("write-tree", cwd=repo, env={"GIT_INDEX_FILE": str(index)})
+
+
 @contextmanager
 def scratch_objects(repo: Path) -> Iterator[dict[str, str]]:
     """Git environment that writes new objects to a temporary folder and reads ``repo``'s own
@@ -74,8 +100,9 @@ def scratch_objects(repo: Path) -> Iterator[dict[str, str]]:
 
 
 def touched(repo: Path, old: str, new: str) -> list[str]:
-    """Every path the change from commit ``old`` to ``new`` writes or deletes (renames as both)."""
-    names = git("diff", "--name-only", "-z", "--no-renames", old, new, cwd=repo)
+    """Every path the change from commit ``old`` to ``new`` writes or deletes (renames as both),
+    in and relative to the folder ``repo`` (a project's folder in a larger repository)."""
+    names = git("diff", "--name-only", "--relative", "-z", "--no-renames", old, new, cwd=repo)
     return [name for name in names.split("\0") if name]
 
 
@@ -132,8 +159,11 @@ def apply(repo: Path, old: str, new: str) -> MergeResult:
 
 
 def staged_changes(repo: Path) -> list[tuple[str, str]]:
-    """What the index changes against HEAD: (added/modified/deleted/renamed/conflict, path)."""
-    status = git("diff", "--cached", "--name-status", "-z", "--find-renames", "HEAD", cwd=repo)
+    """What the index changes against HEAD in folder ``repo`` (paths relative to it):
+    (added/modified/deleted/renamed/conflict, path)."""
+    status = git(
+        "diff", "--cached", "--name-status", "--relative", "-z", "--find-renames", "HEAD", cwd=repo
+    )
     fields, changes = iter(status.split("\0")), []
     for code in fields:
         if code:
@@ -156,8 +186,8 @@ def _remove(repo: Path, path: Path) -> None:
 def changes_between(
     repo: Path, old: str, new: str, env: Mapping[str, str] | None = None, exclude: Iterable = ()
 ) -> str:
-    """The unified diff from commit ``old`` to commit ``new``, with renames found, leaving out
-    the paths in ``exclude``."""
+    """The unified diff from commit ``old`` to commit ``new`` in folder ``repo`` (paths relative
+    to it), with renames found, leaving out the paths in ``exclude``."""
     skipped = [f":(exclude,literal){path}" for path in exclude]
     paths = ("--", ".", *skipped) if skipped else ()
-    return git("diff", "--find-renames", old, new, *paths, cwd=repo, env=env)
+    return git("diff", "--find-renames", "--relative", old, new, *paths, cwd=repo, env=env)

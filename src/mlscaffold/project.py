@@ -1,9 +1,11 @@
-"""A generated project as ``update``, ``check`` and ``diff`` see it: git root and answers."""
+"""A generated project as ``update``, ``check`` and ``diff`` see it: its folder, the git
+repository it lies in (the folder itself, or a larger repository holding it in a subfolder), and
+its answers."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .gitutil import GitError, git
@@ -18,11 +20,19 @@ class ProjectError(ValueError):
 
 @dataclass(frozen=True)
 class Project:
-    """A generated project: its repository root and the answers recorded when it was rendered."""
+    """A generated project: its folder ``root`` (the one holding the answers file), the top level
+    ``repo`` of its git repository (``root`` or a folder above it), and the recorded answers."""
 
     root: Path
     answers: dict[str, Any]
     answers_file: str = ANSWERS_FILE  # relative to root (the template's ``_answers_file``)
+    repo: Path = field(kw_only=True)
+
+    @property
+    def prefix(self) -> str:
+        """The project's folder relative to the repository's top level ("" at the top)."""
+        rel = self.root.relative_to(self.repo).as_posix()
+        return "" if rel == "." else rel
 
     @property
     def src_path(self) -> str:
@@ -38,19 +48,45 @@ class Project:
         return {k: v for k, v in self.answers.items() if not k.startswith("_")}
 
 
-def _root(path: Path) -> Path:
+def _holds_answers(folder: Path) -> bool:
+    """Whether ``folder`` holds a copier answers file (``.copier-answers.yml``, or another
+    ``.copier-answers.*.yml`` of copier's naming)."""
+    return any(p.is_file() for p in folder.glob(".copier-answers*.y*ml"))
+
+
+def locate(path: Path) -> tuple[Path, Path]:
+    """The repository top level and the project folder for ``path``: the nearest folder from
+    ``path`` up to the top level that holds an answers file, else the top level itself."""
     if not path.is_dir():
         raise ProjectError(f"{path} is not a folder")
     try:
-        root = Path(git("rev-parse", "--show-toplevel", cwd=path)).resolve()
+        repo = Path(git("rev-parse", "--show-toplevel", cwd=path)).resolve()
     except GitError:
         raise ProjectError(
             f"{path} is not a git repository: run `git init && git add -A && git commit -m init`"
             " there first"
         ) from None
-    if root != path.resolve() and (path / ANSWERS_FILE).is_file():
-        raise ProjectError(f"{path} is inside the repository {root}; run mlscaffold on its root")
-    return root
+    here = path.resolve()
+    for folder in (here, *here.parents):
+        if folder == repo or not folder.is_relative_to(repo):
+            break
+        if _holds_answers(folder):
+            return repo, folder
+    return repo, repo
+
+
+def _nested(tracked: list[str]) -> list[str]:
+    """The folders (relative) below the project's own that hold a project of their own."""
+    names = (PurePosixPath(name) for name in tracked)
+    return sorted({str(n.parent) for n in names if n.name == ANSWERS_FILE and len(n.parts) > 1})
+
+
+def _own_yaml_files(root: Path) -> list[str]:
+    """Tracked YAML files of the project at ``root``, but those of projects in its subfolders."""
+    tracked = [n for n in git("ls-files", "-z", "--", "*.yml", "*.yaml", cwd=root).split("\0") if n]
+    nested = _nested(tracked)  # their answers files are theirs
+    own = [n for n in tracked if not any(n.startswith(f"{folder}/") for folder in nested)]
+    return own
 
 
 def answers_file(root: Path) -> str:
@@ -58,8 +94,7 @@ def answers_file(root: Path) -> str:
     ``_src_path`` (a template's custom ``_answers_file``)."""
     from . import answersfile
 
-    tracked = git("ls-files", "-z", "--", "*.yml", "*.yaml", cwd=root).split("\0")
-    return answersfile.find(root, [name for name in tracked if name])
+    return answersfile.find(root, _own_yaml_files(root))
 
 
 def answers_files(root: Path) -> list[str]:
@@ -67,8 +102,7 @@ def answers_files(root: Path) -> list[str]:
     the default one first, then every other tracked YAML file recording ``_src_path``."""
     from . import answersfile
 
-    tracked = git("ls-files", "-z", "--", "*.yml", "*.yaml", cwd=root).split("\0")
-    return answersfile.find_all(root, [name for name in tracked if name])
+    return answersfile.find_all(root, _own_yaml_files(root))
 
 
 def read_answers(root: Path, name: str = ANSWERS_FILE) -> dict[str, Any]:
@@ -99,20 +133,31 @@ def read_answers(root: Path, name: str = ANSWERS_FILE) -> dict[str, Any]:
 
 def load(path: Path, answers_file_name: str | None = None) -> Project:
     """The generated project at (or above) ``path``, as recorded in ``answers_file_name``
-    (default: its answers file, see ``answers_file``)."""
-    root = _root(path)
+    (default: its answers file, see ``answers_file``): in a subfolder of a larger repository, the
+    nearest folder holding an answers file."""
+    repo, root = locate(path)
     name = answers_file_name or answers_file(root)
-    return Project(root=root, answers=read_answers(root, name), answers_file=name)
+    if not (root / name).is_file() and root == repo:
+        tracked = git("ls-files", "-z", "--", f"*/{ANSWERS_FILE}", cwd=root).split("\0")
+        if nested := _nested([n for n in tracked if n]):
+            shown = ", ".join(nested[:5]) + (" ..." if len(nested) > 5 else "")
+            raise ProjectError(
+                f"{root} is no generated project, but holds some in subfolders ({shown}): "
+                "pass one's path, or run mlscaffold in its folder"
+            )
+    return Project(root=root, answers=read_answers(root, name), answers_file=name, repo=repo)
 
 
 def _changed(root: Path, *against: str) -> list[str]:
-    changed = git("diff", "--name-only", "-z", *against, cwd=root)
+    """Files in folder ``root`` (relative to it) changed against ``against`` (default: the
+    index), untracked ones included; changes elsewhere in its repository are not listed."""
+    changed = git("diff", "--name-only", "--relative", "-z", *against, cwd=root)
     untracked = git("ls-files", "-z", "--others", "--exclude-standard", cwd=root)
     return sorted({name for name in (changed + "\0" + untracked).split("\0") if name})
 
 
 def dirty_files(root: Path) -> list[str]:
-    """Files that differ from the last commit, untracked ones included."""
+    """Files in folder ``root`` that differ from the last commit, untracked ones included."""
     return _changed(root, "HEAD")
 
 

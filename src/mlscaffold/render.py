@@ -1,4 +1,5 @@
-"""Render a template into a new project: atomically, as a git repository with one commit."""
+"""Render a template into a new project: atomically, as a git repository with one commit (or,
+inside another repository, as files staged there: ``monorepo``)."""
 
 from __future__ import annotations
 
@@ -141,13 +142,15 @@ def generate(
     label: str | None = None,
     record_as: tuple[str, str] | None = None,
     answers_file: str | None = None,
+    own_repo: bool = True,
 ) -> dict[str, Any]:
     """Render the template into ``dest`` and commit it; return the recorded answers.
 
     The project is rendered into a folder named like ``dest`` (so ``_folder_name`` and
     ``_copier_conf.dst_path`` render as the project's folder) inside a temporary folder next to
     ``dest``, and moved into place only when complete, so a failure or Ctrl-C leaves nothing
-    behind. ``record_as``, ``answers_file``: see ``copier_render``.
+    behind. ``record_as``, ``answers_file``: see ``copier_render``. Without ``own_repo`` the
+    project is made no git repository (``monorepo.stage`` adds it to the one it lies in).
     """
     dest = dest.resolve()
     check_destination(dest)
@@ -168,14 +171,15 @@ def generate(
             answers_file=answers_file,
         )
         answers = checked_answers(work, answers_file, path_keys)
-        gitutil.git(*safety.GIT_UNTRUSTED_TREE, "init", "--quiet", "-b", "main", cwd=work)
-        version = answers.get("_commit", "unversioned")
-        gitutil.commit_all(
-            work,
-            f"Generate from mlscaffold template {label or src_path} {version}",
-            str(answers.get("author_name", "mlscaffold")),
-            str(answers.get("author_email", "mlscaffold@localhost")),
-        )
+        if own_repo:
+            gitutil.git(*safety.GIT_UNTRUSTED_TREE, "init", "--quiet", "-b", "main", cwd=work)
+            version = answers.get("_commit", "unversioned")
+            gitutil.commit_all(
+                work,
+                f"Generate from mlscaffold template {label or src_path} {version}",
+                str(answers.get("author_name", "mlscaffold")),
+                str(answers.get("author_email", "mlscaffold@localhost")),
+            )
         if dest.exists():
             dest.rmdir()
         work.rename(dest)

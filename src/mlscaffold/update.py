@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import copierrules, guard, history, merge, origin, rendercache, tasks, versions
+from . import copierrules, guard, history, merge, monorepo, origin, rendercache, tasks, versions
 from .gitutil import GitError, git
 from .project import Project, load, require_clean
 from .render import GenerationError, copier_render
@@ -172,12 +172,12 @@ def render_recorded(plan_: Plan, dest: Path) -> Path:
 
 
 def renders(plan_: Plan, tmp: Path) -> tuple[Path, Path, list[str]]:
-    """The old and the new render, in folders named like the project (so ``_folder_name`` renders
-    the same), with copier's file rules applied; and the ``_skip_if_exists`` files left alone."""
-    name = plan_.project.root.name
-    old = render_recorded(plan_, tmp / "old" / name)
-    new = render(plan_, plan_.target, plan_.answers, tmp / "new" / name)
-    kept = copierrules.apply(plan_.config, plan_.answers, plan_.project.root, old, new)
+    """The old and the new render (``render_folder``), with copier's file rules applied; and the
+    ``_skip_if_exists`` files left alone."""
+    project = plan_.project
+    old = render_recorded(plan_, monorepo.render_folder(project, tmp / "old"))
+    new = render(plan_, plan_.target, plan_.answers, monorepo.render_folder(project, tmp / "new"))
+    kept = copierrules.apply(plan_.config, plan_.answers, project.root, old, new)
     return old, new, kept
 
 
@@ -204,23 +204,26 @@ def _run_commands(plan_: Plan, stage: str, result: UpdateResult, dry_run: bool) 
         result.ran += tasks.run(commands)
 
 
-def _disk_full(exc: BaseException, created: list[str]) -> UpdateError:
+def _disk_full(exc: BaseException, project: Project, created: list[str]) -> UpdateError:
     files = " ".join(created)
     clean = f" and `git clean -f -- {files}`" if created else ""
     return UpdateError(
         f"the disk is full ({exc}); the update stopped part way: free some space, run "
-        f"`git reset --hard`{clean} in the project to get back to your last commit (your work is "
-        "committed), and update again"
+        f"`{monorepo.undo_command(project)}`{clean} in {project.root} to get back to your last "
+        "commit (your work is committed), and update again"
     )
 
 
 def _merge(plan_: Plan, repo: Path, old: Path, new: Path, dry_run: bool) -> UpdateResult:
     """Snapshot both renders into ``repo``, check nothing untracked is in the way in the project,
-    and merge (in ``repo``: the project, or its throw-away clone in a dry run)."""
+    and merge (in ``repo``: the project's folder, or that folder in a throw-away clone in a dry
+    run). In a subfolder of a larger repository every path outside it is, in both snapshots, as
+    the index has it now, so the merge changes nothing there."""
     name = f"mlscaffold: template {plan_.origin.label}"
-    root = plan_.project.root
-    base = merge.snapshot(repo, old, f"{name} {plan_.current}")
-    head = merge.snapshot(repo, new, f"{name} {plan_.target}", base)
+    root, prefix = plan_.project.root, plan_.project.prefix
+    outside = merge.index_tree(repo) if prefix else None
+    base = merge.snapshot(repo, old, f"{name} {plan_.current}", prefix=prefix, outside=outside)
+    head = merge.snapshot(repo, new, f"{name} {plan_.target}", base, prefix=prefix, outside=outside)
     paths = merge.touched(repo, base, head)
     blocked = guard.in_the_way(root, paths, plan_.force)
     if blocked and not dry_run:
@@ -235,7 +238,7 @@ def _merge(plan_: Plan, repo: Path, old: Path, new: Path, dry_run: bool) -> Upda
         _run_commands(plan_, "after", result, dry_run)
     except (OSError, GitError) as exc:
         if guard.disk_full(exc) and not dry_run:
-            raise _disk_full(exc, created) from exc
+            raise _disk_full(exc, plan_.project, created) from exc
         raise
     result.changes, result.conflicts = merged.changes, merged.conflicts
     result.kept, result.left_deleted = merged.kept, merged.left_deleted
@@ -264,11 +267,7 @@ def run(plan_: Plan, dry_run: bool = False, staged_ok: bool = False) -> UpdateRe
                     "project changed: free some space and update again"
                 ) from exc
             raise
-        repo = root
-        if dry_run:
-            repo = Path(tmp, "project")
-            git("clone", "--quiet", "--shared", "--no-checkout", "--", str(root), str(repo))
-            git("checkout", "--quiet", "--detach", git("rev-parse", "HEAD", cwd=root), cwd=repo)
+        repo = monorepo.dry_run_clone(plan_.project, Path(tmp, "project")) if dry_run else root
         result = _merge(plan_, repo, old, new, dry_run)
         result.left_alone = kept
         return result
@@ -293,7 +292,7 @@ def diff(
         answers = new_answers(project, source, target, {}, None)
     config = (yaml.safe_load(source.questions_text(target)) or {}) if upstream else {}
     plan_ = Plan(project, source, target, answers, config)
-    root = project.root
+    root, prefix = project.root, project.prefix
     with (
         tempfile.TemporaryDirectory(prefix="mlscaffold-") as tmp,
         merge.scratch_objects(root) as env,
@@ -301,7 +300,8 @@ def diff(
         if upstream:
             old, new, _ = renders(plan_, Path(tmp))
         else:
-            old, new = render_recorded(plan_, Path(tmp, "old", root.name)), root
-        base = merge.snapshot(root, old, "clean render", env=env)
-        compared = merge.snapshot(root, new, "compared", env=env)
+            old = render_recorded(plan_, monorepo.render_folder(project, Path(tmp, "old")))
+            new = root
+        base = merge.snapshot(root, old, "clean render", env=env, prefix=prefix)
+        compared = merge.snapshot(root, new, "compared", env=env, prefix=prefix)
         return merge.changes_between(root, base, compared, env=env, exclude=exclude)

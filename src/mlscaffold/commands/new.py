@@ -33,6 +33,12 @@ from .errors import friendly_errors
     help="Record the answers in FILE (e.g. .copier-answers.ci.yml); with a new FILE, DEST may be "
     "an existing project: the template's files are added to it.",
 )
+@click.option(
+    "--own-repo",
+    is_flag=True,
+    help="Inside another git repository: make DEST a repository of its own (with one commit) "
+    "instead of staging its files in the enclosing one.",
+)
 @friendly_errors
 def new(
     template: str,
@@ -43,15 +49,18 @@ def new(
     trust: bool,
     vcs_ref: str | None,
     answers_file: str | None,
+    own_repo: bool,
 ) -> None:
     """Generate a project in DEST from TEMPLATE.
 
     TEMPLATE is a built-in template (see `mlscaffold list`), an alias registered with
-    `mlscaffold template add`, a template folder, or a git URL. With --answers-file naming a
-    new file, DEST may be an existing git project: the template's files are added and committed
-    (only them), and nothing is written if one of them exists already.
+    `mlscaffold template add`, a template folder, or a git URL. DEST becomes a git repository
+    with one commit; inside another repository its files are staged there instead (nothing is
+    committed), unless --own-repo. With --answers-file naming a new file, DEST may be an existing
+    git project: the template's files are added and committed (only them), and nothing is written
+    if one of them exists already.
     """
-    from .. import addtemplate, catalog, render
+    from .. import addtemplate, catalog, monorepo, render
     from .. import answers as ans
     from ..questions import Questionnaire, parse
 
@@ -70,6 +79,8 @@ def new(
         user_defaults = {}
     options = {"trust": trust or source.trusted, "path_keys": source.path_keys}
     options.update(label=source.name, **source.render_args(vcs_ref))
+    repo = None if own_repo else monorepo.enclosing_repository(dest)
+    existed = dest.exists()
     try:
         if adding:
             answers, files = addtemplate.add(
@@ -86,11 +97,28 @@ def new(
             user_defaults=user_defaults,
             defaults=defaults,
             answers_file=answers_file,
+            own_repo=repo is None,
             **options,
         )
+        if repo is not None:
+            monorepo.stage(repo, dest, existed)
     except KeyboardInterrupt:
         raise click.ClickException("interrupted; nothing was written") from None
     _print_next_steps(source.name, dest, answers, source.local_dir)
+    if repo is not None:
+        _print_staged(source.name, repo, dest, answers)
+
+
+def _print_staged(template: str, repo: Path, dest: Path, answers: dict) -> None:
+    rel = shlex.quote(dest.resolve().relative_to(repo).as_posix())
+    message = shlex.quote(
+        f"Add {template} {answers.get('_commit', '')}".rstrip() + " from mlscaffold"
+    )
+    click.echo(
+        f"\nThe files are staged in the repository {repo}, not committed (no repository of its "
+        "own: --own-repo makes one). Review them and commit them alone, before the first "
+        f"`mlscaffold update`:\n  git diff --cached -- {rel}\n  git commit -m {message} -- {rel}"
+    )
 
 
 def _print_next_steps(template: str, dest: Path, answers: dict, template_dir: Path | None) -> None:

@@ -14,6 +14,7 @@ from .many import counted, pick, progress, project_options, table
 if TYPE_CHECKING:
     from ..fleet import Target
     from ..fleetupdate import Options
+    from ..project import Project
     from ..update import UpdateResult
 
 
@@ -66,8 +67,8 @@ def update(
     refused or failed).
     """
     from .. import answers as ans
+    from .. import monorepo, versions
     from .. import update as upd
-    from .. import versions
     from ..fleetupdate import Options
 
     given = ans.given_answers(data_file, data)
@@ -90,11 +91,13 @@ def update(
     try:
         result = upd.run(plan, dry_run=dry_run)
     except KeyboardInterrupt:
+        undo = monorepo.undo_command(plan.project)
         raise click.ClickException(
-            "interrupted; `git reset --hard` undoes a partial update (your work is committed)"
+            f"interrupted; `{undo}` in {plan.project.root} undoes a partial update (your work "
+            "is committed)"
         ) from None
     click.secho(("Would update " if dry_run else "Updated ") + name, fg="green", bold=True)
-    _report(result, dry_run)
+    _report(result, dry_run, plan.project)
     if (result.conflicts and not dry_run) or result.blocked:
         sys.exit(1)
 
@@ -131,7 +134,7 @@ def _update_many(found: list[Target], options: Options) -> None:
         sys.exit(1)
 
 
-def _report(result: UpdateResult, dry_run: bool) -> None:
+def _report(result: UpdateResult, dry_run: bool, project: Project) -> None:
     for what, file in result.changes:
         click.echo(f"  {what:9} {file}")
     if result.kept:
@@ -168,4 +171,14 @@ def _report(result: UpdateResult, dry_run: bool) -> None:
     if dry_run:
         click.echo("Dry run: nothing was changed.")
     else:
-        click.echo("Nothing is committed: review with `git diff --cached`, then commit.")
+        click.echo(_next_step(project))
+
+
+def _next_step(project: Project) -> str:
+    if not project.prefix:
+        return "Nothing is committed: review with `git diff --cached`, then commit."
+    return (
+        f"Nothing is committed: in {project.root} review with `git diff --cached -- .`, then "
+        "commit the update alone with `git commit -- .` (changes you staged elsewhere in the "
+        "repository stay staged)."
+    )
