@@ -34,14 +34,16 @@ def copier_render(
     trust: bool,
     user_defaults: Mapping[str, Any] | None = None,
     vcs_ref: str | None = None,
-    record_as: tuple[str, str] | None = None,
+    record_as: tuple[str, str | None] | None = None,
+    record_extra: Mapping[str, Any] | None = None,
     skip_tasks: bool = False,
 ) -> None:
     """Render ``src_path`` at ``vcs_ref`` into ``dest``; copier's errors become one line.
 
     Unless ``trust``, a render holding a ``.git`` path or a symlink leading out of ``dest`` is
     refused (``safety.check_render``). ``record_as`` (source, version) is written to the answers
-    file in place of ``src_path``; ``skip_tasks``: run none of the template's ``_tasks`` (an update
+    file in place of ``src_path`` (with the settings ``record_extra``, e.g. a composed template's
+    ``_bases``); ``skip_tasks``: run none of the template's ``_tasks`` (an update
     runs them in the project).
     """
     from copier import run_copy
@@ -81,7 +83,7 @@ def copier_render(
         raise GenerationError(" ".join(line.strip() for line in lines[:3])) from exc
     safety.check_render(dest, trust)
     if record_as:
-        record_source(dest, *record_as)
+        record_source(dest, *record_as, extra=record_extra)
 
 
 def read_answers(project: Path) -> dict[str, Any]:
@@ -94,20 +96,27 @@ def read_answers(project: Path) -> dict[str, Any]:
     return (yaml.safe_load(path.read_text("utf-8")) or {}) if path.is_file() else {}
 
 
-def record_source(project: Path, src_path: str, commit: str) -> None:
-    """Record ``src_path`` at version ``commit`` as the project's template in its answers file.
+def record_source(
+    project: Path, src_path: str, commit: str | None, extra: Mapping[str, Any] | None = None
+) -> None:
+    """Record ``src_path`` at version ``commit`` (None: unversioned) as the project's template in
+    its answers file, with the settings in ``extra``.
 
-    Built-in templates are rendered from a plain extracted copy of one version; the answers file
-    must name the template's history instead, as copier would had it cloned the history itself.
+    Built-in (and composed) templates are rendered from a plain copy of one version; the answers
+    file must name the template's history instead, as copier would had it cloned it itself.
     """
+    import yaml
+
     path = project / ANSWERS_FILE
+    recorded = {"_commit": commit, "_src_path": src_path, **(extra or {})}
     lines = [
         line
         for line in path.read_text("utf-8").splitlines()
         if not line.startswith(("_src_path:", "_commit:"))
     ]
     first_answer = next((i for i, line in enumerate(lines) if not line.startswith("#")), len(lines))
-    lines[first_answer:first_answer] = [f"_commit: {commit}", f"_src_path: {src_path}"]
+    settings = {k: v for k, v in recorded.items() if v is not None}
+    lines[first_answer:first_answer] = yaml.safe_dump(settings, sort_keys=False).splitlines()
     path.write_text("\n".join(lines) + "\n", "utf-8")
 
 
@@ -122,7 +131,8 @@ def generate(
     path_keys: frozenset[str] = frozenset(),
     vcs_ref: str | None = None,
     label: str | None = None,
-    record_as: tuple[str, str] | None = None,
+    record_as: tuple[str, str | None] | None = None,
+    record_extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Render the template into ``dest`` and commit it; return the recorded answers.
 
@@ -147,6 +157,7 @@ def generate(
             user_defaults=user_defaults,
             vcs_ref=vcs_ref,
             record_as=record_as,
+            record_extra=record_extra,
         )
         answers = read_answers(work)
         public = {k: v for k, v in answers.items() if not k.startswith("_")}

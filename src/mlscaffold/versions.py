@@ -110,14 +110,17 @@ class Status:
 
 
 def status(path: Path) -> Status:
-    """The project's template version, the newest one available, and how they compare."""
+    """The project's template version, the newest one available, and how they compare; a
+    composed template is behind when its bases have newer versions its pins allow, too."""
+    from . import compose
+
     project = load(path)
     source = of(project)
     latest = newest(source, project.version)
-    return Status(
-        project.root,
-        source.label,
-        project.version,
-        latest,
-        relation(source, project.version, latest),
-    )
+    state = relation(source, project.version, latest)
+    current, shown = project.version, latest
+    if have := compose.recorded(project.answers):
+        bases = compose.newest(source, source.questions_text(latest))
+        state = BEHIND if state == SAME and bases != have else state
+        current, shown = compose.label(current, have), compose.label(latest, bases)
+    return Status(project.root, source.label, current, shown, state)

@@ -43,10 +43,11 @@ def new(
     """
     from .. import answers as ans
     from .. import catalog, render
+    from ..prepare import prepare
     from ..questions import Questionnaire, parse
 
     given = ans.given_answers(data_file, data)
-    source = catalog.resolve(template, vcs_ref)
+    source = prepare(catalog.resolve(template, vcs_ref), vcs_ref)
     render.check_destination(dest)
     user_defaults = ans.user_defaults(dest)
     questions_text = source.questions_text()
@@ -67,6 +68,8 @@ def new(
         )
     except KeyboardInterrupt:
         raise click.ClickException("interrupted; nothing was written") from None
+    for note in source.notes:
+        click.secho(f"Note: {note}", fg="yellow")
     _print_next_steps(source.name, dest, answers)
 
 

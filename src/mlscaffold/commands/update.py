@@ -61,9 +61,10 @@ def update(
 
     given = ans.given_answers(data_file, data)
     plan = upd.plan(path, to, given, None if defaults else ans.prompt, trust, force)
-    name = f"{plan.project.root} ({plan.origin.label} {plan.current} -> {plan.target})"
+    current, target = plan.labels
+    name = f"{plan.project.root} ({plan.origin.label} {current} -> {target})"
     if not plan.needed:
-        where = f"{plan.origin.label} {plan.current}"
+        where = f"{plan.origin.label} {current}"
         if plan.relation == versions.AHEAD:
             where += ", ahead of its newest release; nothing to update to"
         elif plan.relation == versions.DIVERGED:

@@ -1,0 +1,297 @@
+"""Templates that extend another template: ``_extends: image_classifier@0.4`` in copier.yml.
+
+An extension is rendered from a plain copier template that this module writes once per (extension
+version, base versions) into the data directory: the base's files overlaid with the extension's
+(a file rendering to the same name replaces the base's), and the base's copier.yml with the
+extension's questions and settings merged over it. ``@0.4`` means the newest 0.4.x (any PEP 440
+specifier works: ``@>=0.4,<0.6``; none: the newest release), so a project follows a base release
+without a new extension release; the versions used are recorded as ``_bases`` in its answers file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from . import config, history, hosted, safety
+from .catalog import is_url
+from .gitutil import GitError, git
+from .origin import Origin, from_source
+from .render import ANSWERS_FILE
+
+KEY = "_extends"  # in a template's copier.yml
+RECORD = "_bases"  # in a project's answers file: the bases rendered, nearest first
+MAX_BASES = 4
+SUBDIRECTORY = "project"
+_FORMAT = "1"  # bump when the layout of a composed template changes
+_LISTS = ("_exclude", "_skip_if_exists", "_tasks", "_jinja_extensions", "_secret_questions")
+_CONFIGS = ("copier.yml", "copier.yaml")
+
+
+class CompositionError(ValueError):
+    """A template's ``_extends`` cannot be resolved or composed; the message says why."""
+
+
+@dataclass(frozen=True)
+class Base:
+    """A base template as a project records it: its source and the version rendered."""
+
+    src: str
+    commit: str
+
+
+@dataclass(frozen=True)
+class _Layer:
+    """One template of a composition: a plain copy of one version, and what identifies it."""
+
+    origin: Origin
+    folder: Path
+    key: str
+
+
+def load_config(text: str, label: str) -> dict[str, Any]:
+    """A copier.yml's settings and questions (its YAML documents merged, as copier does)."""
+    import yaml
+
+    try:
+        docs = [doc or {} for doc in yaml.safe_load_all(text)]
+    except yaml.YAMLError as exc:
+        reason = " ".join(str(exc).split())
+        raise CompositionError(f"cannot read the copier.yml of {label} ({reason})") from exc
+    merged: dict[str, Any] = {}
+    for doc in docs:
+        if not isinstance(doc, dict):
+            raise CompositionError(f"the copier.yml of {label} is not a mapping")
+        merged.update(doc)
+    return merged
+
+
+def split_spec(value: str) -> tuple[str, str | None]:
+    """``SOURCE@SPEC`` as (SOURCE, SPEC); SPEC is None when there is no version part (an ``@``
+    in ``git@host:path`` or ``ssh://git@host/path`` is part of the source)."""
+    source, at, spec = value.rpartition("@")
+    if at and source and spec and not any(c in spec for c in "/:"):
+        return source, spec
+    return value, None
+
+
+def matching(versions: list[str], spec: str | None, what: str) -> list[str]:
+    """The ``versions`` (oldest first) that ``spec`` allows: ``0.4`` is 0.4.x, ``0.4.2`` only
+    0.4.2 (and its local versions), an operator starts a PEP 440 specifier set; final releases
+    only, unless the specifier names a pre-release or there is nothing else."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    text = "" if spec is None else spec if spec[0] in "<>=!~" else f"=={spec}.*"
+    try:
+        allowed = SpecifierSet(text)
+    except InvalidSpecifier:
+        raise CompositionError(
+            f"{what}: {spec!r} is no version (0.4, 0.4.2) or PEP 440 specifier (>=0.4,<0.6)"
+        ) from None
+    return list(allowed.filter(versions))
+
+
+def _cache() -> Path:
+    return history.data_dir() / "compositions"
+
+
+def _checkout(source: Origin, version: str) -> _Layer:
+    """A plain copy of ``version`` of ``source``, extracted once per commit and kept."""
+    if source.builtin:
+        folder = history.checkout(source.builtin, version)
+        return _Layer(source, folder, f"b:{source.builtin}:{version}")
+    sha = source.tags().get(version)
+    if sha is None:
+        raise CompositionError(f"{source.label} has no version {version}")
+    target = _cache() / "checkouts" / sha
+    if not any((target / name).is_file() for name in _CONFIGS):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=target.parent) as work:
+            clone = Path(work, "clone")
+            try:
+                git(
+                    "clone",
+                    "--quiet",
+                    "--depth",
+                    "1",
+                    "--branch",
+                    version,
+                    "--",
+                    source._location(),
+                    str(clone),
+                )
+            except GitError as exc:
+                raise CompositionError(f"cannot fetch {source.label} {version}: {exc}") from exc
+            shutil.rmtree(clone / ".git")
+            _settle(clone, target)
+    return _Layer(source, target, f"g:{sha}")
+
+
+def _settle(work: Path, target: Path) -> None:
+    """Move the finished ``work`` to ``target``, unless another process got there first."""
+    try:
+        work.rename(target)
+    except OSError:
+        if not target.is_dir():
+            raise
+
+
+def _worktree(source: Origin, folder: Path) -> _Layer:
+    """An unversioned template folder (no git repository, or no tag) as it is now."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if ".git" not in p.relative_to(folder).parts):
+        if path.is_file() and not path.is_symlink():
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
+    return _Layer(source, folder, f"w:{digest.hexdigest()}")
+
+
+def _base_origin(value: str, parent: Origin) -> Origin:
+    """The template an ``_extends`` value of ``parent`` names: a built-in, an alias of this
+    machine, a folder (relative to a local ``parent``) or a git URL, checked like any source."""
+    if value in history.builtins():
+        history.install(value)
+        return Origin(history.recorded_source(value), value, trusted=True, builtin=value)
+    what = f"{KEY} of {parent.label}"
+    source = config.load()["templates"].get(value, value)
+    safety.check_source(source, what)
+    if is_url(source) and not source.startswith("file://"):
+        return Origin(source, source, trusted=False)
+    path = Path(source.removeprefix("file://")).expanduser()
+    if not path.is_absolute():
+        anchor = Path(parent._location())
+        if parent.builtin or not anchor.is_dir():
+            raise CompositionError(f"{what}: the relative path {source} needs a local template")
+        path = anchor / path
+    if not path.is_dir():
+        raise CompositionError(f"{what}: {source} is not a template folder or git URL here")
+    return Origin(str(path.resolve()), str(path.resolve()), trusted=False)
+
+
+def _identity(source: Origin) -> str:
+    return source.builtin or source._location()
+
+
+def _record(source: Origin, version: str) -> str:
+    """How a project records ``source``: a local clone of a hosted template by its URL."""
+    location = Path(source._location())
+    if source.builtin or not location.is_dir():
+        return source.src_path
+    return hosted.recorded_source(location, version)[0]
+
+
+def newest(ext: Origin, text: str) -> tuple[Base, ...]:
+    """The bases of the extension whose copier.yml is ``text``, each at the newest version its
+    ``_extends`` allows; () when it extends nothing. Refuses cycles and chains over MAX_BASES."""
+    bases: list[Base] = []
+    chain, parent = [_identity(ext)], ext
+    settings = load_config(text, ext.label)
+    while (value := settings.get(KEY)) is not None:
+        if not isinstance(value, str) or not value.strip():
+            raise CompositionError(f"{KEY} of {parent.label} must be a template, then @VERSION")
+        source, spec = split_spec(value.strip())
+        base = _base_origin(source, parent)
+        chain.append(_identity(base))
+        if chain[-1] in chain[:-1]:
+            raise CompositionError(f"templates extend each other in a cycle: {' -> '.join(chain)}")
+        if len(bases) == MAX_BASES:
+            raise CompositionError(f"a chain of more than {MAX_BASES} bases: {' -> '.join(chain)}")
+        versions = base.versions()
+        allowed = matching(versions, spec, f"{KEY} of {parent.label}")
+        if not allowed:
+            raise CompositionError(
+                f"{base.label} has no release matching {value.strip()!r} ({KEY} of "
+                f"{parent.label}); it has {', '.join(versions) or 'no tagged versions'}"
+            )
+        layer = _checkout(base, allowed[-1])
+        bases.append(Base(_record(base, allowed[-1]), allowed[-1]))
+        settings, parent = _read_config(layer), base
+    return tuple(bases)
+
+
+def recorded(answers: Mapping[str, Any]) -> tuple[Base, ...]:
+    """The bases a project's answers record (``_bases``), checked like ``_src_path``."""
+    value = answers.get(RECORD) or []
+    if not isinstance(value, list) or not all(
+        isinstance(b, dict) and isinstance(b.get("src"), str) and b.get("commit") for b in value
+    ):
+        raise CompositionError(f"{RECORD} in {ANSWERS_FILE} is not a list of src and commit")
+    bases = tuple(Base(b["src"], str(b["commit"])) for b in value)
+    for base in bases:
+        safety.check_source(base.src, f"{RECORD} in {ANSWERS_FILE}")
+        safety.check_version(base.commit, f"{RECORD} in {ANSWERS_FILE}")
+    return bases
+
+
+def label(version: str | None, bases: tuple[Base, ...]) -> str:
+    """``1.0.0 (image_classifier 0.4.1)``: an extension's version with its bases'."""
+    shown = ", ".join(f"{history.builtin_from_source(b.src) or b.src} {b.commit}" for b in bases)
+    return f"{version or 'unversioned'} ({shown})" if bases else str(version)
+
+
+def _read_config(layer: _Layer) -> dict[str, Any]:
+    for name in _CONFIGS:
+        if (layer.folder / name).is_file():
+            return load_config((layer.folder / name).read_text("utf-8"), layer.origin.label)
+    raise CompositionError(f"{layer.origin.label} has no copier.yml")
+
+
+def template(
+    ext: Origin, version: str | None, bases: tuple[Base, ...], worktree: Path | None = None
+) -> Path:
+    """The plain copier template of ``version`` of ``ext`` over ``bases`` (``worktree``: the
+    unversioned extension folder to use as it is), written once and kept."""
+    top = _worktree(ext, worktree) if version is None and worktree else _checkout(ext, version)
+    layers = [top] + [_checkout(from_source(b.src, RECORD), b.commit) for b in bases]
+    key = "\n".join([_FORMAT, *(layer.key for layer in layers)])
+    target = _cache() / "templates" / hashlib.sha256(key.encode()).hexdigest()[:32]
+    if not (target / "copier.yml").is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=target.parent) as work:
+            _settle(_compose(layers[::-1], Path(work, "t")), target)
+    return target
+
+
+def _compose(layers: list[_Layer], out: Path) -> Path:
+    """Write ``layers`` (the deepest base first) into ``out`` as one plain copier template."""
+    import yaml
+
+    from .layering import merge_configs, overlay
+
+    configs = [_read_config(layer) for layer in layers]
+    merged = merge_configs(configs, [layer.origin.label for layer in layers])
+    suffix = merged.get("_templates_suffix", ".jinja")
+    out.mkdir(parents=True)
+    for layer, settings in zip(layers, configs, strict=True):
+        sub = str(settings.get("_subdirectory") or "")
+        overlay(layer.folder / sub, out / SUBDIRECTORY, suffix, skip_config=not sub)
+        if sub and (layer.folder / "template.yml").is_file():
+            shutil.copyfile(layer.folder / "template.yml", out / "template.yml")
+    text = yaml.safe_dump({**merged, "_subdirectory": SUBDIRECTORY}, sort_keys=False)
+    (out / "copier.yml").write_text(text, "utf-8")
+    return out
+
+
+def render_args(
+    ext: Origin,
+    version: str | None,
+    bases: tuple[Base, ...],
+    record: str,
+    worktree: Path | None = None,
+) -> dict[str, Any]:
+    """Keyword arguments of ``render.copier_render``/``generate`` that render ``version`` of
+    ``ext`` over ``bases`` and record it as ``record`` with its ``_bases``."""
+    return {
+        "src_path": str(template(ext, version, bases, worktree)),
+        "record_as": (record, version),
+        "record_extra": {RECORD: [asdict(base) for base in bases]},
+    }
+
+
+def questions_text(ext: Origin, version: str, bases: tuple[Base, ...]) -> str:
+    """The merged copier.yml of ``version`` of ``ext`` over ``bases``."""
+    return (template(ext, version, bases) / "copier.yml").read_text("utf-8")
