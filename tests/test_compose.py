@@ -260,3 +260,28 @@ def test_split_spec(value: str, split: tuple[str, str | None]) -> None:
 def test_a_bad_pin_is_one_line() -> None:
     with pytest.raises(compose.CompositionError, match="no version"):
         compose.matching(["1.0.0"], "one", "pin")
+
+
+@pytest.mark.parametrize(
+    ("bases", "message"),
+    [
+        ([{"src": "ext::sh -c 'touch /tmp/pwned'", "commit": "0.1.0"}], "transport"),
+        ([{"src": "BASE", "commit": "--upload-pack=x"}], "not a version or tag name"),
+        ("BASE", "not a list of src and commit"),
+    ],
+)
+@pytest.mark.parametrize("command", [("check",), ("update", "--defaults"), ("diff",)], ids=str)
+def test_tampered_bases_are_refused_in_one_line(
+    ext: Path, base: Path, tmp_path: Path, bases: object, message: str, command: tuple[str, ...]
+) -> None:
+    import yaml
+
+    project = generate(ext, tmp_path / "project")
+    recorded = answers(project)
+    text = json.dumps(bases).replace("BASE", str(base))
+    recorded["_bases"] = json.loads(text)
+    write(project, {".copier-answers.yml": yaml.safe_dump(recorded)})
+    commit(project, "tampered")
+    result = cli_run(*command, project)
+    assert result.exit_code == 1 and message in result.output
+    assert len(result.output.strip().splitlines()) == 1
