@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from mlscaffold import compose
+
 from .updatekit import answers, cli_run, commit, isolate, lines, release, write
 
 BASE_QUESTIONS = {
