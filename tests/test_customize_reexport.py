@@ -131,3 +131,16 @@ def test_a_version_not_pushed_records_the_folder_and_says_why(
     assert result.exit_code == 0, result.output
     assert answers(tmp_path / "project")["_src_path"] == str(mentor)
     assert f"has no tag {tag} (push it: git push origin {tag})" in result.output
+
+
+def test_a_tag_moved_since_it_was_pushed_records_the_folder(
+    hosted: tuple[Path, str], tmp_path: Path
+) -> None:
+    mentor, _ = hosted
+    tag = f"{history.builtins()[NAME].version}+acme.1"
+    git("tag", "--delete", tag, cwd=mentor)
+    customize(mentor, "Retagged locally.\n", tag)
+    result = cli_run("new", mentor, tmp_path / "project", "--defaults")
+    assert result.exit_code == 0, result.output
+    assert answers(tmp_path / "project")["_src_path"] == str(mentor)
+    assert f"has another commit for tag {tag}" in result.output
