@@ -1,6 +1,6 @@
 """Templates that extend another template: ``_extends: image_classifier@0.4`` in copier.yml.
 
-An extension is rendered from a plain copier template that this module writes once per (extension
+An extension is rendered from a plain copier template (``materialise``) written once per (extension
 version, base versions) into the data directory: the base's files overlaid with the extension's
 (a file rendering to the same name replaces the base's), and the base's copier.yml with the
 extension's questions and settings merged over it. ``@0.4`` means the newest 0.4.x (any PEP 440
@@ -10,31 +10,20 @@ without a new extension release; the versions used are recorded as ``_bases`` in
 
 from __future__ import annotations
 
-import hashlib
-import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from . import config, history, hosted, safety
+from . import config, history, hosted, materialise, safety
 from .catalog import is_url
-from .gitutil import GitError, git
+from .materialise import CompositionError
 from .origin import Origin, from_source
 from .render import ANSWERS_FILE
 
 KEY = "_extends"  # in a template's copier.yml
 RECORD = "_bases"  # in a project's answers file: the bases rendered, nearest first
 MAX_BASES = 4
-SUBDIRECTORY = "project"
-_FORMAT = "1"  # bump when the layout of a composed template changes
-_LISTS = ("_exclude", "_skip_if_exists", "_tasks", "_jinja_extensions", "_secret_questions")
-_CONFIGS = ("copier.yml", "copier.yaml")
-
-
-class CompositionError(ValueError):
-    """A template's ``_extends`` cannot be resolved or composed; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -43,32 +32,6 @@ class Base:
 
     src: str
     commit: str
-
-
-@dataclass(frozen=True)
-class _Layer:
-    """One template of a composition: a plain copy of one version, and what identifies it."""
-
-    origin: Origin
-    folder: Path
-    key: str
-
-
-def load_config(text: str, label: str) -> dict[str, Any]:
-    """A copier.yml's settings and questions (its YAML documents merged, as copier does)."""
-    import yaml
-
-    try:
-        docs = [doc or {} for doc in yaml.safe_load_all(text)]
-    except yaml.YAMLError as exc:
-        reason = " ".join(str(exc).split())
-        raise CompositionError(f"cannot read the copier.yml of {label} ({reason})") from exc
-    merged: dict[str, Any] = {}
-    for doc in docs:
-        if not isinstance(doc, dict):
-            raise CompositionError(f"the copier.yml of {label} is not a mapping")
-        merged.update(doc)
-    return merged
 
 
 def split_spec(value: str) -> tuple[str, str | None]:
@@ -94,60 +57,6 @@ def matching(versions: list[str], spec: str | None, what: str) -> list[str]:
             f"{what}: {spec!r} is no version (0.4, 0.4.2) or PEP 440 specifier (>=0.4,<0.6)"
         ) from None
     return list(allowed.filter(versions))
-
-
-def _cache() -> Path:
-    return history.data_dir() / "compositions"
-
-
-def _checkout(source: Origin, version: str) -> _Layer:
-    """A plain copy of ``version`` of ``source``, extracted once per commit and kept."""
-    if source.builtin:
-        folder = history.checkout(source.builtin, version)
-        return _Layer(source, folder, f"b:{source.builtin}:{version}")
-    sha = source.tags().get(version)
-    if sha is None:
-        raise CompositionError(f"{source.label} has no version {version}")
-    target = _cache() / "checkouts" / sha
-    if not any((target / name).is_file() for name in _CONFIGS):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=target.parent) as work:
-            clone = Path(work, "clone")
-            try:
-                git(
-                    "clone",
-                    "--quiet",
-                    "--depth",
-                    "1",
-                    "--branch",
-                    version,
-                    "--",
-                    source._location(),
-                    str(clone),
-                )
-            except GitError as exc:
-                raise CompositionError(f"cannot fetch {source.label} {version}: {exc}") from exc
-            shutil.rmtree(clone / ".git")
-            _settle(clone, target)
-    return _Layer(source, target, f"g:{sha}")
-
-
-def _settle(work: Path, target: Path) -> None:
-    """Move the finished ``work`` to ``target``, unless another process got there first."""
-    try:
-        work.rename(target)
-    except OSError:
-        if not target.is_dir():
-            raise
-
-
-def _worktree(source: Origin, folder: Path) -> _Layer:
-    """An unversioned template folder (no git repository, or no tag) as it is now."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if ".git" not in p.relative_to(folder).parts):
-        if path.is_file() and not path.is_symlink():
-            digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
-    return _Layer(source, folder, f"w:{digest.hexdigest()}")
 
 
 def _base_origin(value: str, parent: Origin) -> Origin:
@@ -189,7 +98,7 @@ def newest(ext: Origin, text: str) -> tuple[Base, ...]:
     ``_extends`` allows; () when it extends nothing. Refuses cycles and chains over MAX_BASES."""
     bases: list[Base] = []
     chain, parent = [_identity(ext)], ext
-    settings = load_config(text, ext.label)
+    settings = materialise.load_config(text, ext.label)
     while (value := settings.get(KEY)) is not None:
         if not isinstance(value, str) or not value.strip():
             raise CompositionError(f"{KEY} of {parent.label} must be a template, then @VERSION")
@@ -207,9 +116,9 @@ def newest(ext: Origin, text: str) -> tuple[Base, ...]:
                 f"{base.label} has no release matching {value.strip()!r} ({KEY} of "
                 f"{parent.label}); it has {', '.join(versions) or 'no tagged versions'}"
             )
-        layer = _checkout(base, allowed[-1])
+        layer = materialise.checkout(base, allowed[-1])
         bases.append(Base(_record(base, allowed[-1]), allowed[-1]))
-        settings, parent = _read_config(layer), base
+        settings, parent = materialise.read_config(layer), base
     return tuple(bases)
 
 
@@ -233,47 +142,11 @@ def label(version: str | None, bases: tuple[Base, ...]) -> str:
     return f"{version or 'unversioned'} ({shown})" if bases else str(version)
 
 
-def _read_config(layer: _Layer) -> dict[str, Any]:
-    for name in _CONFIGS:
-        if (layer.folder / name).is_file():
-            return load_config((layer.folder / name).read_text("utf-8"), layer.origin.label)
-    raise CompositionError(f"{layer.origin.label} has no copier.yml")
-
-
-def template(
+def _template(
     ext: Origin, version: str | None, bases: tuple[Base, ...], worktree: Path | None = None
 ) -> Path:
-    """The plain copier template of ``version`` of ``ext`` over ``bases`` (``worktree``: the
-    unversioned extension folder to use as it is), written once and kept."""
-    top = _worktree(ext, worktree) if version is None and worktree else _checkout(ext, version)
-    layers = [top] + [_checkout(from_source(b.src, RECORD), b.commit) for b in bases]
-    key = "\n".join([_FORMAT, *(layer.key for layer in layers)])
-    target = _cache() / "templates" / hashlib.sha256(key.encode()).hexdigest()[:32]
-    if not (target / "copier.yml").is_file():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=target.parent) as work:
-            _settle(_compose(layers[::-1], Path(work, "t")), target)
-    return target
-
-
-def _compose(layers: list[_Layer], out: Path) -> Path:
-    """Write ``layers`` (the deepest base first) into ``out`` as one plain copier template."""
-    import yaml
-
-    from .layering import merge_configs, overlay
-
-    configs = [_read_config(layer) for layer in layers]
-    merged = merge_configs(configs, [layer.origin.label for layer in layers])
-    suffix = merged.get("_templates_suffix", ".jinja")
-    out.mkdir(parents=True)
-    for layer, settings in zip(layers, configs, strict=True):
-        sub = str(settings.get("_subdirectory") or "")
-        overlay(layer.folder / sub, out / SUBDIRECTORY, suffix, skip_config=not sub)
-        if sub and (layer.folder / "template.yml").is_file():
-            shutil.copyfile(layer.folder / "template.yml", out / "template.yml")
-    text = yaml.safe_dump({**merged, "_subdirectory": SUBDIRECTORY}, sort_keys=False)
-    (out / "copier.yml").write_text(text, "utf-8")
-    return out
+    sources = [(from_source(base.src, RECORD), base.commit) for base in bases]
+    return materialise.template((ext, version), sources, worktree)
 
 
 def render_args(
@@ -286,12 +159,19 @@ def render_args(
     """Keyword arguments of ``render.copier_render``/``generate`` that render ``version`` of
     ``ext`` over ``bases`` and record it as ``record`` with its ``_bases``."""
     return {
-        "src_path": str(template(ext, version, bases, worktree)),
+        "src_path": str(_template(ext, version, bases, worktree)),
         "record_as": (record, version),
         "record_extra": {RECORD: [asdict(base) for base in bases]},
     }
 
 
-def questions_text(ext: Origin, version: str, bases: tuple[Base, ...]) -> str:
-    """The merged copier.yml of ``version`` of ``ext`` over ``bases``."""
-    return (template(ext, version, bases) / "copier.yml").read_text("utf-8")
+def target_config(source: Origin, version: str) -> tuple[str, tuple[Base, ...]]:
+    """The copier.yml of ``version`` of a project's template (composed over its bases when it
+    extends a template) and those bases, each at the newest version the extension allows."""
+    text = source.questions_text(version)
+    if source.builtin:
+        return text, ()
+    bases = newest(source, text)
+    if not bases:
+        return text, ()
+    return (_template(source, version, bases) / "copier.yml").read_text("utf-8"), bases

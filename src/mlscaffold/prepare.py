@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from . import compose, hosted
+from . import compose, hosted, materialise
 from .catalog import TemplateSource, template_path_keys
 from .origin import Origin, OriginError
 
@@ -52,7 +52,7 @@ def prepare(source: TemplateSource, vcs_ref: str | None) -> TemplateSource:
     version = vcs_ref or _newest(ext)
     if version is None:  # an unversioned folder (rendered as it is), or copier's own choice
         text = source.questions_text()
-        if text is None or compose.KEY not in compose.load_config(text, source.name):
+        if text is None or compose.KEY not in materialise.load_config(text, source.name):
             return source
         if source.local_dir is None:
             raise compose.CompositionError(

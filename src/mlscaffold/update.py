@@ -52,13 +52,6 @@ class Plan:
         return compose.recorded(self.project.answers)
 
     @property
-    def labels(self) -> tuple[str, str]:
-        """The current and the target version as shown, with the bases' versions."""
-        return compose.label(self.current, self.recorded_bases), compose.label(
-            self.target, self.bases
-        )
-
-    @property
     def needed(self) -> bool:
         """Whether the version or any answer changes."""
         recorded = self.project.public_answers
@@ -142,21 +135,11 @@ def plan(
     require_clean(project.root)
     source = origin.of(project, trust)
     target, state = target_version(source, project.version, to)
-    text, bases = target_config(source, target)
+    text, bases = compose.target_config(source, target)
     answers = new_answers(project, source, target, given or {}, prompt, text)
     config = yaml.safe_load(text) or {}
     forced = tuple(sorted({f.removeprefix("./").rstrip("/") for f in force}))
     return Plan(project, source, target, answers, config, forced, state, bases)
-
-
-def target_config(source: origin.Origin, version: str) -> tuple[str, tuple[compose.Base, ...]]:
-    """The copier.yml of ``version`` (composed over its bases when it extends a template) and
-    those bases, each at the newest version the extension allows."""
-    text = source.questions_text(version)
-    if source.builtin:
-        return text, ()
-    bases = compose.newest(source, text)
-    return (compose.questions_text(source, version, bases) if bases else text), bases
 
 
 def render(
@@ -314,7 +297,7 @@ def diff(path: Path, upstream: bool = False) -> str:
     target, answers, config, bases = project.version, project.public_answers, {}, ()
     if upstream:
         target = versions.newest(source, project.version)
-        text, bases = target_config(source, target)
+        text, bases = compose.target_config(source, target)
         answers = new_answers(project, source, target, {}, None, text)
         config = yaml.safe_load(text) or {}
     plan_ = Plan(project, source, target, answers, config, bases=bases)

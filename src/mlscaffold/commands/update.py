@@ -56,12 +56,13 @@ def update(
     lists them. Without --to it never moves to an older version.
     """
     from .. import answers as ans
+    from .. import compose, versions
     from .. import update as upd
-    from .. import versions
 
     given = ans.given_answers(data_file, data)
     plan = upd.plan(path, to, given, None if defaults else ans.prompt, trust, force)
-    current, target = plan.labels
+    current = compose.label(plan.current, plan.recorded_bases)
+    target = compose.label(plan.target, plan.bases)
     name = f"{plan.project.root} ({plan.origin.label} {current} -> {target})"
     if not plan.needed:
         where = f"{plan.origin.label} {current}"
