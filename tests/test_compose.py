@@ -4,11 +4,13 @@ checked and updated after releases of its base and of itself, on real git reposi
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from mlscaffold import compose
+from mlscaffold.gitutil import git
 
 from .updatekit import answers, cli_run, commit, isolate, lines, release, write
 
@@ -286,3 +288,24 @@ def test_tampered_bases_are_refused_in_one_line(
     result = cli_run(*command, project)
     assert result.exit_code == 1 and message in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_base_cloned_from_a_hosted_repository_is_recorded_by_its_url(
+    base: Path, tmp_path: Path
+) -> None:
+    bare = tmp_path / "hosted" / "base.git"
+    git("clone", "--quiet", "--bare", str(base), str(bare))
+    local = tmp_path / "base-clone"
+    git("clone", "--quiet", bare.as_uri(), str(local))
+    ext = release(tmp_path / "ext", "1.0.0", EXT_V1, extension_questions(f"{local}@0.1"))
+    project = generate(ext, tmp_path / "project")
+    assert answers(project)["_bases"] == [{"src": bare.as_uri(), "commit": "0.1.0"}]
+    shutil.rmtree(local)  # the project needs no clone: the base comes from the hosted URL
+    write(project, {"base.txt": lines("base").replace("base 2\n", "USER base 2\n")})
+    commit(project)
+    release(base, "0.1.1", {"base.txt": lines("base").replace("base 8\n", "BASE base 8\n")}, {})
+    git("push", "--quiet", str(bare), "main", "--tags", cwd=base)
+    assert cli_run("check", project).exit_code == 1
+    assert cli_run("update", project, "--defaults").exit_code == 0
+    text = (project / "base.txt").read_text("utf-8")
+    assert "USER base 2" in text and "BASE base 8" in text

@@ -59,9 +59,11 @@ def matching(versions: list[str], spec: str | None, what: str) -> list[str]:
     return list(allowed.filter(versions))
 
 
-def _base_origin(value: str, parent: Origin) -> Origin:
+def _base_origin(value: str, parent: Origin, known: Base | None) -> Origin:
     """The template an ``_extends`` value of ``parent`` names: a built-in, an alias of this
-    machine, a folder (relative to a local ``parent``) or a git URL, checked like any source."""
+    machine, a folder (relative to a local ``parent``) or a git URL, checked like any source.
+    A folder (or alias) that is not on this machine is the base the project recorded there
+    (``known``): the template author's clone of a hosted base, recorded by its URL."""
     if value in history.builtins():
         history.install(value)
         return Origin(history.recorded_source(value), value, trusted=True, builtin=value)
@@ -76,6 +78,8 @@ def _base_origin(value: str, parent: Origin) -> Origin:
         if parent.builtin or not anchor.is_dir():
             raise CompositionError(f"{what}: the relative path {source} needs a local template")
         path = anchor / path
+    if not path.is_dir() and known is not None:
+        return from_source(known.src, RECORD)
     if not path.is_dir():
         raise CompositionError(f"{what}: {source} is not a template folder or git URL here")
     return Origin(str(path.resolve()), str(path.resolve()), trusted=False)
@@ -93,9 +97,10 @@ def _record(source: Origin, version: str) -> str:
     return hosted.recorded_source(location, version)[0]
 
 
-def newest(ext: Origin, text: str) -> tuple[Base, ...]:
+def newest(ext: Origin, text: str, known: tuple[Base, ...] = ()) -> tuple[Base, ...]:
     """The bases of the extension whose copier.yml is ``text``, each at the newest version its
-    ``_extends`` allows; () when it extends nothing. Refuses cycles and chains over MAX_BASES."""
+    ``_extends`` allows; () when it extends nothing. Refuses cycles and chains over MAX_BASES.
+    ``known``: the bases a project records (see ``_base_origin``)."""
     bases: list[Base] = []
     chain, parent = [_identity(ext)], ext
     settings = materialise.load_config(text, ext.label)
@@ -103,7 +108,7 @@ def newest(ext: Origin, text: str) -> tuple[Base, ...]:
         if not isinstance(value, str) or not value.strip():
             raise CompositionError(f"{KEY} of {parent.label} must be a template, then @VERSION")
         source, spec = split_spec(value.strip())
-        base = _base_origin(source, parent)
+        base = _base_origin(source, parent, known[len(bases)] if len(bases) < len(known) else None)
         chain.append(_identity(base))
         if chain[-1] in chain[:-1]:
             raise CompositionError(f"templates extend each other in a cycle: {' -> '.join(chain)}")
@@ -165,13 +170,16 @@ def render_args(
     }
 
 
-def target_config(source: Origin, version: str) -> tuple[str, tuple[Base, ...]]:
+def target_config(
+    source: Origin, version: str, known: tuple[Base, ...]
+) -> tuple[str, tuple[Base, ...]]:
     """The copier.yml of ``version`` of a project's template (composed over its bases when it
-    extends a template) and those bases, each at the newest version the extension allows."""
+    extends a template) and those bases, each at the newest version the extension allows;
+    ``known``: the bases the project records."""
     text = source.questions_text(version)
     if source.builtin:
         return text, ()
-    bases = newest(source, text)
+    bases = newest(source, text, known)
     if not bases:
         return text, ()
     return (_template(source, version, bases) / "copier.yml").read_text("utf-8"), bases

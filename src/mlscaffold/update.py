@@ -135,7 +135,7 @@ def plan(
     require_clean(project.root)
     source = origin.of(project, trust)
     target, state = target_version(source, project.version, to)
-    text, bases = compose.target_config(source, target)
+    text, bases = compose.target_config(source, target, compose.recorded(project.answers))
     answers = new_answers(project, source, target, given or {}, prompt, text)
     config = yaml.safe_load(text) or {}
     forced = tuple(sorted({f.removeprefix("./").rstrip("/") for f in force}))
@@ -297,7 +297,7 @@ def diff(path: Path, upstream: bool = False) -> str:
     target, answers, config, bases = project.version, project.public_answers, {}, ()
     if upstream:
         target = versions.newest(source, project.version)
-        text, bases = compose.target_config(source, target)
+        text, bases = compose.target_config(source, target, compose.recorded(project.answers))
         answers = new_answers(project, source, target, {}, None, text)
         config = yaml.safe_load(text) or {}
     plan_ = Plan(project, source, target, answers, config, bases=bases)

@@ -120,7 +120,7 @@ def status(path: Path) -> Status:
     state = relation(source, project.version, latest)
     current, shown = project.version, latest
     if have := compose.recorded(project.answers):
-        bases = compose.newest(source, source.questions_text(latest))
+        bases = compose.newest(source, source.questions_text(latest), have)
         state = BEHIND if state == SAME and bases != have else state
         current, shown = compose.label(current, have), compose.label(latest, bases)
     return Status(project.root, source.label, current, shown, state)
