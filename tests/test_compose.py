@@ -309,3 +309,21 @@ def test_a_base_cloned_from_a_hosted_repository_is_recorded_by_its_url(
     assert cli_run("update", project, "--defaults").exit_code == 0
     text = (project / "base.txt").read_text("utf-8")
     assert "USER base 2" in text and "BASE base 8" in text
+
+
+def test_an_extension_fetched_from_a_url(ext: Path, base: Path, tmp_path: Path) -> None:
+    bare = tmp_path / "hosted" / "ext.git"  # no working tree: fetched like any git URL
+    git("clone", "--quiet", "--bare", str(ext), str(bare))
+    project = generate(bare.as_uri(), tmp_path / "project")  # type: ignore[arg-type]
+    assert answers(project)["_src_path"] == str(bare)
+    assert (project / "base.txt").is_file() and (project / "team.txt").is_file()
+    draft = tmp_path / "draft"
+    write(draft, {"copier.yml": f"_subdirectory: project\n_extends: {base}\n"})
+    git("init", "--quiet", cwd=draft)
+    commit(draft, "untagged")
+    git("clone", "--quiet", "--bare", str(draft), str(tmp_path / "hosted" / "draft.git"))
+    result = cli_run("new", tmp_path / "hosted" / "draft.git", tmp_path / "other", "--defaults")
+    assert (
+        result.exit_code == 1
+        and "extends another template but has no tagged version" in result.output
+    )

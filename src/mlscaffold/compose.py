@@ -147,24 +147,19 @@ def label(version: str | None, bases: tuple[Base, ...]) -> str:
     return f"{version or 'unversioned'} ({shown})" if bases else str(version)
 
 
-def _template(
-    ext: Origin, version: str | None, bases: tuple[Base, ...], worktree: Path | None = None
-) -> Path:
+def _template(ext: Origin, version: str | None, bases: tuple[Base, ...]) -> Path:
     sources = [(from_source(base.src, RECORD), base.commit) for base in bases]
-    return materialise.template((ext, version), sources, worktree)
+    return materialise.template((ext, version), sources)
 
 
 def render_args(
-    ext: Origin,
-    version: str | None,
-    bases: tuple[Base, ...],
-    record: str,
-    worktree: Path | None = None,
+    ext: Origin, version: str | None, bases: tuple[Base, ...], record: str
 ) -> dict[str, Any]:
     """Keyword arguments of ``render.copier_render``/``generate`` that render ``version`` of
-    ``ext`` over ``bases`` and record it as ``record`` with its ``_bases``."""
+    ``ext`` (None: its local folder as it is) over ``bases`` and record it as ``record`` with
+    its ``_bases``."""
     return {
-        "src_path": str(_template(ext, version, bases, worktree)),
+        "src_path": str(_template(ext, version, bases)),
         "record_as": (record, version),
         "record_extra": {RECORD: [asdict(base) for base in bases]},
     }

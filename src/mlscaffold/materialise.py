@@ -69,17 +69,8 @@ def checkout(source: Origin, version: str) -> _Layer:
         with tempfile.TemporaryDirectory(dir=target.parent) as work:
             clone = Path(work, "clone")
             try:
-                git(
-                    "clone",
-                    "--quiet",
-                    "--depth",
-                    "1",
-                    "--branch",
-                    version,
-                    "--",
-                    source._location(),
-                    str(clone),
-                )
+                shallow = ("--depth", "1", "--branch", version)
+                git("clone", "--quiet", *shallow, "--", source._location(), str(clone))
             except GitError as exc:
                 raise CompositionError(f"cannot fetch {source.label} {version}: {exc}") from exc
             shutil.rmtree(clone / ".git")
@@ -112,13 +103,11 @@ def read_config(layer: _Layer) -> dict[str, Any]:
     raise CompositionError(f"{layer.origin.label} has no copier.yml")
 
 
-def template(
-    top: tuple[Origin, str | None], bases: list[tuple[Origin, str]], worktree: Path | None = None
-) -> Path:
-    """The plain copier template of an extension (``top``: its source and version) over
-    ``bases`` (nearest first); ``worktree``: the unversioned extension folder, used as it is."""
+def template(top: tuple[Origin, str | None], bases: list[tuple[Origin, str]]) -> Path:
+    """The plain copier template of an extension (``top``: its source and version; None: its
+    local folder as it is) over ``bases`` (nearest first)."""
     ext, version = top
-    first = _worktree(ext, worktree) if version is None and worktree else checkout(ext, version)
+    first = checkout(ext, version) if version else _worktree(ext, Path(ext._location()))
     layers = [first] + [checkout(source, v) for source, v in bases]
     key = "\n".join([_FORMAT, *(layer.key for layer in layers)])
     target = _cache() / "templates" / hashlib.sha256(key.encode()).hexdigest()[:32]

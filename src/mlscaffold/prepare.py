@@ -35,8 +35,7 @@ def _composed(
     bases = compose.newest(ext, text)
     if not bases:
         return None
-    worktree = source.local_dir if version is None else None
-    args = compose.render_args(ext, version, bases, record, worktree)
+    args = compose.render_args(ext, version, bases, record)
     folder = Path(args["src_path"])
     return replace(
         source, local_dir=folder, path_keys=template_path_keys(folder), fixed_args=args, notes=notes
@@ -50,9 +49,9 @@ def prepare(source: TemplateSource, vcs_ref: str | None) -> TemplateSource:
         return source
     ext = Origin(source.src_path, source.name, trusted=False)
     version = vcs_ref or _newest(ext)
-    if version is None:  # an unversioned folder (rendered as it is), or copier's own choice
-        text = source.questions_text()
-        if text is None or compose.KEY not in materialise.load_config(text, source.name):
+    if version is None:  # an unversioned folder (rendered as it is) or URL (copier's HEAD)
+        text = source.questions_text() or ext.questions_text("HEAD")
+        if compose.KEY not in materialise.load_config(text, source.name):
             return source
         if source.local_dir is None:
             raise compose.CompositionError(
