@@ -101,6 +101,8 @@ def newest(ext: Origin, text: str, known: tuple[Base, ...] = ()) -> tuple[Base, 
     """The bases of the extension whose copier.yml is ``text``, each at the newest version its
     ``_extends`` allows; () when it extends nothing. Refuses cycles and chains over MAX_BASES.
     ``known``: the bases a project records (see ``_base_origin``)."""
+    if KEY not in text:  # most templates: no need to read their copier.yml here
+        return ()
     bases: list[Base] = []
     chain, parent = [_identity(ext)], ext
     settings = materialise.load_config(text, ext.label)

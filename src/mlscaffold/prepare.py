@@ -51,9 +51,9 @@ def prepare(source: TemplateSource, vcs_ref: str | None) -> TemplateSource:
     version = vcs_ref or _newest(ext)
     if version is None:  # an unversioned folder (rendered as it is) or URL (copier's HEAD)
         text = source.questions_text() or ext.questions_text("HEAD")
-        if compose.KEY not in materialise.load_config(text, source.name):
+        if compose.KEY not in text:
             return source
-        if source.local_dir is None:
+        if source.local_dir is None and compose.KEY in materialise.load_config(text, source.name):
             raise compose.CompositionError(
                 f"{source.name} extends another template but has no tagged version; tag one"
             )
