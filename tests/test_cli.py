@@ -44,7 +44,7 @@ def test_new_with_defaults_makes_a_committed_git_project(tmp_path: Path) -> None
     assert answers["_commit"] == listed["recommender"]
     assert git("rev-list", "--count", "HEAD", cwd=dest) == "1"
     assert git("status", "--porcelain", cwd=dest) == ""
-    assert "Next steps" in result.output and "My-Recs train" in result.output
+    assert "Next steps" in result.output and "python -m my_recs train" in result.output
     assert (Path.home() / ".local/share/mlscaffold/templates/recommender.bundle").is_file()
 
 

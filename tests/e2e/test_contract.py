@@ -14,7 +14,7 @@ from mlscaffold import gitutil, history
 from mlscaffold.cli import cli
 
 from . import contract
-from .helpers import install, needs_torch
+from .helpers import install, needs_torch, sh
 from .timing import Timer
 
 pytestmark = pytest.mark.e2e
@@ -30,6 +30,7 @@ class Built:
     spec: contract.Spec
     readme_before: str
     timer: Timer
+    new_output: str  # what `mlscaffold new` printed, its Next steps included
 
 
 @pytest.fixture(scope="module", params=TEMPLATES)
@@ -55,7 +56,7 @@ def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         install(project, with_torch=needs_torch(project))
     with timer.phase("smoke"):
         contract.run_smoke(project, spec)
-    return Built(name, project, spec, readme, timer)
+    return Built(name, project, spec, readme, timer, result.output)
 
 
 @pytest.fixture
@@ -66,6 +67,18 @@ def timed(built: Built, request: pytest.FixtureRequest) -> Timer:
 
 def test_smoke_writes_model_card_and_readme_results(built: Built, timed: Timer) -> None:
     contract.check_results(built.project, built.readme_before)
+
+
+def test_next_steps_name_real_verbs(built: Built, timed: Timer) -> None:
+    """Every `python -m <package> VERB` that `new` told the user to run is a command of the
+    installed project (its --help exits 0)."""
+    prefix = f"python -m {contract.package_of(built.project)} "
+    steps = built.new_output.split("Next steps:", 1)[1].splitlines()
+    verbs = [line.strip().removeprefix(prefix).split()[0] for line in steps if prefix in line]
+    assert {"train", "evaluate", "serve"} <= set(verbs), steps
+    python = built.project / ".venv" / "bin" / "python"
+    for verb in verbs:
+        sh(python, "-m", contract.package_of(built.project), verb, "--help", cwd=built.project)
 
 
 def test_api_passes_schemathesis(built: Built, timed: Timer, tmp_path: Path) -> None:

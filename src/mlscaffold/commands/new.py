@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import click
@@ -70,12 +71,13 @@ def new(
         raise click.ClickException("interrupted; nothing was written") from None
     for note in source.notes:
         click.secho(f"Note: {note}", fg="yellow")
-    _print_next_steps(source.name, dest, answers)
+    _print_next_steps(source.name, dest, answers, source.local_dir)
 
 
-def _print_next_steps(template: str, dest: Path, answers: dict) -> None:
+def _print_next_steps(template: str, dest: Path, answers: dict, template_dir: Path | None) -> None:
+    from ..nextsteps import NextStepsError, steps
+
     version = answers.get("_commit", "")
-    project = answers.get("project_name", dest.name)
     click.secho(f"Created {dest} from {template} {version}".rstrip(), fg="green", bold=True)
     entries = sorted(
         p.name + ("/" if p.is_dir() else "") for p in dest.iterdir() if p.name != ".git"
@@ -87,13 +89,12 @@ def _print_next_steps(template: str, dest: Path, answers: dict) -> None:
             "cannot update this project; tag releases of your template (git tag 0.1.0).",
             fg="yellow",
         )
-    click.echo(
-        "\nNext steps:\n"
-        f"  cd {dest}\n"
-        "  python -m venv .venv && . .venv/bin/activate\n"
-        "  pip install -e '.[dev]'\n"
-        "  pytest             # the project's own tests\n"
-        f"  {project} train    # train (README.md lists the data options)\n"
-        f"  {project} serve    # the API on http://127.0.0.1:8000/docs\n"
-        "Later, `mlscaffold update` brings in template improvements and keeps your edits."
-    )
+    try:
+        own = steps(template_dir, answers)
+    except NextStepsError as exc:
+        click.secho(f"Warning: the template's next steps cannot be shown: {exc}", fg="yellow")
+        own = []
+    cd = f"cd {shlex.quote(str(dest))}"
+    lines = [cd, *own] if own else [f"{cd}    # README.md says how to run it"]
+    click.echo("\nNext steps:\n" + "\n".join(f"  {line}" for line in lines))
+    click.echo("Later, `mlscaffold update` brings in template improvements and keeps your edits.")
