@@ -28,6 +28,8 @@ class TemplateSource:
     local_dir: Path | None = None  # for built-ins, the extracted copy of the chosen version
     version: str | None = None  # for built-ins, the chosen version
     path_keys: frozenset[str] = field(default_factory=frozenset)
+    fixed_args: dict[str, Any] | None = None  # how to render it, when ``prepare`` worked it out
+    notes: tuple[str, ...] = ()  # what the user should know about what is recorded
 
     def questions_text(self) -> str | None:
         """The template's copier.yml, when it can be read without fetching anything."""
@@ -39,6 +41,8 @@ class TemplateSource:
 
     def render_args(self, vcs_ref: str | None) -> dict[str, Any]:
         """Keyword arguments of ``render.generate`` that say what to render and what to record."""
+        if self.fixed_args is not None:
+            return dict(self.fixed_args)
         if self.builtin and self.version:
             return history.render_args(self.builtin.name, self.version)
         return {"src_path": self.src_path, "vcs_ref": vcs_ref}
@@ -49,7 +53,7 @@ def is_url(spec: str) -> bool:
     return bool(_URL.search(spec))
 
 
-def _path_keys(template_dir: Path) -> frozenset[str]:
+def template_path_keys(template_dir: Path) -> frozenset[str]:
     """Answers used in file or folder names of a template (they must be safe as path parts)."""
     names = {m for p in template_dir.rglob("*") for m in _PATH_VARIABLE.findall(p.name)}
     return frozenset(names - {"_copier_conf"})
@@ -85,7 +89,11 @@ def resolve(spec: str, version: str | None = None) -> TemplateSource:
     if any((path / f).is_file() for f in ("copier.yml", "copier.yaml")):
         path = path.resolve()
         return TemplateSource(
-            name=name, src_path=str(path), trusted=False, local_dir=path, path_keys=_path_keys(path)
+            name=name,
+            src_path=str(path),
+            trusted=False,
+            local_dir=path,
+            path_keys=template_path_keys(path),
         )
     if is_url(spec):
         return TemplateSource(name=name, src_path=spec, trusted=False)

@@ -61,25 +61,34 @@ class Origin:
     trusted: bool
     builtin: str | None = None
 
-    def versions(self) -> list[str]:
-        """The released versions (tags that are PEP 440 versions), oldest first."""
-        return list(_once(("versions", self._location()), self._read_versions))
+    def tags(self) -> dict[str, str]:
+        """Every tag of the source and the commit it points at (annotated tags peeled)."""
+        return dict(_once(("tags", self._location()), self._read_tags))
 
-    def _read_versions(self) -> tuple[str, ...]:
-        from packaging.version import InvalidVersion, Version
-
+    def _read_tags(self) -> dict[str, str]:
         try:
             refs = git("ls-remote", "--tags", "--", self._location())
         except GitError as exc:
             raise OriginError(f"cannot read the versions of {self.label}: {exc}") from exc
-        parsed = {}
+        found: dict[str, str] = {}
         for line in refs.splitlines():
-            tag = line.split("refs/tags/", 1)[-1].removesuffix("^{}")
+            sha, _, ref = line.partition("\t")
+            tag = ref.removeprefix("refs/tags/")
+            if tag.endswith("^{}") or tag not in found:  # the peeled commit wins
+                found[tag.removesuffix("^{}")] = sha
+        return found
+
+    def versions(self) -> list[str]:
+        """The released versions (tags that are PEP 440 versions), oldest first."""
+        from packaging.version import InvalidVersion, Version
+
+        parsed = {}
+        for tag in self.tags():
             try:
                 parsed[tag] = Version(tag)
             except InvalidVersion:
                 continue
-        return tuple(sorted(parsed, key=parsed.__getitem__))
+        return sorted(parsed, key=parsed.__getitem__)
 
     def latest(self) -> str:
         """The newest released version (pre-releases only when there is nothing else)."""
@@ -134,15 +143,20 @@ def of(project: Project, trust: bool = False) -> Origin:
     The recorded source and version come from a file anyone with push access may have edited, so
     they are checked (``safety``) before git or copier sees them.
     """
-    safety.check_source(project.src_path, f"_src_path in {ANSWERS_FILE}")
     safety.check_version(project.version, f"_commit in {ANSWERS_FILE}")
-    if name := history.builtin_from_source(project.src_path):
+    return from_source(project.src_path, "_src_path", trust)
+
+
+def from_source(src: str, key: str, trust: bool = False) -> Origin:
+    """The template recorded as ``src`` under ``key`` of a project's answers file, checked
+    (``safety``); a built-in one is found by name and its history installed (once per run)."""
+    safety.check_source(src, f"{key} in {ANSWERS_FILE}")
+    if name := history.builtin_from_source(src):
         _once(("install", name), lambda: history.install(name))
         return Origin(history.recorded_source(name), name, trusted=True, builtin=name)
-    src = project.src_path
     if not is_url(src) and not Path(src).expanduser().exists():
         raise OriginError(
             f"the template {src} this project was generated from does not exist here; if it "
-            "moved, fix _src_path in .copier-answers.yml, commit, and try again"
+            f"moved, fix {key} in {ANSWERS_FILE}, commit, and try again"
         )
     return Origin(src, src, trusted=trust)

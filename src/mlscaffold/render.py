@@ -35,7 +35,8 @@ def copier_render(
     trust: bool,
     user_defaults: Mapping[str, Any] | None = None,
     vcs_ref: str | None = None,
-    record_as: tuple[str, str] | None = None,
+    record_as: tuple[str, str | None] | None = None,
+    record_extra: Mapping[str, Any] | None = None,
     skip_tasks: bool = False,
     answers_file: str | None = None,
 ) -> None:
@@ -43,9 +44,10 @@ def copier_render(
 
     Unless ``trust``, a render holding a ``.git`` path or a symlink leading out of ``dest`` is
     refused (``safety.check_render``). ``record_as`` (source, version) is written to the answers
-    file in place of ``src_path``; ``skip_tasks``: run none of the template's ``_tasks`` (an update
-    runs them in the project); ``answers_file``: where to record the answers (default: the
-    template's ``_answers_file``).
+    file in place of ``src_path`` (with the settings ``record_extra``, e.g. a composed template's
+    ``_bases``); ``skip_tasks``: run none of the template's ``_tasks`` (an update runs them in the
+    project); ``answers_file``: where to record the answers (default: the template's
+    ``_answers_file``).
     """
     from copier import run_copy
     from copier.errors import CopierError
@@ -85,7 +87,9 @@ def copier_render(
         raise GenerationError(" ".join(line.strip() for line in lines[:3])) from exc
     safety.check_render(dest, trust)
     if record_as:
-        record_source(dest, *record_as, answers_file=answers_file or ANSWERS_FILE)
+        record_source(
+            dest, *record_as, extra=record_extra, answers_file=answers_file or ANSWERS_FILE
+        )
 
 
 def read_answers(project: Path, name: str | None = None) -> dict[str, Any]:
@@ -111,21 +115,30 @@ def checked_answers(
 
 
 def record_source(
-    project: Path, src_path: str, commit: str, answers_file: str = ANSWERS_FILE
+    project: Path,
+    src_path: str,
+    commit: str | None,
+    extra: Mapping[str, Any] | None = None,
+    answers_file: str = ANSWERS_FILE,
 ) -> None:
-    """Record ``src_path`` at version ``commit`` as the project's template in its answers file.
+    """Record ``src_path`` at version ``commit`` (None: unversioned) as the project's template in
+    its answers file, with the settings in ``extra``.
 
-    Built-in templates are rendered from a plain extracted copy of one version; the answers file
-    must name the template's history instead, as copier would had it cloned the history itself.
+    Built-in (and composed) templates are rendered from a plain copy of one version; the answers
+    file must name the template's history instead, as copier would had it cloned it itself.
     """
+    import yaml
+
     path = project / answers_file
+    recorded = {"_commit": commit, "_src_path": src_path, **(extra or {})}
     lines = [
         line
         for line in path.read_text("utf-8").splitlines()
         if not line.startswith(("_src_path:", "_commit:"))
     ]
     first_answer = next((i for i, line in enumerate(lines) if not line.startswith("#")), len(lines))
-    lines[first_answer:first_answer] = [f"_commit: {commit}", f"_src_path: {src_path}"]
+    settings = {k: v for k, v in recorded.items() if v is not None}
+    lines[first_answer:first_answer] = yaml.safe_dump(settings, sort_keys=False).splitlines()
     path.write_text("\n".join(lines) + "\n", "utf-8")
 
 
@@ -140,7 +153,8 @@ def generate(
     path_keys: frozenset[str] = frozenset(),
     vcs_ref: str | None = None,
     label: str | None = None,
-    record_as: tuple[str, str] | None = None,
+    record_as: tuple[str, str | None] | None = None,
+    record_extra: Mapping[str, Any] | None = None,
     answers_file: str | None = None,
     own_repo: bool = True,
 ) -> dict[str, Any]:
@@ -168,6 +182,7 @@ def generate(
             user_defaults=user_defaults,
             vcs_ref=vcs_ref,
             record_as=record_as,
+            record_extra=record_extra,
             answers_file=answers_file,
         )
         answers = checked_answers(work, answers_file, path_keys)

@@ -103,8 +103,12 @@ def render(
     answers_file: str,
     dest: Path,
     produce: Callable[[Path], object],
+    layers: tuple = (),
 ) -> Path:
-    """``produce(dest)``; within ``shared()`` a copy of the same render made earlier, if any."""
+    """``produce(dest)``; within ``shared()`` a copy of the same render made earlier, if any.
+
+    ``layers``: the base templates a composed template is rendered over (part of the key; their
+    files are not searched for the folder name, so a composed render is keyed by it too)."""
     cache = _ACTIVE.get()
     if cache is None:
         produce(dest)
@@ -112,9 +116,9 @@ def render(
     origin_key = (source.builtin or source._location(), version)
     if origin_key not in cache.sees_folder:
         cache.sees_folder[origin_key] = sees_folder(source, version)
-    folder = dest.name if cache.sees_folder[origin_key] else None
+    folder = dest.name if cache.sees_folder[origin_key] or layers else None
     data = json.dumps(dict(answers), sort_keys=True, default=str)
-    key = (*origin_key, source.trusted, answers_file, data, folder)
+    key = (*origin_key, tuple(layers), source.trusted, answers_file, data, folder)
     made = cache.renders.get(key)
     if made is None:
         made = Path(tempfile.mkdtemp(dir=cache.folder)) / dest.name

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import copierrules, guard, history, merge, monorepo, origin, rendercache, tasks, versions
+from . import compose, copierrules, guard, history, merge, monorepo, origin, rendercache, tasks
+from . import versions
 from .gitutil import GitError, git
 from .project import Project, load, require_clean
 from .render import GenerationError, copier_render
@@ -30,7 +31,8 @@ class Plan:
     """An update to make: from the recorded version and answers to ``target`` and ``answers``.
 
     ``config`` is the target version's copier.yml; ``force`` the untracked or ignored paths the
-    user lets the update replace; ``relation`` where the recorded version stands (``versions``).
+    user lets the update replace; ``relation`` where the recorded version stands (``versions``);
+    ``bases`` the templates the target version extends, at the versions to render (``compose``).
     """
 
     project: Project
@@ -40,17 +42,22 @@ class Plan:
     config: dict[str, Any] = field(default_factory=dict)
     force: tuple[str, ...] = ()
     relation: str = versions.BEHIND
+    bases: tuple[compose.Base, ...] = ()
 
     @property
     def current(self) -> str:
         return self.project.version
 
     @property
+    def recorded_bases(self) -> tuple[compose.Base, ...]:
+        return compose.recorded(self.project.answers)
+
+    @property
     def needed(self) -> bool:
         """Whether the version or any answer changes."""
         recorded = self.project.public_answers
         changed = any(recorded.get(k) != v for k, v in self.answers.items())
-        return self.target != self.current or changed
+        return self.target != self.current or changed or self.bases != self.recorded_bases
 
 
 @dataclass
@@ -132,22 +139,31 @@ def plan(
     require_clean(project.root, staged_ok)
     source = origin.of(project, trust)
     target, state = target_version(source, project.version, to)
-    text = source.questions_text(target)
+    text, bases = compose.target_config(source, target, compose.recorded(project.answers))
     answers = new_answers(project, source, target, given or {}, prompt, text)
     config = yaml.safe_load(text) or {}
     forced = tuple(sorted({f.removeprefix("./").rstrip("/") for f in force}))
-    return Plan(project, source, target, answers, config, forced, state)
+    return Plan(project, source, target, answers, config, forced, state, bases)
 
 
-def render(plan_: Plan, version: str, answers: Mapping[str, Any], dest: Path) -> Path:
-    """Render the project's template at ``version`` with ``answers`` into ``dest``, running none
-    of its tasks (an update runs them in the project).
+def render(
+    plan_: Plan,
+    version: str,
+    answers: Mapping[str, Any],
+    dest: Path,
+    bases: tuple[compose.Base, ...] = (),
+) -> Path:
+    """Render the project's template at ``version`` over ``bases`` with ``answers`` into
+    ``dest``, running none of its tasks (an update runs them in the project).
 
-    A built-in is rendered from its extracted copy of ``version``, as ``mlscaffold new`` does it.
+    A built-in is rendered from its extracted copy of ``version``, a composed template from its
+    composed copy, as ``mlscaffold new`` does it.
     """
     source = plan_.origin
     if source.builtin:
         args = history.render_args(source.builtin, version)
+    elif bases:
+        args = compose.render_args(source, version, bases, source.src_path)
     else:
         args = {"src_path": source.src_path, "vcs_ref": version}
     name, options = plan_.project.answers_file, {"defaults": True, "skip_tasks": True, **args}
@@ -155,7 +171,7 @@ def render(plan_: Plan, version: str, answers: Mapping[str, Any], dest: Path) ->
     def produce(folder: Path) -> None:
         copier_render(dest=folder, data=answers, trust=source.trusted, answers_file=name, **options)
 
-    return rendercache.render(source, version, answers, name, dest, produce)
+    return rendercache.render(source, version, answers, name, dest, produce, bases)
 
 
 def render_recorded(plan_: Plan, dest: Path) -> Path:
@@ -164,7 +180,7 @@ def render_recorded(plan_: Plan, dest: Path) -> Path:
     The render carries the project's own answers file, so an update replaces that file with the
     new render's, whatever machine or mlscaffold release wrote it.
     """
-    render(plan_, plan_.current, plan_.project.public_answers, dest)
+    render(plan_, plan_.current, plan_.project.public_answers, dest, plan_.recorded_bases)
     name = plan_.project.answers_file
     (dest / name).parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(plan_.project.root / name, dest / name)
@@ -176,7 +192,8 @@ def renders(plan_: Plan, tmp: Path) -> tuple[Path, Path, list[str]]:
     ``_skip_if_exists`` files left alone."""
     project = plan_.project
     old = render_recorded(plan_, monorepo.render_folder(project, tmp / "old"))
-    new = render(plan_, plan_.target, plan_.answers, monorepo.render_folder(project, tmp / "new"))
+    new_dest = monorepo.render_folder(project, tmp / "new")
+    new = render(plan_, plan_.target, plan_.answers, new_dest, plan_.bases)
     kept = copierrules.apply(plan_.config, plan_.answers, project.root, old, new)
     return old, new, kept
 
@@ -286,12 +303,13 @@ def diff(
 
     project = load(path, answers_file)
     source = origin.of(project)
-    target, answers = project.version, project.public_answers
+    target, answers, config, bases = project.version, project.public_answers, {}, ()
     if upstream:
         target = versions.newest(source, project.version)
-        answers = new_answers(project, source, target, {}, None)
-    config = (yaml.safe_load(source.questions_text(target)) or {}) if upstream else {}
-    plan_ = Plan(project, source, target, answers, config)
+        text, bases = compose.target_config(source, target, compose.recorded(project.answers))
+        answers = new_answers(project, source, target, {}, None, text)
+        config = yaml.safe_load(text) or {}
+    plan_ = Plan(project, source, target, answers, config, bases=bases)
     root, prefix = project.root, project.prefix
     with (
         tempfile.TemporaryDirectory(prefix="mlscaffold-") as tmp,

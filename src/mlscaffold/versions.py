@@ -111,14 +111,17 @@ class Status:
 
 def status(path: Path, answers_file: str | None = None) -> Status:
     """The project's template version (of the template recorded in ``answers_file``), the newest
-    one available, and how they compare."""
+    one available, and how they compare; a composed template is behind when its bases have newer
+    versions its pins allow, too."""
+    from . import compose
+
     project = load(path, answers_file)
     source = of(project)
     latest = newest(source, project.version)
-    return Status(
-        project.root,
-        source.label,
-        project.version,
-        latest,
-        relation(source, project.version, latest),
-    )
+    state = relation(source, project.version, latest)
+    current, shown = project.version, latest
+    if have := compose.recorded(project.answers):
+        bases = compose.newest(source, source.questions_text(latest), have)
+        state = BEHIND if state == SAME and bases != have else state
+        current, shown = compose.label(current, have), compose.label(latest, bases)
+    return Status(project.root, source.label, current, shown, state)

@@ -62,10 +62,11 @@ def new(
     """
     from .. import addtemplate, catalog, monorepo, render
     from .. import answers as ans
+    from ..prepare import prepare
     from ..questions import Questionnaire, parse
 
     given = ans.given_answers(data_file, data)
-    source = catalog.resolve(template, vcs_ref)
+    source = prepare(catalog.resolve(template, vcs_ref), vcs_ref)
     adding = answers_file is not None and dest.is_dir() and any(dest.iterdir())
     if adding:
         addtemplate.check_destination(dest, answers_file)
@@ -104,6 +105,8 @@ def new(
             monorepo.stage(repo, dest, existed)
     except KeyboardInterrupt:
         raise click.ClickException("interrupted; nothing was written") from None
+    for note in source.notes:
+        click.secho(f"Note: {note}", fg="yellow")
     _print_next_steps(source.name, dest, answers, source.local_dir)
     if repo is not None:
         _print_staged(source.name, repo, dest, answers)

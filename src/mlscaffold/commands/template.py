@@ -19,12 +19,17 @@ def template() -> None:
 @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
 @friendly_errors
 def export(name: str, dest: Path) -> None:
-    """Write built-in template NAME into DEST as a git repository with its release history."""
-    from ..customize import REMOTE
+    """Write built-in template NAME into DEST as a git repository with its release history.
+
+    Run it again in DEST, or in any clone of it (a colleague's), to fetch a newer NAME."""
+    from ..customize import CREATED, FETCHED, REMOTE
     from ..customize import export as export_template
 
-    if not export_template(name, dest):
-        click.echo(f"Fetched the newest {name} as {REMOTE}/main; merge it: git merge {REMOTE}/main")
+    done = export_template(name, dest)
+    if done != CREATED:
+        pointed = "" if done == FETCHED else f"Pointed remote '{REMOTE}' at this machine's {name}. "
+        merge = f"git merge {REMOTE}/main"
+        click.echo(f"{pointed}Fetched the newest {name} as {REMOTE}/main; merge it: {merge}")
         return
     click.echo(
         f"Exported {name} to {dest}: versions are git tags; remote '{REMOTE}' is mlscaffold's.\n"

@@ -67,7 +67,7 @@ def update(
     refused or failed).
     """
     from .. import answers as ans
-    from .. import monorepo, versions
+    from .. import compose, monorepo, versions
     from .. import update as upd
     from ..fleetupdate import Options
 
@@ -78,9 +78,11 @@ def update(
         return
     prompt = None if defaults else ans.prompt
     plan = upd.plan(found[0].path, to, given, prompt, trust, force, found[0].answers_file)
-    name = f"{plan.project.root} ({plan.origin.label} {plan.current} -> {plan.target})"
+    current = compose.label(plan.current, plan.recorded_bases)
+    target = compose.label(plan.target, plan.bases)
+    name = f"{plan.project.root} ({plan.origin.label} {current} -> {target})"
     if not plan.needed:
-        where = f"{plan.origin.label} {plan.current}"
+        where = f"{plan.origin.label} {current}"
         if plan.relation == versions.AHEAD:
             where += ", ahead of its newest release; nothing to update to"
         elif plan.relation == versions.DIVERGED:
