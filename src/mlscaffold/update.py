@@ -13,8 +13,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import compose, copierrules, guard, history, merge, monorepo, origin, rendercache, tasks
-from . import versions
+from . import (
+    compose,
+    copierrules,
+    guard,
+    history,
+    merge,
+    monorepo,
+    origin,
+    rendercache,
+    tasks,
+    versions,
+)
 from .gitutil import GitError, git
 from .project import Project, load, require_clean
 from .render import GenerationError, copier_render
