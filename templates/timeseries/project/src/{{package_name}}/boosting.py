@@ -27,7 +27,9 @@ class Boosting:
     ) -> None:
         self.seasons, self.freq, self.seed, self.exog = seasons, freq, seed, tuple(exog)
         self.lags = sorted({1, 2, 3, seasons.day, 2 * seasons.day, seasons.week} - {0})
-        self.min_history = max(self.lags) + 1
+        # each forecast scales its history by that history's mean and deviation: a fixed window
+        # (four times the longest lag) makes the forecast independent of how much is posted
+        self.min_history = 4 * (max(self.lags) + 1)
         self.fcst = None
 
     def _frames(self, jobs: list[Job], h: int) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -81,8 +83,7 @@ class Boosting:
 
     def forecast_many(self, jobs: list[Job], h: int) -> list[np.ndarray]:
         """Forecasts for many histories in one recursive pass (each its own pseudo-series)."""
-        keep = 4 * self.min_history
-        trimmed = [(np.asarray(v[-keep:], float), t, x) for v, t, x in jobs]
+        trimmed = [(np.asarray(v[-self.min_history :], float), t, x) for v, t, x in jobs]
         frame, x_df = self._frames(trimmed, h)
         out = self.fcst.predict(h, new_df=frame, X_df=x_df)
         values = out.sort_values(["unique_id", "ds"], key=_natural)["lightgbm"].to_numpy(float)

@@ -121,9 +121,7 @@ def stl_jumps(periods: list[int]) -> dict[str, int]:
     }
 
 
-def local_model(
-    name: str, seasons: Seasons, lookback_weeks: int = 4, exog: tuple[str, ...] = ()
-):
+def local_model(name: str, seasons: Seasons, lookback_weeks: int = 4, exog: tuple[str, ...] = ()):
     """A model that needs no training (refit per origin), or None for global models."""
     if name == "naive":
         return Naive()

@@ -177,9 +177,7 @@ class Forecaster:
                 self._cache.popitem(last=False)
         return self._cache[key]
 
-    def for_history(
-        self, timestamps, values, h: int, levels, exog=None, future_exog=None
-    ) -> dict:
+    def for_history(self, timestamps, values, h: int, levels, exog=None, future_exog=None) -> dict:
         """Forecast after a posted history by the posted-history model."""
         y, end = self.parse_history(timestamps, values)
         x = self.parse_exog(self.posted_name, future_exog, h, exog or {}, len(y))
@@ -199,7 +197,9 @@ def _columns(given: dict, needed: tuple[str, ...], length: int, field: str, what
     for name in needed:
         col = np.asarray(given[name], dtype=float)
         if col.shape != (length,):
-            raise BadRequest(f"{field}.{name} needs {length} values ({what}), got {col.size}", field)
+            raise BadRequest(
+                f"{field}.{name} needs {length} values ({what}), got {col.size}", field
+            )
         if not np.isfinite(col).all():
             raise BadRequest(f"{field}.{name} must be finite numbers", field)
         columns.append(col)
