@@ -17,7 +17,8 @@ class Boosting:
     """A global LightGBM model over every series; lags of a day and a week, hour and weekday.
 
     Exogenous columns (temperature, holidays, ...) are dynamic features: the model sees their
-    value at the step it forecasts, so forecasts need their future values.
+    value at the step it forecasts and at the step before (their change is what moves demand
+    away from its lag-1 value), so forecasts need their future values.
     """
 
     name = "lightgbm"
@@ -41,8 +42,10 @@ class Boosting:
             frame = pd.DataFrame({"unique_id": str(i), "ds": ds[:n], "y": values})
             if self.exog:
                 x = np.asarray(exog, float)[-(n + h) :]
-                frame[list(self.exog)] = x[:n]
-                ahead = pd.DataFrame(x[n:], columns=list(self.exog))
+                x = np.hstack([x, np.vstack([x[:1], x[:-1]])])  # each column and its previous
+                names = [*self.exog, *(f"{c}_previous" for c in self.exog)]
+                frame[names] = x[:n]
+                ahead = pd.DataFrame(x[n:], columns=names)
                 future.append(ahead.assign(unique_id=str(i), ds=ds[n:]))
             past.append(frame)
         x_df = pd.concat(future, ignore_index=True) if future else None

@@ -22,7 +22,7 @@ def demand(
 
     ``shifts`` > 0 moves the level at each midnight by that standard deviation (a random walk
     of log level, which a week-old copy cannot follow); ``driver`` (one value per step, e.g.
-    ``temperature``) raises demand by 10% per unit.
+    ``temperature``) raises demand by 20% per unit.
     """
     rng = np.random.default_rng(seed)
     n = days * STEPS_PER_DAY
@@ -40,14 +40,19 @@ def demand(
     if shifts:
         y *= np.repeat(np.exp(np.cumsum(rng.normal(0, shifts, days))), STEPS_PER_DAY)
     if driver is not None:
-        y *= 1 + 0.1 * np.asarray(driver, float)
+        y *= 1 + 0.2 * np.asarray(driver, float)
     return y
 
 
 def temperature(days: int, *, seed: int = 0) -> np.ndarray:
-    """A daily temperature anomaly, independent from day to day: no past value predicts it."""
+    """A temperature anomaly with unit variance that forgets itself within hours (AR(1), 0.9
+    per step): a day ahead, no past value of it or of the demand predicts it."""
     rng = np.random.default_rng(seed + 10_000)
-    return np.repeat(rng.normal(0, 1, days), STEPS_PER_DAY)
+    shocks = rng.normal(0, np.sqrt(1 - 0.9**2), days * STEPS_PER_DAY)
+    out = np.zeros_like(shocks)
+    for i in range(1, len(out)):
+        out[i] = 0.9 * out[i - 1] + shocks[i]
+    return out
 
 
 def write_csv(
