@@ -40,7 +40,7 @@ def results_markdown(metrics: dict) -> str:
         "on the validation origins.",
         "",
         f"A posted history (`POST /forecast` with `timestamps` and `values`) is forecast by "
-        f"**{posted}**, the best on validation among models that need no refit per request.",
+        f"**{posted}**, the best on validation among models that answer in milliseconds.",
         "",
         markdown_table(rows, ("model", *COLUMNS)),
         "",

@@ -2,8 +2,9 @@
 
 Two models may be served. The winner on validation forecasts known series (once per series and
 horizon, then cached). A posted history needs a forecast per request, so it goes to the best
-model on validation that forecasts without refitting (``posted_model``); MSTL refits its
-decomposition on every history. Each response names the model that produced it.
+model on validation among those that answer in milliseconds (``models.POSTED_MODELS``, the
+``posted_model``): MSTL refits its decomposition on every history and LightGBM's recursive pass
+rebuilds its features at every step. Each response names the model that produced it.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import pandas as pd
 from . import __version__
 from .backtest import LEVELS, Protocol, choose, per_origin, run
 from .data import Dataset
-from .models import DEEP, EXOG_MODELS, REFIT_MODELS, Seasons, check_models
+from .models import DEEP, EXOG_MODELS, POSTED_MODELS, Seasons, check_models
 from .serving import META_FILE
 
 BACKTEST_FILE = "backtest.parquet"
@@ -55,9 +55,9 @@ def train(
     frame = pd.concat(frames, ignore_index=True)
     origins = per_origin(frame)
     winner = choose(origins)
-    # a posted history is forecast per request: by the best model that needs no refit
-    refit_only = all(n in REFIT_MODELS for n in names)
-    posted = winner if refit_only else choose(origins, exclude=REFIT_MODELS)
+    # a posted history is forecast per request: by the best model that answers in milliseconds
+    slow = tuple(n for n in names if n not in POSTED_MODELS)
+    posted = winner if len(slow) == len(names) else choose(origins, exclude=slow)
     artifacts.mkdir(parents=True, exist_ok=True)
     reports.mkdir(parents=True, exist_ok=True)
     for stale in artifacts.glob("*.onnx"):
