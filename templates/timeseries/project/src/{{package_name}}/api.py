@@ -23,6 +23,8 @@ from .serving import BadRequest, Forecaster
 
 MAX_HISTORY = 20_000
 Level = Literal[80, 90]  # the conformal levels calibrated by `train`
+Column = Annotated[str, Field(max_length=100)]
+Columns = Annotated[dict[Column, list[float]], Field(max_length=50)]
 
 
 class SeriesRequest(BaseModel):
@@ -32,6 +34,9 @@ class SeriesRequest(BaseModel):
     series_id: str = Field(max_length=200, examples=["zone-1"])
     horizon: int = Field(default=24, ge=1, le=10_000)
     levels: list[Level] = Field(default=[80, 90], max_length=2)
+    future_exog: Columns | None = Field(
+        default=None, description="Exogenous values over the horizon, if the model uses them"
+    )
 
 
 class HistoryRequest(BaseModel):
@@ -42,6 +47,8 @@ class HistoryRequest(BaseModel):
     values: list[float] = Field(max_length=MAX_HISTORY)
     horizon: int = Field(default=24, ge=1, le=10_000)
     levels: list[Level] = Field(default=[80, 90], max_length=2)
+    exog: Columns | None = Field(default=None, description="Exogenous values over the history")
+    future_exog: Columns | None = Field(default=None, description="... and over the horizon")
 
 
 ForecastRequest = SeriesRequest | HistoryRequest
@@ -53,7 +60,7 @@ class Interval(BaseModel):
 
 
 class ForecastResponse(BaseModel):
-    model: str
+    model: str = Field(description="The model that produced this forecast")
     series_id: str | None
     timestamps: list[str]
     forecast: list[float]
@@ -74,6 +81,8 @@ class History(BaseModel):
 class Metadata(BaseModel):
     version: str
     model: str
+    posted_model: str
+    exog: dict[str, list[str]]
     freq: str
     horizon: int
     min_history: int
@@ -107,6 +116,8 @@ def create_app(artifacts_dir: Path | str | None = None) -> FastAPI:
         return Metadata(
             version=__version__,
             model=f.name,
+            posted_model=f.posted_name,
+            exog={name: list(f.exog_of(name)) for name in f.models},
             freq=str(f.freq),
             horizon=f.horizon,
             min_history=f.min_history,
@@ -127,21 +138,22 @@ def create_app(artifacts_dir: Path | str | None = None) -> FastAPI:
                     raise ProblemError(
                         404, f"unknown series id: {body.series_id}", field="series_id"
                     )
-                out = f.for_series(body.series_id, body.horizon, levels)
+                out = f.for_series(body.series_id, body.horizon, levels, body.future_exog)
             else:
-                values, end = f.parse_history(body.timestamps, body.values)
-                out = f.forecast(values, end, body.horizon, levels)
+                out = f.for_history(
+                    body.timestamps, body.values, body.horizon, levels, body.exog, body.future_exog
+                )
         except BadRequest as exc:
             raise ProblemError(422, str(exc), field=exc.field) from None
         uid = body.series_id if isinstance(body, SeriesRequest) else None
-        return ForecastResponse(model=f.name, series_id=uid, **out)
+        return ForecastResponse(series_id=uid, **out)
 
     @app.get("/history/{series_id}", response_model=History, responses=problem_responses(404))
     def history(request: Request, series_id: Annotated[str, PathParam(max_length=200)]) -> History:
         f = model(request)
         if series_id not in f.series:
             raise ProblemError(404, f"unknown series id: {series_id}", field="series_id")
-        values, end = f.series[series_id]
+        values, end, _ = f.series[series_id]
         tail = values[-min(len(values), 3 * f.horizon) :]
         return History(series_id=series_id, end=end.isoformat(), values=tail.tolist())
 

@@ -57,13 +57,14 @@ class Backtest:
 
 
 def make_model(name: str, seasons: Seasons, freq, horizon: int, options: dict):
-    model = local_model(name, seasons, options.get("lookback_weeks", 4))
+    exog = tuple(options.get("exog", ()))
+    model = local_model(name, seasons, options.get("lookback_weeks", 4), exog)
     if model is not None:
         return model
     if name == "lightgbm":
         from .boosting import Boosting
 
-        return Boosting(seasons, freq, options.get("seed", 0))
+        return Boosting(seasons, freq, options.get("seed", 0), exog)
     if name in DEEP:
         from .deep import DeepForecaster
 
@@ -74,27 +75,39 @@ def make_model(name: str, seasons: Seasons, freq, horizon: int, options: dict):
 def run(
     data: Dataset, names: tuple[str, ...], protocol: Protocol, options: dict, log=print
 ) -> Backtest:
-    """Backtest every model on every series; fitted test-block models are kept for serving."""
+    """Backtest every model on every series; fitted test-block models are kept for serving.
+
+    With exogenous columns, each origin's forecast gets their observed values over the horizon
+    (as if their forecasts were perfect: weather forecasts would add their own error).
+    """
     seasons = Seasons.for_freq(data.freq)
+    options = options | {"exog": data.exog}
     series = {uid: (data.values(uid), data.times(uid)) for uid in data.ids}
+    exog = {uid: data.exog_values(uid) for uid in data.ids}
+    h = protocol.horizon
     rows, fitted = [], {}
     for name in names:
         for block in ("val", "test"):
-            model = make_model(name, seasons, data.freq, protocol.horizon, options)
+            model = make_model(name, seasons, data.freq, h, options)
             plans = {u: protocol.starts(len(v), model.min_history) for u, (v, _) in series.items()}
             index = 0 if block == "val" else 1
             if hasattr(model, "fit"):
-                past = {
-                    u: (v[: plans[u][index][0]], t[plans[u][index][0] - 1])
-                    for u, (v, t) in series.items()
-                }
-                model.fit(past)
+                first = {u: plans[u][index][0] for u in series}
+                past = {u: (v[: first[u]], t[first[u] - 1]) for u, (v, t) in series.items()}
+                x_past = {u: x[: first[u]] for u, x in exog.items() if x is not None}
+                model.fit(past, exog=x_past or None)
             jobs = [(u, s) for u in series for s in plans[u][index]]
-            for uid, start in tqdm(jobs, desc=f"{name} {block}", leave=False, disable=None):
+            inputs = [
+                (
+                    series[u][0][:s],
+                    series[u][1][s - 1],
+                    None if exog[u] is None else exog[u][: s + h],
+                )
+                for u, s in jobs
+            ]
+            forecasts = forecast_all(model, inputs, h, f"{name} {block}")
+            for (uid, start), forecast in zip(jobs, forecasts, strict=True):
                 values, times = series[uid]
-                history = values[:start]
-                forecast = model.forecast(history, times[start - 1], protocol.horizon)
-                actual = values[start : start + protocol.horizon]
                 rows.append(
                     pd.DataFrame(
                         {
@@ -102,11 +115,11 @@ def run(
                             "block": block,
                             "unique_id": uid,
                             "origin": times[start],
-                            "step": np.arange(1, protocol.horizon + 1),
-                            "ds": times[start : start + protocol.horizon],
-                            "actual": actual,
+                            "step": np.arange(1, h + 1),
+                            "ds": times[start : start + h],
+                            "actual": values[start : start + h],
                             "forecast": forecast,
-                            "scale": naive_scale(history),
+                            "scale": naive_scale(values[:start]),
                         }
                     )
                 )
@@ -115,8 +128,18 @@ def run(
         log(f"{name}: backtested")
     frame = pd.concat(rows, ignore_index=True)
     result = Backtest(frame, fitted)
-    add_intervals(result, protocol.horizon)
+    add_intervals(result, h)
     return result
+
+
+def forecast_all(model, inputs: list, h: int, desc: str) -> list[np.ndarray]:
+    """Each (history, end, exog) forecast: in one batch where the model has one, else in turn."""
+    if hasattr(model, "forecast_many"):
+        return model.forecast_many(inputs, h)
+    return [
+        model.forecast(values, end, h, x)
+        for values, end, x in tqdm(inputs, desc=desc, leave=False, disable=None)
+    ]
 
 
 def residual_matrix(frame: pd.DataFrame, horizon: int) -> np.ndarray:
@@ -165,7 +188,7 @@ def per_origin(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def choose(origins: pd.DataFrame) -> str:
-    """The model with the lowest mean MASE on the validation origins."""
-    val = origins[origins["block"] == "val"]
+def choose(origins: pd.DataFrame, exclude: tuple[str, ...] = ()) -> str:
+    """The model with the lowest mean MASE on the validation origins (among those not excluded)."""
+    val = origins[(origins["block"] == "val") & ~origins["model"].isin(exclude)]
     return str(val.groupby("model")["mase"].mean().idxmin())

@@ -44,6 +44,12 @@ class Dataset:
     def times(self, uid: str) -> pd.DatetimeIndex:
         return pd.DatetimeIndex(self.frame.loc[self.frame["unique_id"] == uid, "ds"])
 
+    def exog_values(self, uid: str) -> np.ndarray | None:
+        """The exogenous columns of a series, shape (steps, columns), or None without any."""
+        if not self.exog:
+            return None
+        return self.frame.loc[self.frame["unique_id"] == uid, list(self.exog)].to_numpy(float)
+
 
 def _parse_times(raw: pd.Series, timezone: str | None) -> pd.Series:
     """Timestamps to UTC-naive. Offsets in the data win; naive local times need ``timezone``."""

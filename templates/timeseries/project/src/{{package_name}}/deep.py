@@ -89,8 +89,12 @@ class DeepForecaster:
         self.history: list[dict] = []
 
     def fit(
-        self, series: dict[str, tuple[np.ndarray, pd.Timestamp]], checkpoint: Path | None = None
+        self,
+        series: dict[str, tuple[np.ndarray, pd.Timestamp]],
+        exog: dict | None = None,
+        checkpoint: Path | None = None,
     ):
+        """Train on windows of every series (``exog`` is ignored: these models are univariate)."""
         cfg = self.cfg
         torch.manual_seed(cfg.seed)
         np.random.seed(cfg.seed)
@@ -179,7 +183,7 @@ class DeepForecaster:
         return float(torch.nn.functional.l1_loss(net(x_val), y_val))
 
     @torch.no_grad()
-    def forecast(self, history: np.ndarray, end: pd.Timestamp, h: int) -> np.ndarray:
+    def forecast(self, history: np.ndarray, end: pd.Timestamp, h: int, exog=None) -> np.ndarray:
         window = torch.as_tensor(np.asarray(history[-self.input_len :], np.float32))[None]
         return self.net(window)[0, :h].numpy().astype(float)
 

@@ -32,17 +32,21 @@ def table(origins: pd.DataFrame, block: str = "test", seed: int = 0) -> list[dic
 
 
 def replay(artifacts: Path, frame: pd.DataFrame, data) -> dict:
-    """Forecast the test origins again through the served artifact and compare with the backtest."""
+    """Forecast the test origins again through the served models and compare with the backtest."""
     served = Forecaster(artifacts)
-    part = frame[(frame["model"] == served.name) & (frame["block"] == "test")]
-    diffs = []
-    for (uid, origin), g in part.groupby(["unique_id", "origin"], sort=False):
-        values, times = data.values(uid), data.times(uid)
-        start = int(np.searchsorted(times.asi8, pd.Timestamp(origin).value))
-        got = served.model.forecast(values[:start], times[start - 1], len(g))
-        scale = float(np.abs(g["forecast"]).mean()) or 1.0
-        diffs.append(float(np.abs(got - g["forecast"].to_numpy()).max()) / scale)
-    return {"origins": len(diffs), "relative_max_abs_diff": max(diffs) if diffs else None}
+    out = {}
+    for name in served.models:
+        part = frame[(frame["model"] == name) & (frame["block"] == "test")]
+        diffs = []
+        for (uid, origin), g in part.groupby(["unique_id", "origin"], sort=False):
+            values, times, exog = data.values(uid), data.times(uid), data.exog_values(uid)
+            start = int(np.searchsorted(times.asi8, pd.Timestamp(origin).value))
+            x = None if exog is None else exog[: start + len(g)]
+            got = served.models[name].forecast(values[:start], times[start - 1], len(g), x)
+            scale = float(np.abs(g["forecast"]).mean()) or 1.0
+            diffs.append(float(np.abs(got - g["forecast"].to_numpy()).max()) / scale)
+        out[name] = {"origins": len(diffs), "relative_max_abs_diff": max(diffs, default=None)}
+    return out
 
 
 def evaluate(artifacts: Path, reports: Path, data=None) -> dict:
@@ -55,6 +59,7 @@ def evaluate(artifacts: Path, reports: Path, data=None) -> dict:
     origins = per_origin(frame)
     result = {
         "winner": summary["winner"],
+        "posted_model": summary["posted_model"],
         "protocol": summary["protocol"],
         "data": summary["data"],
         "source": summary["source"],

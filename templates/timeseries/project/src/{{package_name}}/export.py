@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .serving import ONNX_FILE
+from .serving import onnx_file
 
 MAX_ABS_DIFF = 1e-3  # relative to the series' scale: forecasts are in the data's units
 
@@ -19,12 +19,12 @@ class ExportError(RuntimeError):
 
 
 def export_onnx(model, folder: Path, sample: np.ndarray) -> dict:
-    """Write ``folder/model.onnx`` (dynamic batch) and compare it with torch on ``sample``."""
+    """Write ``folder/<name>.onnx`` (dynamic batch) and compare it with torch on ``sample``."""
     import onnxruntime as ort
 
     net = model.net.eval()
     x = torch.as_tensor(np.asarray(sample, np.float32))
-    path = folder / ONNX_FILE
+    path = folder / onnx_file(model.name)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         logging.getLogger("torch.onnx").setLevel(logging.ERROR)
@@ -48,4 +48,4 @@ def export_onnx(model, folder: Path, sample: np.ndarray) -> dict:
     diff = float(np.abs(got - expected).max()) / scale
     if diff > MAX_ABS_DIFF:
         raise ExportError(f"ONNX forecasts differ from torch by {diff:.2e} (relative)")
-    return {"file": ONNX_FILE, "relative_max_abs_diff": diff, "n": len(x)}
+    return {"file": path.name, "relative_max_abs_diff": diff, "n": len(x)}

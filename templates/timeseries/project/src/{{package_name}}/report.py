@@ -21,8 +21,10 @@ def _fmt(cell: dict | None) -> str:
 
 def results_markdown(metrics: dict) -> str:
     rows = []
+    posted = metrics.get("posted_model", metrics["winner"])
     for row in metrics["test"]:
         mark = " (served)" if row["model"] == metrics["winner"] else ""
+        mark += " (posted histories)" if row["model"] == posted != metrics["winner"] else ""
         rows.append({"model": row["model"] + mark} | {c: _fmt(row.get(c)) for c in COLUMNS})
     p = metrics["protocol"]
     val = {r["model"]: r["mase"]["value"] for r in metrics["validation"]}
@@ -37,6 +39,9 @@ def results_markdown(metrics: dict) -> str:
         "width and pinball are scaled the same way; intervals are split-conformal, calibrated "
         "on the validation origins.",
         "",
+        f"A posted history (`POST /forecast` with `timestamps` and `values`) is forecast by "
+        f"**{posted}**, the best on validation among models that answer in milliseconds.",
+        "",
         markdown_table(rows, ("model", *COLUMNS)),
         "",
         f"Backtest seconds per model: {json.dumps(metrics['seconds'])} "
@@ -45,7 +50,8 @@ def results_markdown(metrics: dict) -> str:
         "![forecasts](reports/forecasts.png) ![errors](reports/errors.png)",
     ]
     if "serving_replay" in metrics:
-        lines.insert(-2, f"Serving replay of the test origins: {metrics['serving_replay']}.")
+        replay = json.dumps(metrics["serving_replay"])
+        lines.insert(-2, f"Serving replay of the test origins (relative max difference): {replay}.")
     return "\n".join(lines)
 
 

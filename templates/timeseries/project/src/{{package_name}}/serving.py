@@ -1,4 +1,11 @@
-"""The served forecaster: loads artifacts/ (no torch: deep winners run in ONNX Runtime)."""
+"""The served forecasters: load artifacts/ (no torch: deep models run in ONNX Runtime).
+
+Two models may be served. The winner on validation forecasts known series (once per series and
+horizon, then cached). A posted history needs a forecast per request, so it goes to the best
+model on validation among those that answer in milliseconds (``models.POSTED_MODELS``, the
+``posted_model``): MSTL refits its decomposition on every history and LightGBM's recursive pass
+rebuilds its features at every step. Each response names the model that produced it.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +19,10 @@ import pandas as pd
 from .models import DEEP, Seasons, local_model
 
 META_FILE = "meta.json"
-ONNX_FILE = "model.onnx"
+
+
+def onnx_file(name: str) -> str:
+    return f"{name}.onnx"
 
 
 class BadRequest(ValueError):
@@ -24,7 +34,9 @@ class BadRequest(ValueError):
 
 
 class OnnxForecaster:
-    """A deep winner exported to ONNX: the last ``input_len`` values in, ``horizon`` out."""
+    """A deep model exported to ONNX: the last ``input_len`` values in, ``horizon`` out."""
+
+    exog: tuple[str, ...] = ()
 
     def __init__(self, path: Path, input_len: int) -> None:
         import onnxruntime as ort
@@ -35,7 +47,7 @@ class OnnxForecaster:
         self.input = self.session.get_inputs()[0].name
         self.min_history = input_len
 
-    def forecast(self, history: np.ndarray, end: pd.Timestamp, h: int) -> np.ndarray:
+    def forecast(self, history: np.ndarray, end: pd.Timestamp, h: int, exog=None) -> np.ndarray:
         window = np.asarray(history[-self.min_history :], np.float32)[None]
         return self.session.run(None, {self.input: window})[0][0, :h].astype(float)
 
@@ -50,30 +62,40 @@ class Forecaster:
             raise FileNotFoundError(f"no trained model in {folder}: run `train` first")
         self.meta = json.loads(meta_path.read_text("utf-8"))
         self.name = self.meta["model"]
+        self.posted_name = self.meta["posted_model"]
         self.freq = pd.Timedelta(self.meta["freq"])
         self.seasons = Seasons(**self.meta["seasons"])
         self.horizon = int(self.meta["horizon"])
         self.levels = tuple(int(x) for x in self.meta["levels"])
-        self.widths = self.meta["widths"]
-        self.model = self._load(folder)
-        self.min_history = int(self.model.min_history)
+        self.models = {n: self._load(folder, n) for n in {self.name, self.posted_name}}
+        self.model, self.posted = self.models[self.name], self.models[self.posted_name]
+        self.min_history = int(self.posted.min_history)
         self.series = {
-            uid: (np.asarray(s["values"], float), pd.Timestamp(s["end"]))
+            uid: (
+                np.asarray(s["values"], float),
+                pd.Timestamp(s["end"]),
+                np.asarray(s["exog"], float) if s.get("exog") is not None else None,
+            )
             for uid, s in self.meta["series"].items()
         }
         self._cache: OrderedDict = OrderedDict()
 
-    def _load(self, folder: Path):
-        model = local_model(self.name, self.seasons, self.meta.get("lookback_weeks", 4))
+    def _load(self, folder: Path, name: str):
+        spec = self.meta["models"][name]
+        model = local_model(name, self.seasons, self.meta["lookback_weeks"], tuple(spec["exog"]))
         if model is not None:
             return model
-        if self.name == "lightgbm":
+        if name == "lightgbm":
             from .boosting import Boosting
 
             return Boosting.load(folder, self.seasons, self.freq)
-        if self.name in DEEP:
-            return OnnxForecaster(folder / ONNX_FILE, int(self.meta["input_len"]))
-        raise ValueError(f"artifacts name an unknown model: {self.name}")
+        if name in DEEP:
+            return OnnxForecaster(folder / onnx_file(name), int(spec["input_len"]))
+        raise ValueError(f"artifacts name an unknown model: {name}")
+
+    def exog_of(self, name: str) -> tuple[str, ...]:
+        """The exogenous columns a served model needs (their future values at forecast time)."""
+        return tuple(getattr(self.models[name], "exog", ()))
 
     def check(self, h: int, levels: list[int]) -> None:
         if not 1 <= h <= self.horizon:
@@ -109,30 +131,77 @@ class Forecaster:
             )
         return y, ds[-1].tz_localize(None)
 
-    def forecast(self, values: np.ndarray, end: pd.Timestamp, h: int, levels: list[int]) -> dict:
-        point = np.asarray(self.model.forecast(values, end, h), float)[:h]
+    def parse_exog(
+        self, name: str, future: dict | None, h: int, past: np.ndarray | dict, n: int
+    ) -> np.ndarray | None:
+        """Exogenous values over the history (``n`` steps) and ``h`` steps ahead, validated."""
+        needed = self.exog_of(name)
+        if not needed:
+            return None
+        if isinstance(past, dict):  # posted: the caller's columns; known: the stored ones
+            past = _columns(past, needed, n, "exog", "the history's length")
+        future_x = _columns(future or {}, needed, h, "future_exog", "the horizon")
+        return np.vstack([np.asarray(past, float)[-n:], future_x])
+
+    def forecast(
+        self, name: str, values: np.ndarray, end: pd.Timestamp, h: int, levels, exog=None
+    ) -> dict:
+        point = np.asarray(self.models[name].forecast(values, end, h, exog), float)[:h]
         times = pd.date_range(end + self.freq, periods=h, freq=self.freq)
+        widths = self.meta["models"][name]["widths"]
         out = {
+            "model": name,
             "timestamps": [t.isoformat() for t in times],
             "forecast": point.tolist(),
             "intervals": {},
         }
         for level in levels:
-            half = np.asarray(self.widths[str(level)][:h])
+            half = np.asarray(widths[str(level)][:h])
             out["intervals"][str(level)] = {
                 "lower": (point - half).tolist(),
                 "upper": (point + half).tolist(),
             }
         return out
 
-    def for_series(self, uid: str, h: int, levels: list[int]) -> dict:
-        """Forecast after a stored series' last value (cached: the data does not change)."""
+    def for_series(self, uid: str, h: int, levels: list[int], future_exog=None) -> dict:
+        """Forecast after a stored series' last value by the winner (cached without exog)."""
         if uid not in self.series:
             raise KeyError(uid)
+        values, end, past = self.series[uid]
+        exog = self.parse_exog(self.name, future_exog, h, past, len(values))
+        if exog is not None:
+            return self.forecast(self.name, values, end, h, levels, exog)
         key = (uid, h, tuple(levels))
         if key not in self._cache:
-            values, end = self.series[uid]
-            self._cache[key] = self.forecast(values, end, h, levels)
+            self._cache[key] = self.forecast(self.name, values, end, h, levels)
             if len(self._cache) > 10_000:
                 self._cache.popitem(last=False)
         return self._cache[key]
+
+    def for_history(self, timestamps, values, h: int, levels, exog=None, future_exog=None) -> dict:
+        """Forecast after a posted history by the posted-history model."""
+        y, end = self.parse_history(timestamps, values)
+        x = self.parse_exog(self.posted_name, future_exog, h, exog or {}, len(y))
+        return self.forecast(self.posted_name, y, end, h, levels, x)
+
+
+def _columns(given: dict, needed: tuple[str, ...], length: int, field: str, what: str):
+    """The ``needed`` columns of ``given`` as an array (length, k), or a one-line BadRequest."""
+    missing = [c for c in needed if c not in given]
+    if missing:
+        raise BadRequest(
+            f"{field} must give {', '.join(needed)} ({length} values each: {what}); "
+            f"missing {', '.join(missing)}",
+            field,
+        )
+    columns = []
+    for name in needed:
+        col = np.asarray(given[name], dtype=float)
+        if col.shape != (length,):
+            raise BadRequest(
+                f"{field}.{name} needs {length} values ({what}), got {col.size}", field
+            )
+        if not np.isfinite(col).all():
+            raise BadRequest(f"{field}.{name} must be finite numbers", field)
+        columns.append(col)
+    return np.column_stack(columns)

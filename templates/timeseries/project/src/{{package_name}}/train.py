@@ -13,7 +13,7 @@ import pandas as pd
 from . import __version__
 from .backtest import LEVELS, Protocol, choose, per_origin, run
 from .data import Dataset
-from .models import DEEP, Seasons, check_models
+from .models import DEEP, EXOG_MODELS, POSTED_MODELS, Seasons, check_models
 from .serving import META_FILE
 
 BACKTEST_FILE = "backtest.parquet"
@@ -55,23 +55,17 @@ def train(
     frame = pd.concat(frames, ignore_index=True)
     origins = per_origin(frame)
     winner = choose(origins)
+    # a posted history is forecast per request: by the best model that answers in milliseconds
+    slow = tuple(n for n in names if n not in POSTED_MODELS)
+    posted = winner if len(slow) == len(names) else choose(origins, exclude=slow)
     artifacts.mkdir(parents=True, exist_ok=True)
     reports.mkdir(parents=True, exist_ok=True)
-    for stale in [artifacts / "model.onnx", artifacts / "lightgbm"]:
-        if stale.is_file():
-            stale.unlink()
+    for stale in artifacts.glob("*.onnx"):
+        stale.unlink()
     frame.to_parquet(artifacts / BACKTEST_FILE, index=False)
-    meta = _serving_meta(
-        data, winner, fitted.get(winner), seasons, protocol, widths[winner], options
-    )
-    if winner == "lightgbm":
-        fitted[winner].save(artifacts)
-    if winner in DEEP:
-        from .export import export_onnx
-
-        x = _sample_windows(data, fitted[winner].input_len)
-        meta["onnx"] = export_onnx(fitted[winner], artifacts, x)
-        fitted[winner].save(artifacts / "checkpoints")
+    meta = _serving_meta(data, winner, posted, seasons, protocol, options)
+    for name in dict.fromkeys((winner, posted)):
+        meta["models"][name] = _save_model(name, fitted.get(name), widths[name], data, artifacts)
     summary = {
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "version": __version__,
@@ -80,38 +74,57 @@ def train(
         "protocol": protocol.__dict__,
         "models": list(names),
         "winner": winner,
+        "posted_model": posted,
         "levels": list(LEVELS),
         "seconds": timings,
         "total_seconds": round(time.perf_counter() - started, 2),
         "metrics": summarize(origins),
     }
-    meta["test_metrics"] = summary["metrics"][winner]["test"]
+    for key, name in (("test_metrics", winner), ("posted_test_metrics", posted)):
+        meta[key] = summary["metrics"][name]["test"]
     (artifacts / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", "utf-8")
     (reports / "backtest.json").write_text(json.dumps(summary, indent=2) + "\n", "utf-8")
     return summary
 
 
-def _serving_meta(data, winner, model, seasons, protocol, widths, options) -> dict:
+def _serving_meta(data, winner, posted, seasons, protocol, options) -> dict:
     keep = 4 * seasons.week + protocol.horizon if seasons.week > 1 else 2000
     keep = max(keep, options.get("lookback_weeks", 4) * seasons.week)
     series = {}
     for uid in data.ids:
-        values, times = data.values(uid), data.times(uid)
-        series[uid] = {"values": values[-keep:].round(6).tolist(), "end": times[-1].isoformat()}
-    meta = {
+        values, times, exog = data.values(uid), data.times(uid), data.exog_values(uid)
+        series[uid] = {
+            "values": values[-keep:].round(6).tolist(),
+            "end": times[-1].isoformat(),
+            "exog": None if exog is None else exog[-keep:].round(6).tolist(),
+        }
+    return {
         "model": winner,
+        "posted_model": posted,
+        "models": {},
         "freq": str(data.freq),
         "seasons": {"day": seasons.day, "week": seasons.week},
         "horizon": protocol.horizon,
         "levels": list(LEVELS),
-        "widths": widths,
+        "exog": list(data.exog),
         "lookback_weeks": options.get("lookback_weeks", 4),
         "series": series,
         "source": data.source,
     }
-    if winner in DEEP:
-        meta["input_len"] = model.input_len
-    return meta
+
+
+def _save_model(name: str, model, widths: dict, data: Dataset, artifacts: Path) -> dict:
+    """Save what serving needs of one model; its entry in meta.json's ``models``."""
+    spec = {"widths": widths, "exog": list(data.exog) if name in EXOG_MODELS else []}
+    if name == "lightgbm":
+        model.save(artifacts)
+    if name in DEEP:
+        from .export import export_onnx
+
+        spec["input_len"] = model.input_len
+        spec["onnx"] = export_onnx(model, artifacts, _sample_windows(data, model.input_len))
+        model.save(artifacts / "checkpoints")
+    return spec
 
 
 def _sample_windows(data: Dataset, input_len: int, count: int = 64) -> np.ndarray:
