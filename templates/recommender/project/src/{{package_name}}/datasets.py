@@ -6,12 +6,13 @@ counted from its lines, independently of the parser, and must equal the interact
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
 
 from .data import Dataset, add_unlisted_items, items_frame, ratings_frame, split_tokens
-from .download import DownloadError, extract, fetch
+from .download import DownloadError, extract, fetch, sha256sum
 from .ledger import DataError, Ledger
 
 BASE_URL = "https://files.grouplens.org/datasets/movielens"
@@ -21,32 +22,36 @@ MOVIELENS_LICENCE = (
 )
 GOODBOOKS_LICENCE = "goodbooks-10k (Zygmunt Zajac, 2017): CC BY-SA 4.0, as its repository states"
 
-# SHA-256 of the archives as their publishers serve them. The MovieLens values are the ones
-# TensorFlow Datasets publishes in tensorflow_datasets/url_checksums/movielens.txt (with the byte
-# sizes below); the goodbooks-10k value is the one Ludwig publishes in its dataset config
-# (ludwig/datasets/configs/goodbooks_books.yaml). They were not recomputed by this template's
-# authors from a fresh download. If an archive is ever re-packed, `download` stops with an error
-# naming both digests instead of using it: check the new archive yourself, then pass `--sha256`.
+# SHA-256 of the archives as their publishers serve them, and where each value was taken from
+# ("source"): none was recomputed by this template's authors from a fresh download. If an
+# archive does not match (damaged, or re-packed by its publisher), `download` stops with a
+# one-line error naming both digests and that source; check the archive yourself, then pass
+# `--sha256`.
+TFDS = "TensorFlow Datasets (tensorflow_datasets/url_checksums/movielens.txt)"
 ARCHIVES = {
     "ml-latest-small": {
         "url": f"{BASE_URL}/ml-latest-small.zip",
         "sha256": "696d65a3dfceac7c45750ad32df2c259311949efec81f0f144fdfb91ebc9e436",
         "marker": "ratings.csv",
+        "source": TFDS,
     },
     "ml-100k": {
         "url": f"{BASE_URL}/ml-100k.zip",
         "sha256": "50d2a982c66986937beb9ffb3aa76efe955bf3d5c6b761f4e3a7cd717c6a3229",
         "marker": "u.data",
+        "source": TFDS,
     },
     "ml-1m": {
         "url": f"{BASE_URL}/ml-1m.zip",
         "sha256": "a6898adb50b9ca05aa231689da44c217cb524e7ebd39d264c56e2832f2c54e20",
         "marker": "ratings.dat",
+        "source": TFDS,
     },
     "goodbooks-10k": {
         "url": "https://github.com/zygmuntz/goodbooks-10k/releases/download/v1.0/goodbooks-10k.zip",
         "sha256": "261b97b56db61f3fb2ce5aadbb13704d30179fcc986c17ace665a0af9ed00731",
         "marker": "books.csv",
+        "source": "Ludwig's dataset config (ludwig/datasets/configs/goodbooks_books.yaml)",
     },
 }
 MOVIELENS = {name: spec for name, spec in ARCHIVES.items() if name.startswith("ml-")}
@@ -62,12 +67,34 @@ def download(name: str, data_dir: Path, sha256: str | None = None) -> Path:
     folder = data_dir / name
     if (folder / spec["marker"]).is_file():
         return folder
-    archive = fetch(spec["url"], data_dir / f"{name}.zip", sha256 or spec["sha256"])
+    archive = data_dir / f"{name}.zip"
+    expected = sha256 or spec["sha256"]
+    try:
+        fetch(spec["url"], archive, expected)
+    except DownloadError as exc:
+        actual = _mismatched_digest(exc, archive)
+        if actual is None:
+            raise
+        source = "the value you passed" if sha256 else spec.get("source", "this template")
+        redo = f"delete {archive} and " if archive.is_file() else ""
+        raise DownloadError(
+            f"{archive.name} has SHA-256 {actual}, not {expected} (from {source}): the file is"
+            f" damaged or was re-packed; {redo}run `download --dataset {name}` again, or check"
+            f" the archive yourself and pass `--sha256 {actual}`"
+        ) from exc
     # MovieLens archives hold a folder of their name; goodbooks-10k holds bare files.
     extract(archive, data_dir if name.startswith("ml-") else folder)
     if not (folder / spec["marker"]).is_file():
         raise DownloadError(f"{archive} did not contain the expected files of {name}")
     return folder
+
+
+def _mismatched_digest(error: DownloadError, archive: Path) -> str | None:
+    """The archive's actual SHA-256 when ``error`` is a checksum mismatch, else None."""
+    if archive.is_file():  # already on disk, and not the expected file
+        return sha256sum(archive)
+    found = re.search(r"SHA-256 ([0-9a-f]{64})", str(error))  # a fresh download that mismatched
+    return found.group(1) if found else None
 
 
 def detect(folder: Path) -> str:

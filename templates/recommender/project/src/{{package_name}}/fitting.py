@@ -9,7 +9,15 @@ import numpy as np
 import scipy.sparse as sp
 
 from .itemitem import fit_ease, fit_itemknn, fit_rp3beta
-from .models import ALL_MODELS, ContentBased, MatrixFactorization, Popularity, RandomScorer, Scorer
+from .models import (
+    ALL_MODELS,
+    ContentBased,
+    MatrixFactorization,
+    Popularity,
+    RandomScorer,
+    Scorer,
+    confidence,
+)
 
 DEFAULTS: dict[str, dict[str, float]] = {
     "itemknn": {"neighbours": 50, "shrink": 10.0},
@@ -89,19 +97,31 @@ def fit_model(
     raise ValueError(f"unknown model {name!r}; choose from {', '.join(ALL_MODELS)}")
 
 
-def fit_als(matrix: sp.csr_matrix, params: dict[str, float], seed: int) -> MatrixFactorization:
+def fit_als(
+    matrix: sp.csr_matrix, params: dict[str, float], seed: int, exact: bool = False
+) -> MatrixFactorization:
+    """`implicit` ALS on confidences ``1 + alpha * w`` (see ``models.confidence``).
+
+    `implicit` multiplies its input by ``alpha`` and takes that as the confidence, so it is given
+    the confidences themselves and ``alpha=1``. Its default solver is a few conjugate-gradient
+    steps per user and iteration; ``exact`` solves each least squares exactly (Cholesky), as
+    Spark does.
+    """
     from implicit.cpu.als import AlternatingLeastSquares
     from threadpoolctl import threadpool_limits
 
+    confidences = matrix.astype(np.float32, copy=True)
+    confidences.data = confidence(confidences.data, float(params["alpha"])).astype(np.float32)
     with threadpool_limits(1, "blas"):  # implicit parallelises over users itself
         model = AlternatingLeastSquares(
             factors=int(params["factors"]),
             regularization=float(params["regularization"]),
-            alpha=float(params["alpha"]),
+            alpha=1.0,
             iterations=int(params["iterations"]),
+            use_cg=not exact,
             random_state=seed,
         )
-        model.fit(matrix, show_progress=False)
+        model.fit(confidences, show_progress=False)
     return MatrixFactorization(
         "als",
         model.user_factors,

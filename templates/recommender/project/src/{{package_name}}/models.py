@@ -70,8 +70,11 @@ class Popularity(Scorer):
 class MatrixFactorization(Scorer):
     """User and item factors (from ALS or BPR); anonymous users are folded in.
 
-    ALS fold-in solves the same regularised least squares that ALS solves for a user, with the
-    item factors fixed. BPR has no closed form, so its anonymous users get the mean factor of their
+    ALS fold-in solves the least squares that ALS solves for a user, with the item factors fixed:
+    the implicit-feedback objective of Hu, Koren & Volinsky (2008), confidence ``1 + alpha * w``
+    on a positive of weight ``w``, 1 elsewhere. ``als`` (`implicit`) penalises ``lambda * |x|^2``;
+    ``als-spark`` penalises ``lambda * n * |x|^2`` for a user with ``n`` positives, as Spark's
+    ALS-WR does. BPR has no closed form, so its anonymous users get the mean factor of their
     items. ``item_factors`` of BPR carry the item bias as the last column (as `implicit` stores it).
     """
 
@@ -95,14 +98,16 @@ class MatrixFactorization(Scorer):
         out = np.zeros((rows.shape[0], y.shape[1]), dtype=np.float64)
         if self.name in ("als", "als-spark"):
             if self._gram is None:
-                self._gram = y.T @ y + self.regularization * np.eye(y.shape[1])
+                self._gram = y.T @ y
+            eye = np.eye(y.shape[1])
             for r in range(rows.shape[0]):
                 idx = rows.indices[rows.indptr[r] : rows.indptr[r + 1]]
                 if idx.size == 0:
                     continue
-                conf = self.alpha * rows.data[rows.indptr[r] : rows.indptr[r + 1]]
+                conf = confidence(rows.data[rows.indptr[r] : rows.indptr[r + 1]], self.alpha)
+                penalty = self.regularization * (idx.size if self.name == "als-spark" else 1)
                 yi = y[idx]
-                a = self._gram + (yi.T * (conf - 1.0)) @ yi
+                a = self._gram + penalty * eye + (yi.T * (conf - 1.0)) @ yi
                 out[r] = np.linalg.solve(a, yi.T @ conf)
         else:
             for r in range(rows.shape[0]):
@@ -187,6 +192,11 @@ class ContentBased(Scorer):
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray]) -> ContentBased:
         return cls(csr_from("features", arrays))
+
+
+def confidence(weights: np.ndarray, alpha: float) -> np.ndarray:
+    """ALS confidence of positives with these weights (Hu et al. 2008): ``1 + alpha * w``."""
+    return 1.0 + alpha * np.asarray(weights, dtype=np.float64)
 
 
 def top_k(scores: np.ndarray, k: int, exclude: sp.csr_matrix | None = None) -> np.ndarray:

@@ -10,6 +10,7 @@ import scipy.sparse as sp
 
 from .data import Dataset, filter_min_counts, to_implicit
 from .models import MODEL_NAMES
+from .split import split
 
 
 @dataclass
@@ -48,6 +49,15 @@ def catalogue(dataset: Dataset, train: pd.DataFrame) -> np.ndarray:
     known = pd.Index(dataset.items["item"].astype(str))
     extra = pd.Index(train["item"].unique()).difference(known)
     return np.array(list(known) + list(extra), dtype=object)
+
+
+def protocol(dataset: Dataset, cfg: Config) -> tuple[Prepared, Prepared, np.ndarray]:
+    """The validation and test matrices of ``cfg.split`` (validation carved from training)."""
+    data = dataset.interactions
+    train, test = split(data, cfg.split, cfg.test_fraction, cfg.last_n)
+    inner, valid = split(train, cfg.split, cfg.test_fraction, cfg.last_n)
+    items = catalogue(dataset, data)
+    return prepare(inner, valid, items, cfg), prepare(train, test, items, cfg), items
 
 
 def prepare(

@@ -1,11 +1,12 @@
 """ALS on Apache Spark, for interaction logs that outgrow one machine (``--models als-spark``).
 
-PySpark's ``ALS(implicitPrefs=True)`` factorises the same weighted positives as ``implicit``'s ALS
-(confidence ``1 + alpha * weight``); the factors come back as numpy arrays, so evaluation, fold-in
-and serving are the very code the other models use. ``--spark-master`` picks the cluster
-(``local[*]``, all local cores, by default; ``spark://host:7077`` or ``yarn`` for a real one).
-Needs ``pip install '.[spark]'`` and Java 17. Spark's ``regParam`` is scaled by each user's and
-item's number of interactions (ALS-WR), so its values are not ``implicit``'s ``regularization``.
+PySpark's ``ALS(implicitPrefs=True)`` factorises the same weighted positives as `implicit`'s ALS,
+with the same confidence ``1 + alpha * weight``; the factors come back as numpy arrays, so
+evaluation, fold-in and serving are the very code the other models use. ``--spark-master`` picks
+the cluster (``local[*]``, all local cores, by default; ``spark://host:7077`` or ``yarn`` for a
+real one). Needs ``pip install '.[spark]'`` and Java 17. Spark's ``regParam`` is multiplied by each
+user's and item's number of positives (ALS-WR), so its values are not `implicit`'s
+``regularization``: ``spark_parity.py`` says how the two are compared like for like.
 """
 
 from __future__ import annotations

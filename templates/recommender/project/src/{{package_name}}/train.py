@@ -22,8 +22,7 @@ from .data import Dataset
 from .evaluation import Scored, lift, score_model
 from .fitting import fit_model
 from .models import SIMPLE_BASELINES, Scorer
-from .prepare import Config, Prepared, catalogue, prepare
-from .split import split
+from .prepare import Config, Prepared, prepare, protocol
 
 FALLBACKS = ("popularity", "itemknn", "content")  # the API's unknown-user, /similar, cold paths
 
@@ -71,16 +70,15 @@ def run(
 
     began = time.perf_counter()
     data = dataset.interactions
-    train, test = split(data, cfg.split, cfg.test_fraction, cfg.last_n)
-    inner, valid = split(train, cfg.split, cfg.test_fraction, cfg.last_n)
-    items = catalogue(dataset, data)
+    prep_val, prep_test, items = protocol(dataset, cfg)
     meta_items = dataset.items.set_index("item").reindex(items)
     titles = ["" if not isinstance(t, str) else t for t in meta_items["title"]]
     tokens = [t if isinstance(t, list) else [] for t in meta_items["tokens"]]
-    prep_val = prepare(inner, valid, items, cfg)
+    inner, held = prep_val.stats, prep_test.stats
     log(
-        f"split ({cfg.split}): {len(train)} train ({len(inner)} inner + {len(valid)} validation)"
-        f" / {len(test)} test interactions"
+        f"split ({cfg.split}): {held['train_interactions']} train"
+        f" ({inner['train_interactions']} inner + {inner['held_out_interactions']} validation)"
+        f" / {held['held_out_interactions']} test interactions"
     )
     tuning = {}
     if tune_trials:
@@ -93,7 +91,6 @@ def run(
     served, reason = choose(validation, cfg.models)
     log(f"served model: {reason}")
 
-    prep_test = prepare(train, test, items, cfg)
     test_models, fit_seconds = fit_all(cfg.models, prep_test, tokens, cfg, "test")
     scored: dict[str, Scored] = {
         n: score_model(m, prep_test, cfg.k) for n, m in test_models.items()
