@@ -44,16 +44,16 @@ def sh(*args: str | Path, cwd: Path, timeout: int = 900, env: dict[str, str] | N
     return output
 
 
-def install(project: Path, with_torch: bool) -> None:
-    """Install the project and its dev extra into project/.venv (uv when present, else pip)."""
+def install(project: Path, with_torch: bool, extras: str = "dev") -> None:
+    """Install the project with ``extras`` into project/.venv (uv when present, else pip)."""
     sh(sys.executable, "-m", "venv", ".venv", cwd=project)
     python = project / ".venv" / "bin" / "python"
     if with_torch:  # the CPU wheel; pip's configuration knows where it is
         sh(python, "-m", "pip", "install", "-q", "torch==2.13.0", cwd=project)
     if uv := shutil.which("uv"):
-        sh(uv, "pip", "install", "-q", "--python", python, "-e", ".[dev]", cwd=project)
+        sh(uv, "pip", "install", "-q", "--python", python, "-e", f".[{extras}]", cwd=project)
     else:
-        sh(python, "-m", "pip", "install", "-q", "-e", ".[dev]", cwd=project)
+        sh(python, "-m", "pip", "install", "-q", "-e", f".[{extras}]", cwd=project)
 
 
 def needs_torch(project: Path) -> bool:
