@@ -22,6 +22,8 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 
+from .artifacts import MODES
+
 ROUTES = {"/", "/predict", "/feedback", "/health", "/metadata", "/models", "/metrics"}
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -140,6 +142,19 @@ class ApiMetrics:
             registry=self.registry,
             multiprocess_mode="max",
         )
+        self.mode = Gauge(
+            "churn_deployment_mode",
+            "1 for the mode the challenger serves in (ab, shadow or canary), 0 for the others",
+            ["mode"],
+            registry=self.registry,
+            multiprocess_mode="max",
+        )
+        self.canary_rollbacks = Counter(
+            "churn_canary_rollbacks",
+            "Canaries rolled back automatically, by challenger version and guard",
+            ["model_version", "guard"],
+            registry=self.registry,
+        )
         self.drift = DriftCollector(drift_report) if drift_report is not None else None
         if self.drift is not None and not multiprocess():
             self.registry.register(self.drift)
@@ -153,6 +168,10 @@ class ApiMetrics:
         self.challenger_share.set(challenger_share)
         if self.drift is not None:
             self.drift.champion = versions.get("champion")
+
+    def set_mode(self, mode: str) -> None:
+        for each in MODES:
+            self.mode.labels(each).set(float(each == mode))
 
     def observe(self, variant: str, version: str, score: float, churn: bool) -> None:
         self.scores.labels(variant, version).observe(score)
