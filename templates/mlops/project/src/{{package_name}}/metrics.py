@@ -200,6 +200,7 @@ class MetricsMiddleware:
 
     def __init__(self, app: Any, metrics: ApiMetrics) -> None:
         self.app, self.metrics = app, metrics
+        self._children: dict[tuple, tuple[Any, Any]] = {}
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -220,10 +221,14 @@ class MetricsMiddleware:
             path = scope.get("path", "")
             route = path if path in ROUTES else "other"
             state = scope.get("state") or {}
-            variant = state.get("variant", "none")
-            version = state.get("model_version", "none")
-            elapsed = time.perf_counter() - start
-            self.metrics.requests.labels(
-                route, scope["method"], str(status), variant, version
-            ).inc()
-            self.metrics.latency.labels(route, variant, version).observe(elapsed)
+            key = (route, scope["method"], status, state.get("variant", "none"),
+                   state.get("model_version", "none"))  # fmt: skip
+            children = self._children.get(key)
+            if children is None:  # label lookups cost more than the update: keep the children
+                count = self.metrics.requests.labels(route, key[1], str(status), *key[3:])
+                children = self._children[key] = (
+                    count,
+                    self.metrics.latency.labels(route, *key[3:]),
+                )
+            children[0].inc()
+            children[1].observe(time.perf_counter() - start)
