@@ -99,7 +99,7 @@ def change_mode(
         raise ValueError(f"challenger v{version} already serves as {mode}")
     outcome = {"reason": f"by hand from {current or 'the API setting'}", "checks": {}}
     if current == "shadow" and not force:
-        frame = read_predictions(root / settings.serve.prediction_db, served_only=False)
+        frame = read_predictions(settings.serve.prediction_db, served_only=False)  # path or URL
         outcome = shadow_checks(frame, version, settings.shadow)
         if not outcome["passed"]:
             raise ValueError(f"the shadow period has not passed: {outcome['reason']} (--force)")
