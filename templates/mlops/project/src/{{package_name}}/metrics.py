@@ -138,16 +138,16 @@ class ApiMetrics:
         )
         self.challenger_share = Gauge(
             "churn_challenger_share",
-            "Configured share of traffic for the challenger",
+            "Share of traffic the challenger answers now (a canary's step; 0 after a rollback)",
             registry=self.registry,
-            multiprocess_mode="max",
+            multiprocess_mode="livemostrecent",
         )
         self.mode = Gauge(
             "churn_deployment_mode",
             "1 for the mode the challenger serves in (ab, shadow or canary), 0 for the others",
             ["mode"],
             registry=self.registry,
-            multiprocess_mode="max",
+            multiprocess_mode="livemostrecent",
         )
         self.canary_rollbacks = Counter(
             "churn_canary_rollbacks",
