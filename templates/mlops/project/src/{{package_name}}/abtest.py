@@ -1,11 +1,17 @@
 """The A/B test that decides: champion and challenger *versions* as arms, on logged outcomes.
 
 Each answered prediction with feedback is one observation: its log loss (a proper scoring rule:
-lower is better). The test is fixed-horizon: the sample size per arm that detects
-``ab.min_effect`` in mean log loss with ``ab.power`` at two-sided ``ab.alpha`` comes from the
-pooled spread of the data (power analysis); until both arms have it the answer is *keep*
-(collect more), unless the challenger is already worse at ``ab.alpha / 10`` (*stop*, a guard).
-At the horizon, Welch's t-test says *promote* (challenger significantly better) or *stop*.
+lower is better). The power analysis gives the sample size per arm that detects ``ab.min_effect``
+in mean log loss with ``ab.power`` at two-sided ``ab.alpha`` (from the pooled spread of the data).
+
+- ``ab.test: sequential`` (default): an always-valid p-value (:mod:`.sequential`, mSPRT) over the
+  outcomes in arrival order, so `ab-report` may run every day and stop at the first significant
+  look: *promote* (challenger better) or *stop* (worse); *stop* for futility when both arms
+  reach ``ab.max_n_factor`` times the fixed-horizon size without a verdict; else *keep*.
+- ``ab.test: fixed``: *keep* until both arms reach the fixed-horizon size (unless the challenger
+  is already worse at ``ab.alpha / 10``: *stop*, a guard), then Welch's t-test decides. Looking
+  before the horizon and acting on it would inflate false promotions; the sequential test exists
+  for that.
 """
 
 from __future__ import annotations
@@ -17,8 +23,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .config import ABSettings, Settings
-from .registry import CHALLENGER, CHAMPION
+from .artifacts import CHALLENGER, CHAMPION
+from .config import ABSettings
+from .sequential import always_valid_p
 
 
 def arm_of(frame: pd.DataFrame, variant: str) -> pd.DataFrame:
@@ -63,6 +70,7 @@ def ab_report(frame: pd.DataFrame, settings: ABSettings) -> dict:
     report = {
         "generated_at": time.time(),
         "metric": "log_loss",
+        "test": settings.test,
         "alpha": settings.alpha,
         "power": settings.power,
         "min_effect": settings.min_effect,
@@ -71,17 +79,22 @@ def ab_report(frame: pd.DataFrame, settings: ABSettings) -> dict:
         "p_value": None,
         "difference": None,
     }
+    if settings.test not in ("sequential", "fixed"):
+        raise ValueError(f"ab.test must be sequential or fixed, not {settings.test!r}")
     if len(b) == 0 or arms[1]["model_version"] is None:
         return {**report, "decision": "keep", "reason": "no challenger outcomes yet"}
     if min(len(a), len(b)) < 2:
         return {**report, "decision": "keep", "reason": "fewer than 2 outcomes in an arm"}
     sd = float(np.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)) or 1e-9
     need = required_n(sd, settings.min_effect, settings.alpha, settings.power)
-    test = stats.ttest_ind(b, a, equal_var=False)
     diff = float(b.mean() - a.mean())  # < 0: the challenger's log loss is lower (better)
-    p = float(test.pvalue) if np.isfinite(test.pvalue) else 1.0
-    report.update(required_per_arm=need, p_value=p, difference=diff)
+    report.update(required_per_arm=need, difference=diff)
     have = min(len(a), len(b))
+    if settings.test == "sequential":
+        return _sequential(report, frame, settings, have, math.ceil(need * settings.max_n_factor))
+    test = stats.ttest_ind(b, a, equal_var=False)
+    p = float(test.pvalue) if np.isfinite(test.pvalue) else 1.0
+    report["p_value"] = p
     if have < need:
         if diff > 0 and p < settings.alpha / 10:
             return {**report, "decision": "stop", "reason": f"challenger worse early (p={p:.2g})"}
@@ -93,41 +106,23 @@ def ab_report(frame: pd.DataFrame, settings: ABSettings) -> dict:
     return {**report, "decision": "stop", "reason": reason}
 
 
-def apply_decision(settings: Settings, report: dict) -> str:
-    """Promote the challenger or end its test, as ``report`` decided; logged as a decision."""
-    from pathlib import Path
-
-    from . import registry
-    from .promotion import Decision, log_decision, promote
-
-    version = report["arms"][1]["model_version"]
-    decision = report["decision"]
-    if decision == "keep" or version is None:
-        return "nothing to apply: the test continues"
-    name, artifacts = settings.train.model_name, Path(settings.serve.artifacts_dir)
-    local = version.startswith("local-")
-    reason = f"A/B: {report['reason']}"
-    if decision == "promote":
-        if not local:
-            promote(settings, version, reason=reason)
-            return f"version {version} promoted to champion"
-        record = registry.load_artifact(artifacts, CHALLENGER)
-        record.mode = None
-        registry.save_artifact(record, artifacts, CHAMPION)
-    elif not local:
-        registry.delete_alias(name, CHALLENGER)
-        registry.export(name, artifacts)
-    if local:
-        registry.remove_artifact(artifacts, CHALLENGER)
-    log_decision(
-        Path(settings.reports_dir),
-        Decision(
-            metric="ab_log_loss", champion_version=report["arms"][0]["model_version"],
-            challenger_version=version, champion_score=report["arms"][0]["log_loss"],
-            challenger_score=report["arms"][1]["log_loss"], min_improvement=settings.ab.min_effect,
-            promoted=decision == "promote", deployed=CHAMPION if decision == "promote" else "none",
-            reason=reason, n_train=0, n_holdout=min(a["outcomes"] for a in report["arms"]),
-            timestamp=time.time(),
-        ),
-    )  # fmt: skip
-    return f"version {version} {'promoted to champion' if decision == 'promote' else 'stopped'}"
+def _sequential(report: dict, frame: pd.DataFrame, settings: ABSettings, have: int, cap: int):
+    """Decide on the always-valid p-value of both arms' outcomes in arrival order."""
+    rows = pd.concat([arm_of(frame, CHAMPION), arm_of(frame, CHALLENGER)]).dropna(subset=["churn"])
+    rows = rows.sort_values("ts", kind="stable")
+    p = float(
+        always_valid_p(log_losses(rows), rows["variant"] == CHALLENGER, settings.min_effect)[-1]
+    )
+    diff, alpha = report["difference"], settings.alpha
+    report.update(p_value=p, max_per_arm=cap)
+    if p < alpha:
+        better = diff < 0
+        reason = (
+            f"challenger's log loss {'lower' if better else 'higher'} by {abs(diff):.4f} "
+            f"(always-valid p={p:.2g} < {alpha})"
+        )
+        return {**report, "decision": "promote" if better else "stop", "reason": reason}
+    if have >= cap:
+        reason = f"no significant difference in {have} outcomes per arm (p={p:.2g}): futile"
+        return {**report, "decision": "stop", "reason": reason}
+    return {**report, "decision": "keep", "reason": f"p={p:.2g}; {have} of at most {cap} per arm"}

@@ -4,7 +4,8 @@ measured and hot-reloaded when the registry changes.
     uvicorn <package>.api:app   # serves artifacts/; MODEL_SOURCE=registry: the MLflow aliases
 
 Routes: GET / (demo), POST /predict, POST /feedback (API key), POST /admin/reload (API key),
-GET /health, /metadata, /models, /metrics. Errors are RFC 9457 problem details.
+GET /health, /metadata, /models, /metrics. Errors are RFC 9457 problem details. A canary
+challenger (:mod:`.canary`) is timed and judged on every answer and outcome here.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ import asyncio
 import contextlib
 import hmac
 import os
+import time
 import uuid
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, Response
 from fastapi.security import APIKeyHeader
 
 from . import __version__
@@ -31,13 +33,14 @@ from .api_models import (
     Prediction,
     ReloadAnswer,
 )
+from .artifacts import CHALLENGER, CHAMPION, ModelRecord
+from .canary import Rollback
 from .config import Settings, load_settings
 from .demo import add_demo_page
 from .metrics import ApiMetrics, MetricsMiddleware, render_metrics
 from .onnx_model import Batcher
-from .predlog import PredictionLog
+from .predlog import PredictionLog, shadow_id
 from .problems import ProblemError, install_problem_handlers, problem_responses
-from .registry import CHALLENGER, CHAMPION
 from .schema import FEATURES, Customer
 from .serving import Deployed, Deployment
 
@@ -48,13 +51,26 @@ api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description=AP
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     metrics = ApiMetrics(Path(settings.serve.drift_report))
-    deployment = Deployment(settings)
     batcher = Batcher()
     state: dict[str, PredictionLog | None] = {"log": None}
+
+    def on_rollback(challenger: ModelRecord, why: Rollback) -> None:
+        """A canary guard tripped: count it, then persist it (all workers reload without it)."""
+        from .rollout import persist_rollback
+
+        metrics.canary_rollbacks.labels(challenger.version, why.guard).inc()
+        metrics.challenger_share.set(0.0)
+        current = deployment.current
+        champion = current.versions().get(CHAMPION) if current else None
+        loop = asyncio.get_running_loop()
+        loop.run_in_executor(None, persist_rollback, settings, champion, challenger.version, why)
+
+    deployment = Deployment(settings, on_rollback, on_step=metrics.challenger_share.set)
 
     def on_change(deployed: Deployed | None) -> None:
         if deployed is not None:
             metrics.set_models(deployed.versions(), deployed.router.challenger_share)
+            metrics.set_mode(deployed.mode)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -102,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             versions=deployed.versions(),
             loaded_at=deployed.loaded_at,
             reloads=deployment.reloads,
+            canary=deployed.canary.info() if deployed.canary else None,
         )
 
     @app.get("/models", response_model=ModelsAnswer, responses=problem_responses(503))
@@ -137,12 +154,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     @app.post("/predict", response_model=Prediction, responses=problem_responses(400, 503))
-    async def predict(customer: Customer, request: Request) -> Prediction:
+    async def predict(customer: Customer, request: Request) -> Response:
         deployed = serving()
         variant, shadow = deployed.route(customer.customer_id)
         record = deployed.models[variant]
         features = customer.model_dump(exclude={"customer_id"})
-        score = await batcher.score(deployed.scorers[variant], features)
+        started = time.perf_counter()
+        try:
+            score = await batcher.score(deployed.scorers[variant], features)
+        except Exception:
+            if deployed.canary is not None:
+                deployed.canary.record(variant, time.perf_counter() - started, ok=False)
+            raise
+        if deployed.canary is not None:
+            deployed.canary.record(variant, time.perf_counter() - started)
         churn = score >= record.threshold
         prediction_id = uuid.uuid4().hex
         request.state.variant, request.state.model_version = variant, record.version
@@ -165,7 +190,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 shadow_score = await batcher.score(deployed.scorers[shadow], features)
                 rows.append(
                     log.row(
-                        uuid.uuid4().hex,
+                        shadow_id(prediction_id),
                         customer.customer_id,
                         shadow,
                         other.version,
@@ -176,7 +201,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     )
                 )
             await log.add(*rows)
-        return Prediction(
+        answer = Prediction(
             prediction_id=prediction_id,
             customer_id=customer.customer_id,
             churn_probability=score,
@@ -184,7 +209,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             threshold=record.threshold,
             variant=variant,
             model_version=record.version,
-        )
+        )  # validated once here; returned as bytes, FastAPI does not validate it again
+        return Response(answer.model_dump_json(), media_type="application/json")
 
     @app.post(
         "/feedback",
@@ -196,10 +222,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log = state["log"]
         if log is None:
             raise ProblemError(409, "prediction logging is off, so feedback cannot be matched")
-        if not await asyncio.to_thread(log.has_prediction, body.prediction_id):
+        answered = await asyncio.to_thread(log.prediction, body.prediction_id)
+        if answered is None:
             raise ProblemError(404, "unknown prediction_id", field="prediction_id")
         await asyncio.to_thread(log.add_feedback, body.prediction_id, body.churned)
         metrics.feedback.labels("yes" if body.churned else "no").inc()
+        deployed = deployment.current
+        if deployed is not None and deployed.canary is not None:
+            variant, version, score = answered
+            record = deployed.models.get(variant)
+            if record is not None and record.version == version:  # this canary's answer
+                deployed.canary.record_outcome(variant, score, body.churned)
         return FeedbackAnswer(status="recorded", prediction_id=body.prediction_id)
 
     @app.post(

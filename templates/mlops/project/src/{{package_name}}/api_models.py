@@ -35,6 +35,9 @@ class Health(BaseModel):
     versions: dict[str, str] = Field(description="variant -> model version serving now")
     loaded_at: float = Field(description="when this set of models started serving (Unix time)")
     reloads: int = Field(description="model sets loaded since start (1 + hot reloads)")
+    canary: dict[str, Any] | None = Field(
+        None, description="a canary's step, share, guards' figures and rollback (canary mode)"
+    )
 
 
 class ModelsAnswer(BaseModel):

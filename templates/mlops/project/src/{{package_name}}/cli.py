@@ -155,7 +155,7 @@ def evaluate(settings: Settings, data: Path | None) -> None:
     from .cpu import configure_cpu
 
     configure_cpu(settings.train.threads)
-    from .registry import ModelNotFound
+    from .artifacts import ModelNotFound
     from .training import evaluate as run_evaluate
 
     frame = load_data(settings, data, max_bad_share=1.0)
@@ -170,7 +170,7 @@ def evaluate(settings: Settings, data: Path | None) -> None:
 @pass_settings
 def export(settings: Settings) -> None:
     """Copy the registry's champion and challenger into artifacts/ (what Docker serves)."""
-    from .registry import ModelNotFound
+    from .artifacts import ModelNotFound
     from .registry import export as run_export
 
     try:

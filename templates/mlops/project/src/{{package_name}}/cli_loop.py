@@ -59,19 +59,38 @@ def retrain(settings: Settings, data: Path | None, track: bool) -> None:
 
 
 @main.command()
-@click.argument("version")
+@click.argument("version", required=False)
+@click.option("--to", "target", type=click.Choice(["champion", "ab", "canary"]),
+              default="champion", show_default=True,
+              help="champion: VERSION serves everyone; ab / canary: the challenger leaves the "
+              "shadow for live traffic once its shadow checks pass.")  # fmt: skip
+@click.option("--force", is_flag=True, help="Leave the shadow without its checks.")
+@click.option("--track/--no-track", default=True, help="Act on the registry (else artifacts/).")
 @pass_settings
-def promote(settings: Settings, version: str) -> None:
-    """Make registry VERSION the champion by hand (a rollback: the `previous` alias)."""
-    from .promotion import promote as run_promote
-    from .registry import ModelNotFound
+def promote(settings: Settings, version: str | None, target: str, force: bool, track: bool) -> None:
+    """Make registry VERSION the champion (a rollback: the `previous` alias), or move the
+    challenger from the shadow to an A/B test or a canary (`--to ab`)."""
+    from .artifacts import ModelNotFound
 
     try:
-        decision = run_promote(settings, version)
-    except (ModelNotFound, ValueError) as exc:
+        if target == "champion":
+            if version is None:
+                raise ValueError("name the VERSION to make the champion")
+            from .promotion import promote as run_promote
+
+            decision = run_promote(settings, version)
+            click.echo(
+                f"version {version} is the champion (was {decision.champion_version}); "
+                "the API picks it up within serve.reload_seconds"
+            )
+            return
+        from .rollout import change_mode
+
+        decision = change_mode(settings, target, track=track, force=force)
+    except (ModelNotFound, ValueError, FileNotFoundError) as exc:
         raise fail(exc) from exc
     click.echo(
-        f"version {version} is the champion (was {decision.champion_version}); "
+        f"challenger v{decision.challenger_version} serves as {target} ({decision.reason}); "
         "the API picks it up within serve.reload_seconds"
     )
 
@@ -148,7 +167,7 @@ def ab_report(settings: Settings, apply: bool) -> None:
         )
     click.echo(f"{report['decision'].upper()}: {report['reason']}")
     if apply:
-        from .abtest import apply_decision
+        from .rollout import apply_decision
 
         try:
             click.echo(apply_decision(settings, report))

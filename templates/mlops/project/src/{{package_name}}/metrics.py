@@ -22,6 +22,8 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 
+from .artifacts import MODES
+
 ROUTES = {"/", "/predict", "/feedback", "/health", "/metadata", "/models", "/metrics"}
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -136,9 +138,22 @@ class ApiMetrics:
         )
         self.challenger_share = Gauge(
             "churn_challenger_share",
-            "Configured share of traffic for the challenger",
+            "Share of traffic the challenger answers now (a canary's step; 0 after a rollback)",
             registry=self.registry,
-            multiprocess_mode="max",
+            multiprocess_mode="livemostrecent",
+        )
+        self.mode = Gauge(
+            "churn_deployment_mode",
+            "1 for the mode the challenger serves in (ab, shadow or canary), 0 for the others",
+            ["mode"],
+            registry=self.registry,
+            multiprocess_mode="livemostrecent",
+        )
+        self.canary_rollbacks = Counter(
+            "churn_canary_rollbacks",
+            "Canaries rolled back automatically, by challenger version and guard",
+            ["model_version", "guard"],
+            registry=self.registry,
         )
         self.drift = DriftCollector(drift_report) if drift_report is not None else None
         if self.drift is not None and not multiprocess():
@@ -153,6 +168,10 @@ class ApiMetrics:
         self.challenger_share.set(challenger_share)
         if self.drift is not None:
             self.drift.champion = versions.get("champion")
+
+    def set_mode(self, mode: str) -> None:
+        for each in MODES:
+            self.mode.labels(each).set(float(each == mode))
 
     def observe(self, variant: str, version: str, score: float, churn: bool) -> None:
         self.scores.labels(variant, version).observe(score)
@@ -181,6 +200,7 @@ class MetricsMiddleware:
 
     def __init__(self, app: Any, metrics: ApiMetrics) -> None:
         self.app, self.metrics = app, metrics
+        self._children: dict[tuple, tuple[Any, Any]] = {}
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -201,10 +221,14 @@ class MetricsMiddleware:
             path = scope.get("path", "")
             route = path if path in ROUTES else "other"
             state = scope.get("state") or {}
-            variant = state.get("variant", "none")
-            version = state.get("model_version", "none")
-            elapsed = time.perf_counter() - start
-            self.metrics.requests.labels(
-                route, scope["method"], str(status), variant, version
-            ).inc()
-            self.metrics.latency.labels(route, variant, version).observe(elapsed)
+            key = (route, scope["method"], status, state.get("variant", "none"),
+                   state.get("model_version", "none"))  # fmt: skip
+            children = self._children.get(key)
+            if children is None:  # label lookups cost more than the update: keep the children
+                count = self.metrics.requests.labels(route, key[1], str(status), *key[3:])
+                children = self._children[key] = (
+                    count,
+                    self.metrics.latency.labels(route, *key[3:]),
+                )
+            children[0].inc()
+            children[1].observe(time.perf_counter() - start)

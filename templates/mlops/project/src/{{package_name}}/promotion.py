@@ -16,10 +16,17 @@ import pandas as pd
 
 from . import model as m
 from . import registry
+from .artifacts import (
+    CHALLENGER,
+    CHAMPION,
+    ModelNotFound,
+    ModelRecord,
+    load_artifact,
+    save_artifact,
+)
 from .config import Settings
 from .data import split
 from .gate import evaluate_gate
-from .registry import CHALLENGER, CHAMPION, ModelRecord
 from .schema import FEATURES, ID, TARGET
 from .tracking import tracked_run
 from .training import fit_model, read_history, reference_frame, write_history, write_reference
@@ -59,8 +66,8 @@ def _champion(settings: Settings, track: bool, artifacts: Path) -> ModelRecord |
     try:
         if track:
             return registry.load_registered(name, CHAMPION)
-        return registry.load_artifact(artifacts, CHAMPION)
-    except registry.ModelNotFound:
+        return load_artifact(artifacts, CHAMPION)
+    except ModelNotFound:
         return None
 
 
@@ -159,7 +166,7 @@ def _deploy(
         registry.client().set_model_version_tag(name, record.version, "mode", deployed)
         registry.export(name, artifacts)
     else:
-        registry.save_artifact(record, artifacts, alias)
+        save_artifact(record, artifacts, alias)
 
 
 def promote(

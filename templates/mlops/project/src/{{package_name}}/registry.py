@@ -14,52 +14,24 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import joblib
-
+from .artifacts import (
+    CHALLENGER,
+    CHAMPION,
+    ONNX_DIR,
+    ONNX_FILE,
+    REFERENCE,
+    VARIANTS,
+    ModelNotFound,
+    ModelRecord,
+    artifact_state,
+    load_artifact,
+    remove_artifact,
+    save_artifact,
+)
 from .tracking import DEFAULT_TRACKING_URI
-
-CHAMPION, CHALLENGER = "champion", "challenger"
-REFERENCE = "reference.csv"  # the champion's training sample with scores: the drift reference
-VARIANTS = (CHAMPION, CHALLENGER)
-ONNX_DIR, ONNX_FILE = "onnx", "model.onnx"  # where a run keeps its served graph
-
-
-class ModelNotFound(LookupError):
-    """No model is available where one was asked for."""
-
-
-@dataclass
-class ModelRecord:
-    """A trained pipeline with what the API and the promotion step need to know about it."""
-
-    pipeline: Any  # the scikit-learn pipeline; None when loaded for serving only
-    version: str
-    threshold: float
-    metrics: dict[str, float] = field(default_factory=dict)
-    run_id: str | None = None
-    onnx: bytes | None = None  # the pipeline as ONNX: what the API serves
-    mode: str | None = None  # how a challenger serves: shadow, ab (None: the API's setting)
-
-    def graph(self) -> bytes:
-        """The ONNX graph, converted from the pipeline on first use."""
-        if self.onnx is None:
-            from .onnx_model import to_onnx
-
-            self.onnx = to_onnx(self.pipeline)
-        return self.onnx
-
-    def info(self) -> dict[str, Any]:
-        return {
-            "version": self.version,
-            "threshold": self.threshold,
-            "metrics": self.metrics,
-            "run_id": self.run_id,
-            "mode": self.mode,
-        }
 
 
 def tracking_uri() -> str:
@@ -207,55 +179,31 @@ def _download_onnx(run_id: str) -> bytes | None:
         return Path(local).read_bytes()
 
 
-def save_artifact(record: ModelRecord, artifacts_dir: Path, variant: str) -> Path:
-    """Write one variant's pipeline and info into ``artifacts_dir/<variant>/``."""
-    folder = artifacts_dir / variant
-    folder.mkdir(parents=True, exist_ok=True)
-    if record.pipeline is not None:
-        joblib.dump(record.pipeline, folder / "model.joblib")
-    (folder / ONNX_FILE).write_bytes(record.graph())
-    # info.json last: the API reloads a variant when its info.json changes
-    tmp = folder / "info.json.tmp"
-    tmp.write_text(json.dumps(record.info(), indent=2), "utf-8")
-    tmp.replace(folder / "info.json")
-    return folder
+def alias_state(model_name: str, alias: str) -> tuple[str, str | None] | None:
+    """(version, mode tag) behind ``alias``, or None."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        mv = client().get_model_version_by_alias(model_name, alias)
+    except MlflowException:
+        return None
+    return str(mv.version), (mv.tags or {}).get("mode")
 
 
-def remove_artifact(artifacts_dir: Path, variant: str) -> None:
-    shutil.rmtree(artifacts_dir / variant, ignore_errors=True)
-
-
-def load_artifact(artifacts_dir: Path, variant: str, *, serving: bool = False) -> ModelRecord:
-    """One variant from ``artifacts_dir`` (``serving``: the ONNX graph, not the pipeline)."""
-    folder = artifacts_dir / variant
-    needed = folder / (ONNX_FILE if serving else "model.joblib")
-    if not needed.is_file() or not (folder / "info.json").is_file():
-        raise ModelNotFound(f"no {variant} model in {artifacts_dir}: run `train` or `export` first")
-    info = json.loads((folder / "info.json").read_text("utf-8"))
-    onnx = folder / ONNX_FILE
-    return ModelRecord(
-        pipeline=None if serving else joblib.load(folder / "model.joblib"),
-        version=str(info["version"]),
-        threshold=float(info["threshold"]),
-        metrics=info.get("metrics", {}),
-        run_id=info.get("run_id"),
-        onnx=onnx.read_bytes() if onnx.is_file() else None,
-        mode=info.get("mode"),
-    )
-
-
-def fingerprint(source: str, artifacts_dir: Path, model_name: str) -> tuple[str | None, ...]:
-    """Which version each variant has now (cheap: no model is loaded), to notice a change."""
+def fingerprint(source: str, artifacts_dir: Path, model_name: str) -> tuple:
+    """Which version and mode each variant has now (cheap: no model is loaded), to see a change."""
     if source == "registry":
-        return tuple(alias_version(model_name, v) for v in VARIANTS)
-    out: list[str | None] = []
-    for variant in VARIANTS:
-        try:
-            info = json.loads((artifacts_dir / variant / "info.json").read_text("utf-8"))
-            out.append(str(info["version"]))
-        except (OSError, ValueError, KeyError):
-            out.append(None)
-    return tuple(out)
+        return tuple(alias_state(model_name, v) for v in VARIANTS)
+    return tuple(artifact_state(artifacts_dir, v) for v in VARIANTS)
+
+
+def set_challenger_mode(model_name: str, mode: str) -> str:
+    """Tag the registry's challenger to serve as ``mode``; return its version."""
+    version = alias_version(model_name, CHALLENGER)
+    if version is None:
+        raise ModelNotFound(f"no challenger of {model_name} in the registry at {tracking_uri()}")
+    client().set_model_version_tag(model_name, version, "mode", mode)
+    return version
 
 
 def load_variants(source: str, artifacts_dir: Path, model_name: str) -> dict[str, ModelRecord]:

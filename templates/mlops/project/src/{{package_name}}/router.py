@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from .registry import CHALLENGER, CHAMPION
+from .artifacts import CHALLENGER, CHAMPION
 
 
 def bucket(entity_id: str, salt: str) -> float:

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
+from .artifacts import CHALLENGER, CHAMPION, MODES, ROLLED_BACK, ModelNotFound, ModelRecord
+from .canary import Canary, Rollback
 from .config import Settings
 from .onnx_model import OnnxScorer
-from .registry import CHALLENGER, CHAMPION, ModelNotFound, ModelRecord, fingerprint, load_variants
+from .registry import fingerprint, load_variants
 from .router import Router
-
-MODES = ("ab", "shadow")  # a canary is an A/B arm with a small share
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class Deployed:
     scorers: dict[str, OnnxScorer]
     router: Router
     mode: str
+    canary: Canary | None = None
     loaded_at: float = field(default_factory=time.time)
 
     def versions(self) -> dict[str, str]:
@@ -44,12 +47,18 @@ class Deployed:
 class Deployment:
     """The current :class:`Deployed` (None until a champion exists) and its reloading."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        on_rollback: Callable[[ModelRecord, Rollback], None] | None = None,
+        on_step: Callable[[float], None] | None = None,
+    ) -> None:
         self.settings = settings
         self.current: Deployed | None = None
         self.load_error: str | None = None
         self.reloads = 0
         self._seen: tuple | None = None
+        self.on_rollback, self.on_step = on_rollback, on_step
 
     def _source(self) -> tuple[str, Path, str]:
         serve = self.settings.serve
@@ -58,17 +67,27 @@ class Deployment:
     def load(self) -> Deployed:
         """Load every variant now (blocking) and build its scorers."""
         models = load_variants(*self._source())
+        if getattr(models.get(CHALLENGER), "mode", None) == ROLLED_BACK:
+            del models[CHALLENGER]  # its canary failed: the champion serves alone
         routing = self.settings.routing
         mode = routing.mode
         challenger = models.get(CHALLENGER)
         if challenger is not None and challenger.mode in MODES:
-            mode = challenger.mode  # retrain deployed it as a shadow (or an A/B arm)
+            mode = challenger.mode  # retrain or `promote --to` chose how it serves
         if mode not in MODES:
             raise ValueError(f"routing.mode must be one of {', '.join(MODES)}, not {mode!r}")
-        share = routing.challenger_share if mode != "shadow" else 0.0
+        share = routing.challenger_share if mode == "ab" else 0.0
         router = Router(share, routing.salt, has_challenger=challenger is not None)
+        canary = None
+        if mode == "canary" and challenger is not None:
+            canary = Canary(
+                self.settings.canary,
+                router,
+                on_rollback=partial(self.on_rollback, challenger) if self.on_rollback else None,
+                on_step=self.on_step,
+            )
         scorers = {variant: OnnxScorer(record.graph()) for variant, record in models.items()}
-        return Deployed(models, scorers, router, mode)
+        return Deployed(models, scorers, router, mode, canary)
 
     def refresh(self) -> bool:
         """Reload when the source's versions changed (blocking); True when a new set serves."""

@@ -15,9 +15,9 @@ import pandas as pd
 
 from . import model as m
 from . import registry
+from .artifacts import CHALLENGER, CHAMPION, REFERENCE, ModelRecord, load_artifact, save_artifact
 from .config import Settings
 from .data import split
-from .registry import CHALLENGER, CHAMPION, REFERENCE, ModelRecord
 from .schema import FEATURES, ID, TARGET
 from .tracking import tracked_run
 
@@ -136,7 +136,7 @@ def train(
     if track:
         registry.export(name, artifacts_dir)
     else:
-        registry.save_artifact(record, artifacts_dir, alias)
+        save_artifact(record, artifacts_dir, alias)
     if alias == CHAMPION:
         write_reference(reference, artifacts_dir)
         write_history(root / settings.data.history, fit_frame, settings.promotion.history_rows)
@@ -202,7 +202,7 @@ def run_facts(frame: pd.DataFrame, command: str, **extra: object) -> dict:
 def evaluate(settings: Settings, frame: pd.DataFrame, root: Path = Path(".")) -> dict[str, Any]:
     """Score the served champion (and the baseline, refitted) on the test split; write reports."""
     artifacts_dir = root / settings.serve.artifacts_dir
-    champion = registry.load_artifact(artifacts_dir, CHAMPION)
+    champion = load_artifact(artifacts_dir, CHAMPION)
     parts = split(frame, settings.data.test_share, settings.data.valid_share)
     fit_frame = pd.concat([parts["train"], parts["valid"]], ignore_index=True)
     test = parts["test"]

@@ -1,0 +1,116 @@
+"""The exported model folder ``artifacts/<variant>/`` (what the Docker image bakes in) and the
+:class:`ModelRecord` every model source loads into.
+
+Each variant folder holds ``model.onnx`` (what the API serves), ``model.joblib`` (the pipeline,
+for retraining and evaluation) and ``info.json`` (version, threshold, metrics, serving mode),
+written last so that a reader never sees half a model.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import joblib
+
+CHAMPION, CHALLENGER = "champion", "challenger"
+REFERENCE = "reference.csv"  # the champion's training sample with scores: the drift reference
+VARIANTS = (CHAMPION, CHALLENGER)
+ONNX_DIR, ONNX_FILE = "onnx", "model.onnx"  # where a run keeps its served graph
+MODES = ("ab", "shadow", "canary")  # how a challenger can serve
+ROLLED_BACK = "rolled_back"  # a challenger's mode after its canary failed: it serves nowhere
+
+
+class ModelNotFound(LookupError):
+    """No model is available where one was asked for."""
+
+
+@dataclass
+class ModelRecord:
+    """A trained pipeline with what the API and the promotion step need to know about it."""
+
+    pipeline: Any  # the scikit-learn pipeline; None when loaded for serving only
+    version: str
+    threshold: float
+    metrics: dict[str, float] = field(default_factory=dict)
+    run_id: str | None = None
+    onnx: bytes | None = None  # the pipeline as ONNX: what the API serves
+    mode: str | None = None  # how a challenger serves: shadow, ab, canary (None: the API's setting)
+
+    def graph(self) -> bytes:
+        """The ONNX graph, converted from the pipeline on first use."""
+        if self.onnx is None:
+            from .onnx_model import to_onnx
+
+            self.onnx = to_onnx(self.pipeline)
+        return self.onnx
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "threshold": self.threshold,
+            "metrics": self.metrics,
+            "run_id": self.run_id,
+            "mode": self.mode,
+        }
+
+
+def save_artifact(record: ModelRecord, artifacts_dir: Path, variant: str) -> Path:
+    """Write one variant's pipeline and info into ``artifacts_dir/<variant>/``."""
+    folder = artifacts_dir / variant
+    folder.mkdir(parents=True, exist_ok=True)
+    if record.pipeline is not None:
+        joblib.dump(record.pipeline, folder / "model.joblib")
+    (folder / ONNX_FILE).write_bytes(record.graph())
+    # info.json last: the API reloads a variant when its info.json changes
+    tmp = folder / "info.json.tmp"
+    tmp.write_text(json.dumps(record.info(), indent=2), "utf-8")
+    tmp.replace(folder / "info.json")
+    return folder
+
+
+def remove_artifact(artifacts_dir: Path, variant: str) -> None:
+    shutil.rmtree(artifacts_dir / variant, ignore_errors=True)
+
+
+def load_artifact(artifacts_dir: Path, variant: str, *, serving: bool = False) -> ModelRecord:
+    """One variant from ``artifacts_dir`` (``serving``: the ONNX graph, not the pipeline)."""
+    folder = artifacts_dir / variant
+    needed = folder / (ONNX_FILE if serving else "model.joblib")
+    if not needed.is_file() or not (folder / "info.json").is_file():
+        raise ModelNotFound(f"no {variant} model in {artifacts_dir}: run `train` or `export` first")
+    info = json.loads((folder / "info.json").read_text("utf-8"))
+    onnx = folder / ONNX_FILE
+    return ModelRecord(
+        pipeline=None if serving else joblib.load(folder / "model.joblib"),
+        version=str(info["version"]),
+        threshold=float(info["threshold"]),
+        metrics=info.get("metrics", {}),
+        run_id=info.get("run_id"),
+        onnx=onnx.read_bytes() if onnx.is_file() else None,
+        mode=info.get("mode"),
+    )
+
+
+def artifact_state(artifacts_dir: Path, variant: str) -> tuple[str, str | None] | None:
+    """(version, mode) of one variant's folder, or None when it has no readable model."""
+    try:
+        info = json.loads((artifacts_dir / variant / "info.json").read_text("utf-8"))
+        return str(info["version"]), info.get("mode")
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def set_artifact_mode(artifacts_dir: Path, variant: str, mode: str) -> None:
+    """Change how ``variant`` serves (info.json only, atomically: the API reloads on the change)."""
+    path = artifacts_dir / variant / "info.json"
+    if not path.is_file():
+        raise ModelNotFound(f"no {variant} model in {artifacts_dir}")
+    info = json.loads(path.read_text("utf-8"))
+    info["mode"] = mode
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(info, indent=2), "utf-8")
+    tmp.replace(path)
