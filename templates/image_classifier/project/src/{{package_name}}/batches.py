@@ -15,8 +15,8 @@ import math
 import os
 from collections import deque
 from collections.abc import Iterator, Sequence
-from typing import Any
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import torch
@@ -102,7 +102,9 @@ class StreamedBatches:
     def in_order(self, batch_size: int) -> Iterator[Batch]:
         """All records of the split in their stored order (for validation), on one process."""
         order = np.arange(len(self.records))
-        yield from self._decoded([order[i : i + batch_size] for i in range(0, len(order), batch_size)])
+        yield from self._decoded(
+            [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+        )
 
     def labels(self) -> np.ndarray:
         return np.asarray([r.label for r in self.records], dtype=np.int64)
@@ -144,7 +146,11 @@ def training_batches(dataset, cfg, rank: int, world: int, device) -> tuple[Any, 
     if dataset.index is None:
         train_x, train_y = dataset.split("train")
         val_x, val_y = dataset.split("val")
-        return MemoryBatches(train_x, train_y, local_batch, rank, world, cfg.seed, device), val_x, val_y
+        return (
+            MemoryBatches(train_x, train_y, local_batch, rank, world, cfg.seed, device),
+            val_x,
+            val_y,
+        )
 
     def streamed(split: str, **kw: Any) -> StreamedBatches:
         return StreamedBatches(

@@ -107,7 +107,9 @@ def pack(data: str, out: Path, **kw: Any) -> None:
     except USER_ERRORS as exc:
         raise click.ClickException(str(exc)) from exc
     sizes = ", ".join(f"{split} {n}" for split, n in index.sizes().items())
-    click.echo(f"packed {sizes} image(s) into {out}/; {len(index.skipped_files)} unreadable left out")
+    click.echo(
+        f"packed {sizes} image(s) into {out}/; {len(index.skipped_files)} unreadable left out"
+    )
 
 
 @cli.command()

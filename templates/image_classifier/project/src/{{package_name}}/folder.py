@@ -153,8 +153,14 @@ def probe_notes(probes: Sequence[tuple[int, int, str]], size: int, fit: str) -> 
     oblong = sum(1 for w, h, _ in probes if w != h)
     notes = [f"{small} image(s) smaller than {size} px were upscaled"] if small else []
     if oblong:
-        how = ("resized by their shorter side and centre-cropped (--fit squash keeps the whole "
-               "image, distorted)") if fit == "crop" else "squashed to a square (--fit squash)"
+        how = (
+            (
+                "resized by their shorter side and centre-cropped (--fit squash keeps the whole "
+                "image, distorted)"
+            )
+            if fit == "crop"
+            else "squashed to a square (--fit squash)"
+        )
         notes.append(f"{oblong} of {len(probes)} sampled image(s) are not square: {how}")
     return notes
 

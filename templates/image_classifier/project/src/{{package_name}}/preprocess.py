@@ -133,9 +133,7 @@ def to_array(image: Image.Image, size: int, channels: int, fit: str = "crop") ->
             side = min(width, height)
             left, top = (width - side) / 2, (height - side) / 2
             box = (left, top, left + side, top + side)
-        image = image.resize(
-            (size, size), Image.Resampling.BILINEAR, box=box, reducing_gap=3.0
-        )
+        image = image.resize((size, size), Image.Resampling.BILINEAR, box=box, reducing_gap=3.0)
     array = np.asarray(image, dtype=np.uint8)
     return array[None] if channels == 1 else array.transpose(2, 0, 1)
 

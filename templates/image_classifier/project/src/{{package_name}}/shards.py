@@ -156,7 +156,10 @@ def _write_shard(out: Path, name: str, first: int, kept: list) -> list[Record]:
     with tarfile.open(out / name, "w", format=tarfile.USTAR_FORMAT) as tar:
         for n, ((rel, label), (raw, _)) in enumerate(kept):
             key = f"{first + n:08d}"
-            for member, data in ((key + Path(rel).suffix.lower(), raw), (f"{key}.cls", b"%d" % label)):
+            for member, data in (
+                (key + Path(rel).suffix.lower(), raw),
+                (f"{key}.cls", b"%d" % label),
+            ):
                 info = tarfile.TarInfo(member)
                 info.size = len(data)
                 tar.addfile(info, io.BytesIO(data))
@@ -200,7 +203,9 @@ def load_shards(
         if not records:
             continue
         with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as pool:
-            images = list(pool.map(lambda raw: load_array(raw, size, chans, fit), index.read(records)))
+            images = list(
+                pool.map(lambda raw: load_array(raw, size, chans, fit), index.read(records))
+            )
         labels = np.asarray([r.label for r in records], dtype=np.int64)
         data.splits[split] = np.stack(images), labels
         data.files[split] = [r.path for r in records]

@@ -21,10 +21,10 @@ from torch import nn
 from tqdm import tqdm
 
 from .artifacts import MODEL_FILE, display_path, load_trained, save_trained, training_metadata
+from .batches import statistics_sample, training_batches
 from .cpu import announce
 from .data import Dataset, load_dataset
 from .devices import Dist, autocast_for, init_distributed, seed_everything, set_threads
-from .batches import statistics_sample, training_batches
 from .inference import augment, channel_stats, predict_logits
 from .model import ModelConfig, build_model, count_parameters
 from .optim import load_checkpoint, lr_lambda, make_optimizer, save_checkpoint
