@@ -6,7 +6,8 @@ original image bytes, ``<key>.cls`` the class index), so other tools read them t
 source file, SHA-256 and header size. The index lets a reader seek straight to any record, so
 each DDP rank reads only its own part of an epoch (batches.StreamedBatches) and nothing is
 decoded ahead of use. The split is fixed when packing (the same seeded split as training on the
-folder); unreadable files are left out then, and listed.
+folder), and the records are shuffled across the shards then; unreadable files are left out, and
+listed.
 """
 
 from __future__ import annotations
@@ -130,6 +131,10 @@ def pack_folder(
         tqdm(total=total, desc="pack", unit="img", disable=None if progress else True) as bar,
     ):
         for split, items in files.items():
+            # shuffled once (seeded) so that every shard mixes the classes: the epochs then
+            # shuffle the shard order and within shards only (folders list class by class)
+            order = np.random.default_rng([seed, len(items)]).permutation(len(items))
+            items = [items[i] for i in order]
             records[split] = []
             for start in range(0, len(items), shard_size):
                 chunk = items[start : start + shard_size]
