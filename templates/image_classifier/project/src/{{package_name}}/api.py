@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,7 +28,6 @@ from .preprocess import (
     TooManyPixels,
     UnsupportedFormat,
     fit_of,
-    load_image,
     open_image,
     softmax,
     to_array,
@@ -51,8 +50,6 @@ MAX_IMAGE_PIXELS = int(os.environ.get("MAX_PIXELS", MAX_PIXELS))
 MULTIPART_OVERHEAD = 64 * 1024  # headers and boundaries around the files of one request
 FORMATS = ["JPEG", "MPO", "PNG", "WEBP"]  # sniffed from the bytes; the content type is ignored
 CHUNK = 64 * 1024
-#: Source pixels of one request up to which it is decoded and classified on the event loop.
-INLINE_PIXELS = int(os.environ.get("INLINE_PIXELS", 128 * 128))
 DEMO_PAGE = Path(__file__).parent / "static" / "demo.html"
 log = logging.getLogger(__name__)
 
@@ -119,42 +116,16 @@ def read_upload(upload: UploadFile) -> bytes:
     return b"".join(chunks)
 
 
-@contextmanager
-def upload_problems(name: str) -> Iterator[None]:
-    """ImageErrors of the upload ``name`` as the Problems the routes document."""
+def decode_bytes(data: bytes, name: str, classifier: Classifier) -> np.ndarray:
     try:
-        yield
+        image = open_image(data, MAX_IMAGE_PIXELS, classifier.size)
+        return to_array(image, classifier.size, classifier.channels, classifier.fit)
     except UnsupportedFormat as exc:
         raise ProblemError(415, f"{name}: {exc}", field="file") from exc
     except TooManyPixels as exc:
         raise ProblemError(413, f"{name}: {exc}", field="file") from exc
     except ImageError as exc:
         raise ProblemError(422, f"{name}: {exc}", field="file") from exc
-
-
-async def classify(model: Classifier, uploads: list[tuple[bytes, str]]) -> np.ndarray:
-    """Probabilities for the uploaded images (each checked from its header first).
-
-    Up to INLINE_PIXELS source pixels in all are decoded and classified on the event loop: for
-    such small images that is cheaper than the hop to a worker thread (measured: benchmarks/).
-    Larger ones go to the thread pool (Pillow and ONNX Runtime release the GIL there), so a big
-    upload never holds up the other requests.
-    """
-    images = []
-    for data, name in uploads:
-        with upload_problems(name):
-            images.append((open_image(data, MAX_IMAGE_PIXELS, model.size, load=False), name))
-
-    def work() -> np.ndarray:
-        arrays = []
-        for image, name in images:
-            with upload_problems(name):
-                arrays.append(to_array(load_image(image), model.size, model.channels, model.fit))
-        return model.probabilities(np.stack(arrays))
-
-    if sum(image.width * image.height for image, _ in images) <= INLINE_PIXELS:
-        return work()
-    return await run_in_threadpool(work)
 
 
 UPLOAD_ERRORS = problem_responses(400, 413, 415, 422)
@@ -238,9 +209,18 @@ def create_app(model_dir: Path | str | None = None) -> FastAPI:
         file: Annotated[UploadFile, File(description="A PNG, JPEG or WebP image")],
         top_k: Annotated[int, Query(ge=1, le=1000, description="How many classes")] = 5,
     ) -> PredictResponse:
-        """Classify one image (multipart field `file`; the format is read from the bytes)."""
+        """Classify one image (multipart field `file`; the format is read from the bytes).
+
+        Decoding and inference run in one thread-pool call: Pillow and ONNX Runtime release the
+        GIL, so the event loop keeps parsing other requests on another core meanwhile.
+        """
         model = classifier(request)
-        probs = (await classify(model, [(read_upload(file), file.filename or "file")]))[0]
+        data = read_upload(file)
+
+        def work() -> np.ndarray:
+            return model.probabilities(decode_bytes(data, file.filename or "file", model)[None])
+
+        probs = (await run_in_threadpool(work))[0]
         return PredictResponse(predictions=model.top_k(probs, top_k), model_version=model.version)
 
     @app.post("/predict/batch", response_model=BatchResponse, responses=UPLOAD_ERRORS)
@@ -257,7 +237,12 @@ def create_app(model_dir: Path | str | None = None) -> FastAPI:
                 413, f"{len(files)} files sent; at most {MAX_BATCH_FILES}", field="files"
             )
         model = classifier(request)
-        probs = await classify(model, [(read_upload(f), f.filename or "file") for f in files])
+        uploads = [(read_upload(f), f.filename or "file") for f in files]
+
+        def work() -> np.ndarray:
+            return model.probabilities(np.stack([decode_bytes(*u, model) for u in uploads]))
+
+        probs = await run_in_threadpool(work)
         results = [
             BatchItem(filename=f.filename, predictions=model.top_k(p, top_k))
             for f, p in zip(files, probs, strict=True)

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import io
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
 
 import numpy as np
@@ -60,13 +59,33 @@ def decode_limit(size: int | None, image_format: str, max_pixels: int = MAX_PIXE
     return min(max_pixels, max(4_000_000, 4096 * size * size))
 
 
-@contextmanager
-def image_errors() -> Iterator[None]:
-    """Pillow's errors (and decompression-bomb warnings) as ImageError and its subclasses."""
+def open_image(
+    source: bytes | Path, max_pixels: int = MAX_PIXELS, size: int | None = None
+) -> Image.Image:
+    """Open and fully decode an image, checking its format and pixel count *before* decoding.
+
+    With ``size``, large JPEGs are decoded at a reduced scale that is still at least ``size``
+    pixels a side, and lossless images over :func:`decode_limit` are refused.
+    """
+    stream = io.BytesIO(source) if isinstance(source, bytes) else source
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            yield
+            image = Image.open(stream)  # reads the header only; the format from the bytes
+            if image.format not in FORMATS:
+                raise UnsupportedFormat(
+                    f"unsupported image format {image.format}; use PNG, JPEG or WebP"
+                )
+            width, height = image.size
+            limit = decode_limit(size, image.format, max_pixels)
+            if width * height > limit:
+                raise TooManyPixels(
+                    f"image is {width}x{height} = {width * height} pixels, over the limit of "
+                    f"{limit} for this model"
+                )
+            if size and image.format in DRAFT_FORMATS and min(width, height) >= 4 * size:
+                image.draft(None, (size, size))
+            image.load()  # multi-frame files: the first frame
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -75,42 +94,6 @@ def image_errors() -> Iterator[None]:
         raise ImageError("not a readable image (no PNG, JPEG or WebP data found)") from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageError(f"not a readable image ({exc})") from exc
-
-
-def open_image(
-    source: bytes | Path, max_pixels: int = MAX_PIXELS, size: int | None = None, *, load=True
-) -> Image.Image:
-    """Open and fully decode an image, checking its format and pixel count *before* decoding.
-
-    With ``size``, large JPEGs are decoded at a reduced scale that is still at least ``size``
-    pixels a side, and lossless images over :func:`decode_limit` are refused. ``load=False``
-    stops after these checks (the header only): finish with :func:`load_image`.
-    """
-    stream = io.BytesIO(source) if isinstance(source, bytes) else source
-    with image_errors():
-        image = Image.open(stream)  # reads the header only; the format from the bytes
-        if image.format not in FORMATS:
-            raise UnsupportedFormat(
-                f"unsupported image format {image.format}; use PNG, JPEG or WebP"
-            )
-        width, height = image.size
-        limit = decode_limit(size, image.format, max_pixels)
-        if width * height > limit:
-            raise TooManyPixels(
-                f"image is {width}x{height} = {width * height} pixels, over the limit of "
-                f"{limit} for this model"
-            )
-        if size and image.format in DRAFT_FORMATS and min(width, height) >= 4 * size:
-            image.draft(None, (size, size))
-        if load:
-            image.load()  # multi-frame files: the first frame
-    return image
-
-
-def load_image(image: Image.Image) -> Image.Image:
-    """Decode an image opened with ``open_image(..., load=False)`` (raises ImageError)."""
-    with image_errors():
-        image.load()
     return image
 
 
