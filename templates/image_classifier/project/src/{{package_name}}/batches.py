@@ -21,8 +21,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from .dataset import Dataset
 from .preprocess import load_array
-from .shards import Record, ShardIndex
+from .settings import TrainConfig
+from .shards import Record, ShardIndex, load_shards
 
 Batch = tuple[torch.Tensor, torch.Tensor]  # uint8 N x C x H x W, int64 labels (on the device)
 
@@ -30,7 +32,16 @@ Batch = tuple[torch.Tensor, torch.Tensor]  # uint8 N x C x H x W, int64 labels (
 class MemoryBatches:
     """Batches of the whole training set held on the device (the default for image folders)."""
 
-    def __init__(self, images, labels, batch_size: int, rank: int, world: int, seed: int, device):
+    def __init__(
+        self,
+        images: np.ndarray,
+        labels: np.ndarray,
+        batch_size: int,
+        rank: int,
+        world: int,
+        seed: int,
+        device: torch.device,
+    ) -> None:
         self.images = torch.from_numpy(images).to(device)
         self.labels = torch.from_numpy(labels).to(device)
         self.batch, self.rank, self.world, self.seed = batch_size, rank, world, seed
@@ -139,7 +150,9 @@ class StreamedBatches:
         return torch.from_numpy(images).to(self.device), torch.from_numpy(labels).to(self.device)
 
 
-def training_batches(dataset, cfg, rank: int, world: int, device) -> tuple[Any, Any, np.ndarray]:
+def training_batches(
+    dataset: Dataset, cfg: TrainConfig, rank: int, world: int, device: torch.device
+) -> tuple[MemoryBatches | StreamedBatches, Any, np.ndarray]:
     """This process's training batches, and the validation images (an array, or a streamed
     split: see inference.predict_logits) with their labels."""
     local_batch = max(1, cfg.batch_size // world)
@@ -163,12 +176,10 @@ def training_batches(dataset, cfg, rank: int, world: int, device) -> tuple[Any, 
     return streamed("train", rank=rank, world=world), val, val_y
 
 
-def statistics_sample(dataset, fit: str, limit: int = 2000) -> np.ndarray:
+def statistics_sample(dataset: Dataset, fit: str, limit: int = 2000) -> np.ndarray:
     """Training images to take the channel statistics from: all in memory, or a decoded sample."""
     if dataset.index is None:
         return dataset.split("train")[0]
-    from .shards import load_shards
-
     sample = load_shards(
         dataset.index.root, image_size=dataset.image_size, channels=dataset.channels,
         only=("train",), fit=fit, limits={"train": limit},
