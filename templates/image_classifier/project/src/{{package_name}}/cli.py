@@ -68,18 +68,17 @@ def sample_data(out: Path, per_class: int) -> None:
 
 
 @cli.command()
-@click.option("--data", default=defaults.DATA, help="A folder <data>/<class>/*.png (or splits).")
+@click.option("--data", default=defaults.DATA, help="An image folder, or one written by `pack`.")
 @click.option("--image-size", type=int, default=16, help="Decode at this size (speed only).")
 def validate(data: str, image_size: int) -> None:
     """Decode every image of --data and account for each file; exit 1 if any is unreadable."""
-    from .data import is_cifar10
-    from .folder import load_folder
+    from .data import is_cifar10, load_dataset
     from .validate import folder_ledger
 
     if is_cifar10(data):
         raise click.ClickException("CIFAR-10 is checked by its checksums: validate a folder")
-    try:
-        dataset = load_folder(Path(data), image_size=image_size, progress=True)
+    try:  # a folder, or one packed by `pack` (its left-out files count as rejected)
+        dataset = load_dataset(data, image_size=image_size, progress=True)
     except USER_ERRORS as exc:
         raise click.ClickException(str(exc)) from exc
     ledger = folder_ledger(dataset)
