@@ -27,6 +27,7 @@ from .preprocess import (
     ImageError,
     TooManyPixels,
     UnsupportedFormat,
+    fit_of,
     open_image,
     softmax,
     to_array,
@@ -67,6 +68,7 @@ class Classifier:
         self.size: int = self.metadata["image_size"]
         self.channels: int = self.metadata["channels"]
         self.version: str = self.metadata.get("model_version", "unknown")
+        self.fit: str = fit_of(self.metadata)  # as `train` and `evaluate` prepared the images
         options = ort.SessionOptions()
         options.intra_op_num_threads = int(os.environ.get("ORT_THREADS", 1))
         options.inter_op_num_threads = 1
@@ -117,7 +119,7 @@ def read_upload(upload: UploadFile) -> bytes:
 def decode_bytes(data: bytes, name: str, classifier: Classifier) -> np.ndarray:
     try:
         image = open_image(data, MAX_IMAGE_PIXELS, classifier.size)
-        return to_array(image, classifier.size, classifier.channels)
+        return to_array(image, classifier.size, classifier.channels, classifier.fit)
     except UnsupportedFormat as exc:
         raise ProblemError(415, f"{name}: {exc}", field="file") from exc
     except TooManyPixels as exc:

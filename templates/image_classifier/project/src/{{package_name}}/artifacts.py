@@ -90,6 +90,7 @@ def training_metadata(cfg, model, model_cfg, dataset, result, device: str) -> di
         "classes": dataset.classes,
         "image_size": dataset.image_size,
         "channels": dataset.channels,
+        "fit": cfg.fit,
         "model": model_cfg.to_dict(),
         "train_config": cfg.public(),
         "data": display_path(dataset.source),

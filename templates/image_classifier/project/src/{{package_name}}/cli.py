@@ -1,4 +1,4 @@
-"""Command line: download, sample-data, validate, train, evaluate, report, export, serve."""
+"""Command line: download, sample-data, validate, pack, train, evaluate, report, export, serve."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -67,18 +68,17 @@ def sample_data(out: Path, per_class: int) -> None:
 
 
 @cli.command()
-@click.option("--data", default=defaults.DATA, help="A folder <data>/<class>/*.png (or splits).")
+@click.option("--data", default=defaults.DATA, help="An image folder, or one written by `pack`.")
 @click.option("--image-size", type=int, default=16, help="Decode at this size (speed only).")
 def validate(data: str, image_size: int) -> None:
     """Decode every image of --data and account for each file; exit 1 if any is unreadable."""
-    from .data import is_cifar10
-    from .folder import load_folder
+    from .data import is_cifar10, load_dataset
     from .validate import folder_ledger
 
     if is_cifar10(data):
         raise click.ClickException("CIFAR-10 is checked by its checksums: validate a folder")
-    try:
-        dataset = load_folder(Path(data), image_size=image_size, progress=True)
+    try:  # a folder, or one packed by `pack` (its left-out files count as rejected)
+        dataset = load_dataset(data, image_size=image_size, progress=True)
     except USER_ERRORS as exc:
         raise click.ClickException(str(exc)) from exc
     ledger = folder_ledger(dataset)
@@ -90,11 +90,40 @@ def validate(data: str, image_size: int) -> None:
 
 
 @cli.command()
-@click.option("--data", default=defaults.DATA, help="'cifar10' or a folder <data>/<class>/*.png.")
+@click.option("--data", default=defaults.DATA, help="A folder <data>/<class>/*.png (or splits).")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="A new folder.")
+@click.option("--shard-size", default=1000, help="Images a shard (tar file).")
+@click.option("--val-fraction", default=0.1, help="Share of train held out for validation.")
+@click.option("--test-fraction", default=0.1, help="Share held out for test (no test/ folder).")
+@click.option("--seed", default=0, help="Seed of the split (the same as `train --seed`).")
+def pack(data: str, out: Path, **kw: Any) -> None:
+    """Pack an image folder into tar shards for data larger than memory: `train --data OUT`
+    then streams them, each torchrun process reading its own shards."""
+    from .shards import pack_folder
+
+    try:
+        index = pack_folder(Path(data), out, **kw)
+    except USER_ERRORS as exc:
+        raise click.ClickException(str(exc)) from exc
+    sizes = ", ".join(f"{split} {n}" for split, n in index.sizes().items())
+    click.echo(
+        f"packed {sizes} image(s) into {out}/; {len(index.skipped_files)} unreadable left out"
+    )
+
+
+@cli.command()
+@click.option(
+    "--data", default=defaults.DATA,
+    help="'cifar10', a folder <data>/<class>/*.png, or a folder written by `pack` (streamed).",
+)  # fmt: skip
 @click.option("--data-dir", default="data", help="Where CIFAR-10 is downloaded.")
 @click.option("--download", is_flag=True, help="Download CIFAR-10 if it is not there yet.")
 @click.option("--image-size", type=int, help="Input side in pixels [default: from the data].")
 @click.option("--channels", type=click.Choice(["1", "3"]), help="[default: from the data]")
+@click.option(
+    "--fit", type=click.Choice(["crop", "squash"]), default="crop",
+    help="Non-square images: shorter side resized + centre crop, or squashed whole.",
+)  # fmt: skip
 @click.option("--val-fraction", default=0.1, help="Share of train held out for validation.")
 @click.option("--test-fraction", default=0.1, help="Share held out for test (no test/ folder).")
 @click.option("--max-bad-share", default=0.01, help="Stop if more files than this are unreadable.")

@@ -11,7 +11,7 @@ import numpy as np
 
 from . import metrics as m
 from .artifacts import display_path, load_trained
-from .data import DataError, load_dataset
+from .data import DataError, load_for_model
 from .inference import predict_logits
 from .model import ModelConfig
 
@@ -33,12 +33,7 @@ def compare_model(
     if meta["classes"] != classes:
         where = display_path(other_dir)
         raise DataError(f"{where} was trained on other classes: {meta['classes']}")
-    cfg = meta["train_config"]
-    dataset = load_dataset(
-        data, Path(data_dir), image_size=meta["image_size"], channels=meta["channels"],
-        val_fraction=cfg["val_fraction"], test_fraction=cfg["test_fraction"], seed=cfg["seed"],
-        saved=saved, only=("test",), warn=warn, progress=False,
-    )  # fmt: skip
+    dataset = load_for_model(meta, data, data_dir, saved=saved, only=("test",), warn=warn)
     images, other_labels = dataset.split("test")
     if not np.array_equal(other_labels, labels):
         raise DataError(f"{display_path(other_dir)}: the test split differs from the main model's")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -30,6 +31,8 @@ class Dataset:
     #: per split, [relative path, label, sha256] of every file (what `train` saves as split.json)
     manifest: dict[str, list[list]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: packed data (shards.ShardIndex): `train` streams it; ``splits`` holds what was decoded
+    index: Any = None
 
     def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         return self.splits.get(name) or self.empty()
@@ -39,6 +42,8 @@ class Dataset:
         return np.zeros(shape, np.uint8), np.zeros(0, np.int64)
 
     def sizes(self) -> dict[str, int]:
+        if self.index is not None:
+            return {name: self.index.sizes().get(name, 0) for name in SPLITS}
         return {name: len(self.split(name)[1]) for name in SPLITS}
 
 

@@ -19,9 +19,9 @@ import numpy as np
 from . import metrics as m
 from . import plots
 from .artifacts import HISTORY_FILE, display_path, load_trained, write_metadata
-from .baselines import fit_baselines
+from .baselines import MAX_TRAIN, fit_baselines
 from .compare import compare_model
-from .data import DataError, load_dataset
+from .data import DataError, load_for_model
 from .devices import pick_device
 from .inference import predict_logits
 from .model import ModelConfig
@@ -75,19 +75,10 @@ def evaluate(
     model, meta = load_trained(out_dir, dev)
     cfg = meta["train_config"]
     saved = read_split(out_dir)
-    dataset = load_dataset(
-        data or meta["data"],
-        Path(data_dir),
-        image_size=meta["image_size"],
-        channels=meta["channels"],
-        val_fraction=cfg["val_fraction"],
-        test_fraction=cfg["test_fraction"],
-        seed=cfg["seed"],
-        saved=saved,
-        only=("train", "test"),
-        warn=warn,
-        progress=progress,
-    )
+    dataset = load_for_model(
+        meta, data, data_dir, saved=saved, only=("train", "test"), warn=warn, progress=progress,
+        limits={"train": MAX_TRAIN},  # what the baselines use at most (packed data)
+    )  # fmt: skip
     if dataset.classes != meta["classes"]:
         raise DataError(f"the data's classes differ from the model's: {meta['classes']}")
     images, labels = dataset.split("test")

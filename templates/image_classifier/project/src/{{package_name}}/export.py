@@ -103,18 +103,15 @@ def export_trained(
 ) -> tuple[dict, list[str]]:
     """Export with a parity check on up to 256 images of the saved test split (random images
     when the data is not there); return the metadata and the names of the files written."""
-    from .data import DataError, load_dataset
+    from .data import DataError, load_for_model
     from .splits import read_split
 
     meta = read_metadata(out_dir)
-    cfg = meta["train_config"]
     sample = None
     try:
-        dataset = load_dataset(
-            data or meta["data"], Path(data_dir), image_size=meta["image_size"],
-            channels=meta["channels"], val_fraction=cfg["val_fraction"],
-            test_fraction=cfg["test_fraction"], seed=cfg["seed"], progress=False,
-            saved=read_split(out_dir), only=("test",), warn=lambda _: None,
+        dataset = load_for_model(
+            meta, data, data_dir, saved=read_split(out_dir), only=("test",),
+            warn=lambda _: None, limits={"test": 256},
         )  # fmt: skip
         sample = dataset.split("test")[0][:256]
     except DataError as exc:

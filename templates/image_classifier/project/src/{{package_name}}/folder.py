@@ -120,7 +120,11 @@ def _probe(path: Path) -> tuple[int, int, str] | None:
 def choose_format(paths: Sequence[Path], max_probe: int = 2000) -> tuple[int, int, list[str]]:
     """An input size, a channel count and notes for a set of images (their headers, a sample)."""
     step = max(1, len(paths) // max_probe)
-    probes = [p for p in map(_probe, paths[::step]) if p]
+    return format_from_probes([p for p in map(_probe, paths[::step]) if p])
+
+
+def format_from_probes(probes: Sequence[tuple[int, int, str]]) -> tuple[int, int, list[str]]:
+    """An input size, a channel count and notes from image headers (width, height, mode)."""
     if not probes:
         return AUTO_MAX_SIZE, 3, []
     sizes = {(w, h) for w, h, _ in probes}
@@ -139,9 +143,26 @@ def choose_format(paths: Sequence[Path], max_probe: int = 2000) -> tuple[int, in
     return size, 1 if n_gray == len(probes) else 3, notes
 
 
-def format_notes(paths: Iterable[Path], size: int) -> list[str]:
-    small = sum(1 for p in paths if (probe := _probe(p)) and min(probe[:2]) < size)
-    return [f"{small} image(s) smaller than {size} px were upscaled"] if small else []
+def format_notes(paths: Iterable[Path], size: int, fit: str = "crop") -> list[str]:
+    """Notes on a sample of the images: how many were upscaled, and how many not square."""
+    return probe_notes([probe for p in paths if (probe := _probe(p))], size, fit)
+
+
+def probe_notes(probes: Sequence[tuple[int, int, str]], size: int, fit: str) -> list[str]:
+    small = sum(1 for w, h, _ in probes if min(w, h) < size)
+    oblong = sum(1 for w, h, _ in probes if w != h)
+    notes = [f"{small} image(s) smaller than {size} px were upscaled"] if small else []
+    if oblong:
+        how = (
+            (
+                "resized by their shorter side and centre-cropped (--fit squash keeps the whole "
+                "image, distorted)"
+            )
+            if fit == "crop"
+            else "squashed to a square (--fit squash)"
+        )
+        notes.append(f"{oblong} of {len(probes)} sampled image(s) are not square: {how}")
+    return notes
 
 
 def _digest(path: Path) -> str:
@@ -163,8 +184,10 @@ def load_folder(
     files: Files | None = None,
     classes: list[str] | None = None,
     only: Iterable[str] = SPLITS,
+    fit: str = "crop",
 ) -> Dataset:
-    """Decode the images of ``root`` (the splits in ``only``), resized to one square input size.
+    """Decode the images of ``root`` (the splits in ``only``), fitted to one square input size
+    (``fit``: shorter side resized + centre crop, or squashed; see preprocess.to_array).
 
     ``files`` and ``classes`` (a saved split) replace the scan. Unreadable files are skipped
     with a warning and counted in ``Dataset.skipped``.
@@ -176,7 +199,7 @@ def load_folder(
     train_paths = [root / f for f, _ in files.get("train", [])]
     auto_size, auto_channels, notes = choose_format(train_paths)
     size, chans = image_size or auto_size, channels or auto_channels
-    notes += format_notes(train_paths[:: max(1, len(train_paths) // 500)], size)
+    notes += format_notes(train_paths[:: max(1, len(train_paths) // 500)], size, fit)
 
     def decode(rel: str) -> tuple[np.ndarray | None, str]:
         try:
@@ -186,7 +209,7 @@ def load_folder(
             return None, ""
         digest = hashlib.sha256(raw).hexdigest()
         try:
-            return load_array(raw, size, chans), digest
+            return load_array(raw, size, chans, fit), digest
         except ImageError as exc:
             log.warning("skipping %s: %s", rel, exc)
             return None, digest

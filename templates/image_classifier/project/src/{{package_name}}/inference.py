@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import torch
@@ -39,7 +41,11 @@ def augment(
     crop_scale: float = 1.0,
 ) -> torch.Tensor:
     """Random resized crops (``crop_scale`` < 1), random translation (reflect padding) and
-    horizontal flips of a uint8 batch, on its device. Returns floats in [0, 1]."""
+    horizontal flips of a uint8 batch, on its device. Returns floats in [0, 1].
+
+    The batch holds the images exactly as evaluation and serving prepare them (shorter side
+    resized, centre square: preprocess.to_array), so a crop of scale 1 is their input and every
+    training view is a part of it at the same resolution."""
     x = images.float().div_(255)
     if crop_scale < 1:
         x = random_resized_crop(x, crop_scale, generator)
@@ -60,10 +66,21 @@ def augment(
     return x
 
 
+def _chunks(images: Any, batch_size: int) -> Iterator[torch.Tensor]:
+    """uint8 batches of an array or tensor, or of a streamed split (batches.StreamedBatches)."""
+    if hasattr(images, "in_order"):
+        yield from (x for x, _ in images.in_order(batch_size))
+        return
+    if isinstance(images, np.ndarray):
+        images = torch.from_numpy(images)
+    for start in range(0, len(images), batch_size):
+        yield images[start : start + batch_size]
+
+
 @torch.no_grad()
 def predict_logits(
     model: nn.Module,
-    images: torch.Tensor | np.ndarray,
+    images: Any,
     *,
     device: torch.device,
     batch_size: int = 1024,
@@ -71,14 +88,13 @@ def predict_logits(
     amp: bool = True,
     channels_last: bool = False,
 ) -> torch.Tensor:
-    """Logits (float32, on the CPU) for uint8 images, with optional flip test-time augmentation."""
-    if isinstance(images, np.ndarray):
-        images = torch.from_numpy(images)
+    """Logits (float32, on the CPU) for uint8 images (an array, a tensor or a streamed split),
+    with optional flip test-time augmentation."""
     model.eval()
     context, _ = autocast_for(device, amp)
     out = []
-    for start in range(0, len(images), batch_size):
-        x = images[start : start + batch_size].to(device, non_blocking=True).float().div_(255)
+    for chunk in _chunks(images, batch_size):
+        x = chunk.to(device, non_blocking=True).float().div_(255)
         if channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         with context:

@@ -4,7 +4,11 @@ Training and the API call the same function, so a served image is prepared exact
 images the model learnt from: the format is sniffed from the bytes (never the file name or
 content type), multi-frame files (phone-camera MPO JPEGs) give their first frame, EXIF
 orientation is applied, 16-bit images are rescaled to 8 bits (not clipped), transparency is
-composited on white, and the result is resized (up or down) to the model's square input.
+composited on white, and the result is fitted to the model's square input: resized (up or down)
+so that its shorter side is the input size, then centre-cropped (``fit="crop"``, the usual
+evaluation transform; training augments the same view, see inference.augment), or squashed to a
+square regardless of aspect ratio (``fit="squash"``, what models of template 0.4.0 and earlier
+were trained on).
 """
 
 from __future__ import annotations
@@ -23,6 +27,10 @@ DRAFT_FORMATS = {"JPEG", "MPO"}  # decoded at a reduced scale when much larger t
 GRAY_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
 #: Images with more pixels than this are refused before decoding (decompression bombs).
 MAX_PIXELS = 40_000_000
+#: How an image becomes the model's square: shorter side resized + centre crop, or squashed.
+FITS = ("crop", "squash")
+#: The fit of a model whose metadata does not say (trained by template 0.4.0 or earlier).
+LEGACY_FIT = "squash"
 #: The smallest input side the model takes (three 2x poolings); smaller images are upscaled.
 MIN_SIZE = 8
 
@@ -99,8 +107,13 @@ def to_8bit(image: Image.Image) -> Image.Image:
     return Image.fromarray(np.clip(np.rint(values), 0, 255).astype(np.uint8), mode="L")
 
 
-def to_array(image: Image.Image, size: int, channels: int) -> np.ndarray:
-    """Resize an image to ``size`` x ``size`` and return uint8 ``channels x size x size``.
+def fit_of(metadata: dict) -> str:
+    """The fit a trained model's images were prepared with (its metadata's ``fit``)."""
+    return metadata.get("fit", LEGACY_FIT)
+
+
+def to_array(image: Image.Image, size: int, channels: int, fit: str = "crop") -> np.ndarray:
+    """Fit an image to ``size`` x ``size`` (see ``FITS``); return uint8 ``channels x size x size``.
 
     EXIF rotation is applied; transparency is composited on white; grayscale images become RGB
     (and colour images grayscale) as the model needs.
@@ -114,14 +127,20 @@ def to_array(image: Image.Image, size: int, channels: int) -> np.ndarray:
         image = Image.alpha_composite(background, rgba)
     image = image.convert("L" if channels == 1 else "RGB")
     if image.size != (size, size):
-        image = image.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=3.0)
+        box = None  # squash: the whole image
+        if fit == "crop":  # the centred square (ImageOps.fit's box, kept here for reducing_gap)
+            width, height = image.size
+            side = min(width, height)
+            left, top = (width - side) / 2, (height - side) / 2
+            box = (left, top, left + side, top + side)
+        image = image.resize((size, size), Image.Resampling.BILINEAR, box=box, reducing_gap=3.0)
     array = np.asarray(image, dtype=np.uint8)
     return array[None] if channels == 1 else array.transpose(2, 0, 1)
 
 
-def load_array(source: bytes | Path, size: int, channels: int) -> np.ndarray:
+def load_array(source: bytes | Path, size: int, channels: int, fit: str = "crop") -> np.ndarray:
     """Decode ``source`` and return a uint8 ``channels x size x size`` array (raises ImageError)."""
-    return to_array(open_image(source, size=size), size, channels)
+    return to_array(open_image(source, size=size), size, channels, fit)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ class TrainConfig:
     data: str = "cifar10"
     data_dir: str = "data"
     image_size: int | None = None
+    fit: str = "crop"  # shorter side resized + centre crop, or "squash" (preprocess.FITS)
     channels: int | None = None
     val_fraction: float = 0.1
     test_fraction: float = 0.1

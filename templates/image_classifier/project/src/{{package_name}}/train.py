@@ -1,4 +1,5 @@
-"""Training: the whole dataset on the device, augmentation there too, mixed precision on CUDA.
+"""Training: augmentation on the device, mixed precision on CUDA; the data held on the device, or
+streamed from shards (`pack`) for data larger than memory (batches.py).
 
 Runs on one CPU or GPU, or on several GPUs / machines under ``torchrun`` (DistributedDataParallel,
 NCCL on CUDA and gloo on CPU). Every epoch ends with a checkpoint; ``resume=True`` continues from
@@ -9,7 +10,6 @@ split is scored once, by `evaluate`.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +21,7 @@ from torch import nn
 from tqdm import tqdm
 
 from .artifacts import MODEL_FILE, display_path, load_trained, save_trained, training_metadata
+from .batches import statistics_sample, training_batches
 from .cpu import announce
 from .data import Dataset, load_dataset
 from .devices import Dist, autocast_for, init_distributed, seed_everything, set_threads
@@ -28,6 +29,7 @@ from .inference import augment, channel_stats, predict_logits
 from .model import ModelConfig, build_model, count_parameters
 from .optim import load_checkpoint, lr_lambda, make_optimizer, save_checkpoint
 from .settings import TrainConfig, TrainResult
+from .shards import is_shards
 from .splits import save_split
 from .tracking import tracked_run
 from .validate import enforce_bad_share
@@ -70,7 +72,8 @@ def _load(cfg: TrainConfig, info: Dist, show: bool) -> Dataset:
         return load_dataset(
             cfg.data, Path(cfg.data_dir), image_size=cfg.image_size, channels=cfg.channels,
             val_fraction=cfg.val_fraction, test_fraction=cfg.test_fraction, seed=cfg.seed,
-            download=download, progress=show, only=("train", "val"),
+            download=download, progress=show, fit=cfg.fit,
+            only=() if is_shards(cfg.data) else ("train", "val"),  # shards: streamed
         )  # fmt: skip
 
     if info.world > 1 and cfg.download:  # rank 0 downloads while the others wait
@@ -102,8 +105,6 @@ def _train(
     show = progress and info.main
     dataset = dataset or _load(cfg, info, show)
     enforce_bad_share(dataset, cfg.max_bad_share)
-    train_x, train_y = dataset.split("train")
-    val_x, val_y = dataset.split("val")
     if info.main:
         sizes = ", ".join(f"{k} {v}" for k, v in dataset.sizes().items() if k != "test")
         log(
@@ -116,7 +117,7 @@ def _train(
             log(f"note: {note}")
 
     if info.main and device.type == "cpu":
-        announce(estimate_seconds(cfg, len(train_y), dataset.image_size), "train")
+        announce(estimate_seconds(cfg, dataset.sizes()["train"], dataset.image_size), "train")
     channels_last = cfg.channels_last  # faster with cuDNN and, in our measurements, oneDNN
     memory_format = torch.channels_last if channels_last else torch.preserve_format
     if cfg.backbone:
@@ -124,18 +125,15 @@ def _train(
 
         model, model_cfg = load_pretrained(cfg.backbone, len(dataset.classes), dataset.channels)
     else:
-        mean, std = channel_stats(train_x)
+        mean, std = channel_stats(statistics_sample(dataset, cfg.fit))
         model_cfg = ModelConfig(len(dataset.classes), dataset.channels, cfg.width, mean, std)
         model = build_model(model_cfg)
     model = model.to(device, memory_format=memory_format)
     lr = cfg.lr if cfg.lr is not None else (0.01 if cfg.backbone else 0.2)
     crop_scale = cfg.crop_scale if cfg.crop_scale is not None else (0.35 if cfg.backbone else 1)
 
-    images = torch.from_numpy(train_x).to(device)  # the whole training set lives on the device
-    labels = torch.from_numpy(train_y).to(device)
-    local_batch = max(1, cfg.batch_size // info.world)
-    n_local = len(labels) // info.world
-    steps_per_epoch = max(1, math.ceil(n_local / local_batch))
+    batches, val_x, val_y = training_batches(dataset, cfg, info.rank, info.world, device)
+    steps_per_epoch = batches.steps
     total_steps = steps_per_epoch * cfg.epochs
 
     optimizer = make_optimizer(model, cfg, lr)
@@ -181,19 +179,13 @@ def _train(
         for epoch in range(start_epoch, last_epoch):
             epoch_start = time.perf_counter()
             train_model.train()
-            order = torch.randperm(
-                len(labels), generator=torch.Generator().manual_seed(cfg.seed * 7919 + epoch)
-            )
-            order = order[: n_local * info.world][info.rank :: info.world].to(device)
             generator.manual_seed(cfg.seed * 104729 + epoch * info.world + info.rank)
             loss_sum = torch.zeros((), device=device)
             correct = torch.zeros((), device=device)
-            for step in range(steps_per_epoch):
-                idx = order[step * local_batch : (step + 1) * local_batch]
-                x = augment(images[idx], cfg.translate, cfg.hflip, generator, crop_scale)
+            for batch, y in batches.epoch(epoch):
+                x = augment(batch, cfg.translate, cfg.hflip, generator, crop_scale)
                 if channels_last:
                     x = x.contiguous(memory_format=torch.channels_last)
-                y = labels[idx]
                 with context:
                     logits = train_model(x)
                     loss = criterion(logits.float(), y)
@@ -206,14 +198,14 @@ def _train(
                     loss.backward()
                     optimizer.step()
                 scheduler.step()
-                loss_sum += loss.detach() * len(idx)
+                loss_sum += loss.detach() * len(y)
                 correct += (logits.detach().argmax(1) == y).sum()
                 bar.update()
             if info.world > 1:
                 totals = torch.stack([loss_sum, correct.float()])
                 dist.all_reduce(totals)
                 loss_sum, correct = totals[0], totals[1]
-            seen = max(1, n_local * info.world)
+            seen = max(1, batches.seen)
             row = {
                 "epoch": epoch + 1,
                 "train_loss": float(loss_sum) / seen,

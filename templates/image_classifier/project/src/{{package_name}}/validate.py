@@ -9,9 +9,10 @@ from .ledger import Ledger
 
 def folder_ledger(dataset: Dataset) -> Ledger:
     """A ledger of the folder: every image file is read or rejected (by its 1-based number in
-    the sorted list of files of the decoded splits)."""
+    the sorted list of the files of every split)."""
     order = sorted(
-        [f for split in SPLITS for f in dataset.files.get(split, [])] + dataset.skipped_files
+        [row[0] for split in SPLITS for row in dataset.manifest.get(split, [])]
+        + dataset.skipped_files
     )
     ledger = Ledger(source=display_path(dataset.source), records=len(order), read=len(order))
     number = {rel: i + 1 for i, rel in enumerate(order)}
@@ -23,5 +24,8 @@ def folder_ledger(dataset: Dataset) -> Ledger:
 def enforce_bad_share(dataset: Dataset, max_bad_share: float) -> None:
     """DataError when more than ``max_bad_share`` of the files could not be read."""
     if dataset.manifest:  # folder data (CIFAR-10 is checked by its checksums)
-        hint = f"run `validate --data {display_path(dataset.source)}` to list them"
+        where = display_path(dataset.source)
+        hint = f"run `validate --data {where}` to list them"
+        if dataset.index is not None:
+            hint = f"`pack` left them out: they are listed in {where}/shards.json"
         folder_ledger(dataset).enforce(max_bad_share, hint)
