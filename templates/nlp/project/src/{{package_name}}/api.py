@@ -175,7 +175,7 @@ def create_app(model_dir: Path | str | None = None, graph: str | None = None) ->
     async def classify(request: Request, body: Annotated[TextIn, Body()]) -> Response:
         """Scores per label for one text (texts over the token limit are truncated: `truncated`)."""
         _check([body.text], "text")
-        return _json(_classify(model(request), [body.text])[0])
+        return _json((await run_in_threadpool(_classify, model(request), [body.text]))[0])
 
     @app.post("/classify/batch", response_model=BatchOut, responses=ERRORS)
     async def classify_batch(request: Request, body: Annotated[BatchIn, Body()]) -> Response:
@@ -190,7 +190,7 @@ def create_app(model_dir: Path | str | None = None, graph: str | None = None) ->
         """allow / review / block with the thresholds chosen on validation, and the labels fired."""
         _check([body.text], "text")
         m = model(request)
-        result = _classify(m, [body.text])[0]
+        result = (await run_in_threadpool(_classify, m, [body.text]))[0]
         action, fired = moderate(result.scores, m.thresholds)
         return _json(
             Moderation(
