@@ -51,7 +51,10 @@ def describe(meta: dict) -> list[str]:
             f"{graph}: max |p - p_torch| {c['max_abs_diff']:.1e}, agreement "
             f"{c['agreement']:.4f} on {c['n']} test texts{acc}"
         )
-    return [*lines, f"serving {meta['onnx']['serve']}"]
+    serve = meta["onnx"]["serve"]
+    if serve != INT8:  # .dockerignore sends only the int8 graph of artifacts/ to the image
+        lines.append(f"the Docker image needs {serve}: add `!artifacts/{serve}` to .dockerignore")
+    return [*lines, f"serving {serve}"]
 
 
 def export_onnx(
