@@ -87,6 +87,8 @@ def _plot(rows: list[dict], path: Path) -> None:
     for name in ("baseline", "transformer"):
         ax.plot(sizes, [r[name] for r in rows], "o-", label=name)
     ax.set(xscale="log", xlabel="training texts", ylabel="test macro-F1", title="Learning curve")
+    ax.set_xticks(sizes, labels=[f"{s:,}" for s in sizes])  # the sizes, not 3x10^2-style labels
+    ax.minorticks_off()
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
