@@ -12,14 +12,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import Body, FastAPI, Request
+from fastapi import Body, FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from . import __version__
 from .demo import add_demo_page
 from .problems import ProblemError, install_problem_handlers, problem_responses
-from .serving import TextModel, check_text, to_probs
+from .serving import TextModel, check_text
 from .thresholds import moderate
 
 MAX_CHARS = int(os.environ.get("MAX_CHARS", 10_000))
@@ -107,8 +107,7 @@ def _classify(model: TextModel, texts: list[str]) -> list[Classification]:
     not depend on the other texts of a batch (or on their padding)."""
     out = []
     for text in texts:
-        ids, mask, truncated, tokens = model.encode([text])
-        p, cut, n = to_probs(model.logits(ids, mask), model.multilabel)[0], truncated[0], tokens[0]
+        p, cut, n = model.score(text)
         scores = {label: float(s) for label, s in zip(model.labels, p, strict=True)}
         top = None if model.multilabel else model.labels[int(p.argmax())]
         out.append(
@@ -117,6 +116,12 @@ def _classify(model: TextModel, texts: list[str]) -> list[Classification]:
             )
         )
     return out
+
+
+def _json(answer: BaseModel) -> Response:
+    """The answer serialised once by pydantic (in Rust): returning the model itself would have
+    FastAPI dump, re-validate and re-encode it against the route's response_model."""
+    return Response(answer.model_dump_json(), media_type="application/json")
 
 
 def create_app(model_dir: Path | str | None = None, graph: str | None = None) -> FastAPI:
@@ -167,33 +172,34 @@ def create_app(model_dir: Path | str | None = None, graph: str | None = None) ->
         )
 
     @app.post("/classify", response_model=Classification, responses=ERRORS)
-    async def classify(request: Request, body: Annotated[TextIn, Body()]) -> Classification:
+    async def classify(request: Request, body: Annotated[TextIn, Body()]) -> Response:
         """Scores per label for one text (texts over the token limit are truncated: `truncated`)."""
         _check([body.text], "text")
-        return (await run_in_threadpool(_classify, model(request), [body.text]))[0]
+        return _json((await run_in_threadpool(_classify, model(request), [body.text]))[0])
 
     @app.post("/classify/batch", response_model=BatchOut, responses=ERRORS)
-    async def classify_batch(request: Request, body: Annotated[BatchIn, Body()]) -> BatchOut:
+    async def classify_batch(request: Request, body: Annotated[BatchIn, Body()]) -> Response:
         """Scores for 1 to MAX_BATCH texts in one request."""
         _check(body.texts, "texts")
         m = model(request)
-        return BatchOut(
-            results=await run_in_threadpool(_classify, m, body.texts), model_version=m.version
-        )
+        results = await run_in_threadpool(_classify, m, body.texts)
+        return _json(BatchOut(results=results, model_version=m.version))
 
     @app.post("/moderate", response_model=Moderation, responses=ERRORS)
-    async def moderate_text(request: Request, body: Annotated[TextIn, Body()]) -> Moderation:
+    async def moderate_text(request: Request, body: Annotated[TextIn, Body()]) -> Response:
         """allow / review / block with the thresholds chosen on validation, and the labels fired."""
         _check([body.text], "text")
         m = model(request)
         result = (await run_in_threadpool(_classify, m, [body.text]))[0]
         action, fired = moderate(result.scores, m.thresholds)
-        return Moderation(
-            action=action,
-            fired=[Fired(**f) for f in fired],
-            scores=result.scores,
-            truncated=result.truncated,
-            model_version=m.version,
+        return _json(
+            Moderation(
+                action=action,
+                fired=[Fired(**f) for f in fired],
+                scores=result.scores,
+                truncated=result.truncated,
+                model_version=m.version,
+            )
         )
 
     return app

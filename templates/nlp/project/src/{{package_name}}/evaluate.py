@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 
 from . import analysis, scoring
+from .config import TrainConfig
 from .ledger import DataError
-from .train import BASELINE_FILE, METADATA_FILE, MODEL_DIR, SPLIT_FILE, TrainConfig, load_dataset
+from .train import BASELINE_FILE, METADATA_FILE, MODEL_DIR, SPLIT_FILE, load_dataset
 
 METRICS_FILE, CALIBRATION_PLOT = "metrics.json", "calibration.png"
 
@@ -64,7 +65,7 @@ def evaluate(out_dir: Path, reports: Path, data: str | None = None, n_boot: int 
         raise DataError(f"no trained model in {out_dir}: run `train` first")
     scorer = Scorer(out_dir)
     meta = scorer.meta
-    cfg = TrainConfig(**{**meta["train_config"], "download": False})
+    cfg = TrainConfig.from_dict({**meta["train_config"], "download": False})
     if data:
         cfg.data = data
     dataset = load_dataset(cfg)
@@ -109,7 +110,7 @@ def evaluate(out_dir: Path, reports: Path, data: str | None = None, n_boot: int 
         "data": meta["data"],
         "train_seconds": meta["train_seconds"],
         "device": meta["device"],
-        "model": meta["train_config"]["model"],
+        "model": cfg.finetune.model,
         "model_version": meta["model_version"],
         "n_boot": n_boot,
     }
@@ -124,6 +125,17 @@ def evaluate(out_dir: Path, reports: Path, data: str | None = None, n_boot: int 
     }
     (out_dir / METADATA_FILE).write_text(json.dumps(meta, indent=2) + "\n", "utf-8")
     return metrics
+
+
+def headline(m: dict) -> str:
+    """Test macro-F1 of both models and their paired difference, with 95% intervals."""
+    t, b = m["models"]["transformer"]["macro_f1"], m["models"]["baseline"]["macro_f1"]
+    d = m["transformer_minus_baseline_macro_f1"]
+    return (
+        f"test macro-F1 {t['value']:.4f} [{t['low']:.4f}, {t['high']:.4f}], baseline "
+        f"{b['value']:.4f}; difference {d['value']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}] "
+        f"on {m['n_test']} texts"
+    )
 
 
 def plot_calibration(metrics: dict, path: Path) -> None:

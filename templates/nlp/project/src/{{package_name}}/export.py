@@ -22,6 +22,41 @@ class ExportError(RuntimeError):
     """The export failed, or an exported graph does not match the torch model."""
 
 
+def export_trained(
+    out_dir: Path, *, quantize: bool = True, max_accuracy_drop: float = 0.01
+) -> dict:
+    """`export`: the model in ``out_dir``, checked on (up to 1,000 of) its saved test texts."""
+    from .config import TrainConfig
+    from .evaluate import load_split
+    from .train import load_dataset
+
+    meta = json.loads((out_dir / METADATA_FILE).read_text("utf-8"))
+    data = load_dataset(TrainConfig.from_dict(meta["train_config"]))
+    test = data.subset(load_split(out_dir, data.lines)["test"][:1000])
+    return export_onnx(
+        out_dir, test.texts, test.y, quantize=quantize, max_accuracy_drop=max_accuracy_drop
+    )
+
+
+def describe(meta: dict) -> list[str]:
+    """What the checks of each exported graph found, and which graph the API serves."""
+    lines = []
+    for graph, c in meta["onnx"]["checks"].items():
+        acc = (
+            f", accuracy {c['onnx_accuracy']:.4f} vs torch {c['torch_accuracy']:.4f}"
+            if "onnx_accuracy" in c
+            else ""
+        )
+        lines.append(
+            f"{graph}: max |p - p_torch| {c['max_abs_diff']:.1e}, agreement "
+            f"{c['agreement']:.4f} on {c['n']} test texts{acc}"
+        )
+    serve = meta["onnx"]["serve"]
+    if serve != INT8:  # .dockerignore sends only the int8 graph of artifacts/ to the image
+        lines.append(f"the Docker image needs {serve}: add `!artifacts/{serve}` to .dockerignore")
+    return [*lines, f"serving {serve}"]
+
+
 def export_onnx(
     out_dir: Path,
     texts: list[str],

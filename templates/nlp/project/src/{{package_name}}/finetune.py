@@ -7,7 +7,6 @@ import contextlib
 import math
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,26 +15,9 @@ from torch import nn
 from tqdm import tqdm
 from transformers import DataCollatorWithPadding, get_linear_schedule_with_warmup
 
+from .config import FinetuneConfig
 from .metrics import macro_f1
 from .model import TextClassifier, probabilities
-
-
-@dataclass
-class FinetuneConfig:
-    model: str
-    max_length: int = 128
-    epochs: int = 3
-    batch_size: int = 32
-    lr: float = 5e-5
-    weight_decay: float = 0.01
-    warmup: float = 0.1
-    patience: int = 2
-    evals_per_epoch: int = 1
-    seed: int = 0
-    device: str = "auto"
-    amp: bool = True
-    checkpoint_dir: str = "checkpoints"
-    max_steps: int | None = None
 
 
 def pick_device(name: str) -> torch.device:

@@ -36,7 +36,6 @@ class TextModel:
         self.tokenizer = Tokenizer.from_file(str(model_dir / TOKENIZER_FILE))
         self.tokenizer.enable_truncation(self.max_tokens)
         self.tokenizer.no_padding()
-        self.pad_id = int(meta.get("pad_id") or 0)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or int(os.environ.get("ORT_THREADS", 1))
         options.inter_op_num_threads = 1
@@ -45,24 +44,21 @@ class TextModel:
         )
         self.probs(["warm up"])  # fail at start-up, not on the first request
 
-    def encode(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[bool], list[int]]:
-        """Padded ids and mask, whether each text was truncated, and its token count."""
-        encodings = self.tokenizer.encode_batch(texts)
-        width = max(len(e.ids) for e in encodings)
-        ids = np.full((len(texts), width), self.pad_id, dtype=np.int64)
-        mask = np.zeros((len(texts), width), dtype=np.int64)
-        for i, e in enumerate(encodings):
-            ids[i, : len(e.ids)] = e.ids
-            mask[i, : len(e.ids)] = 1
-        return ids, mask, [bool(e.overflowing) for e in encodings], [len(e.ids) for e in encodings]
+    def encode(self, text: str) -> tuple[np.ndarray, bool]:
+        """Token ids (1, tokens) of one text (no padding) and whether it was truncated."""
+        encoding = self.tokenizer.encode(text)
+        return np.asarray([encoding.ids], dtype=np.int64), bool(encoding.overflowing)
 
-    def logits(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        return self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+    def score(self, text: str) -> tuple[np.ndarray, bool, int]:
+        """Probabilities of one text (one graph run), whether it was truncated, its tokens."""
+        ids, truncated = self.encode(text)
+        feed = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
+        logits = self.session.run(None, feed)[0]
+        return to_probs(logits, self.multilabel)[0], truncated, ids.shape[1]
 
     def probs(self, texts: list[str]) -> np.ndarray:
         """Probabilities (n, labels), one graph run a text as the API does."""
-        rows = [self.logits(*self.encode([t])[:2])[0] for t in texts]
-        return to_probs(np.asarray(rows), self.multilabel)
+        return np.asarray([self.score(t)[0] for t in texts])
 
 
 def to_probs(logits: np.ndarray, multilabel: bool) -> np.ndarray:

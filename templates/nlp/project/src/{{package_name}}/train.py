@@ -9,11 +9,11 @@ import datetime as dt
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from .config import TrainConfig
 from .data import TextData, load_texts
 from .datasets import NAME, dataset_path, download_rotten_tomatoes
 from .ledger import DataError
@@ -21,37 +21,6 @@ from .split import split_indices
 
 METADATA_FILE, SPLIT_FILE, HISTORY_FILE = "metadata.json", "split.csv", "history.json"
 MODEL_DIR, BASELINE_FILE = "model", "baseline.joblib"
-
-
-@dataclass
-class TrainConfig:
-    data: str = NAME
-    data_dir: str = "data"
-    download: bool = False
-    text_column: str = "text"
-    label_columns: list[str] = field(default_factory=lambda: ["label"])
-    split_column: str | None = None
-    encoding: str | None = None
-    val_fraction: float = 0.1
-    test_fraction: float = 0.2
-    max_train: int | None = None
-    max_bad_share: float = 0.01
-    benign: list[str] | None = None
-    block_precision: float = 0.9
-    review_recall: float = 0.9
-    model: str = "sentence-transformers/all-MiniLM-L6-v2"
-    max_length: int = 128
-    epochs: int = 3
-    batch_size: int = 32
-    lr: float = 5e-5
-    warmup: float = 0.1
-    patience: int = 2
-    evals_per_epoch: int = 1
-    seed: int = 0
-    device: str = "auto"
-    amp: bool = True
-    out_dir: str = "artifacts"
-    checkpoint_dir: str = "checkpoints"
 
 
 def load_dataset(cfg: TrainConfig) -> TextData:
@@ -118,25 +87,26 @@ def train(
 
     from . import cpu
     from .baseline import fit_baseline, predict_proba
-    from .finetune import FinetuneConfig, distributed, encode, finetune, pick_device
+    from .finetune import distributed, encode, finetune, pick_device
     from .finetune import predict_proba as model_proba
     from .metrics import accuracy, macro_f1
     from .thresholds import choose
     from .tracking import tracked_run
 
     rank, world = distributed()
+    ft = cfg.finetune
     data = load_dataset(cfg)
     data.ledger.enforce(cfg.max_bad_share, f"run `validate --data {cfg.data}` to see the rows")
-    parts = split_indices(data, cfg.val_fraction, cfg.test_fraction, cfg.seed)
-    parts["train"] = subsample(data, parts["train"], cfg.max_train, cfg.seed)
+    parts = split_indices(data, cfg.val_fraction, cfg.test_fraction, ft.seed)
+    parts["train"] = subsample(data, parts["train"], cfg.max_train, ft.seed)
     tr, va = data.subset(parts["train"]), data.subset(parts["val"])
     benign = cfg.benign if cfg.benign is not None else default_benign(data, parts["train"])
     if unknown := sorted(set(benign) - set(data.labels)):
         raise DataError(f"--benign {unknown}: not a label of the data ({data.labels})")
-    device = pick_device(cfg.device)
+    device = pick_device(ft.device)
     if world > 1 and device.type == "cuda":
         device = torch.device("cuda", torch.cuda.current_device())
-    tokenizer = AutoTokenizer.from_pretrained(cfg.model)
+    tokenizer = AutoTokenizer.from_pretrained(ft.model)
     start = time.perf_counter()
     if rank == 0:
         log(
@@ -145,17 +115,15 @@ def train(
         )
         t0 = time.perf_counter()
         baseline, baseline_info = fit_baseline(
-            tr.texts, tr.y, va.texts, va.y, data.multilabel, cfg.seed
+            tr.texts, tr.y, va.texts, va.y, data.multilabel, ft.seed
         )
         baseline_info["seconds"] = round(time.perf_counter() - t0, 1)
         log(
             f"baseline TF-IDF + LR: C={baseline_info['C']}, "
             f"val macro-F1 {max(baseline_info['val_macro_f1_by_C'].values()):.4f}"
         )
-    fields = {f.name for f in dataclasses.fields(FinetuneConfig)}
-    ft_cfg = FinetuneConfig(**{k: v for k, v in dataclasses.asdict(cfg).items() if k in fields})
     model, history = finetune(
-        ft_cfg,
+        ft,
         tokenizer,
         (tr.texts, tr.y),
         (va.texts, va.y),
@@ -167,7 +135,7 @@ def train(
         progress=progress,
         resume=resume,
         log=log,
-        estimate=lambda m: cpu.announce(estimate_seconds(len(tr), cfg.epochs, m) / world, "train"),
+        estimate=lambda m: cpu.announce(estimate_seconds(len(tr), ft.epochs, m) / world, "train"),
     )
     if rank != 0:
         return {}
@@ -178,7 +146,7 @@ def train(
     val_probs = model_proba(
         model.cpu(),
         collate,
-        encode(tokenizer, va.texts, cfg.max_length),
+        encode(tokenizer, va.texts, ft.max_length),
         data.multilabel,
         torch.device("cpu"),
     )
@@ -197,7 +165,7 @@ def train(
         "labels": data.labels,
         "multilabel": data.multilabel,
         "benign": benign,
-        "max_length": cfg.max_length,
+        "max_length": ft.max_length,
         "pad_id": tokenizer.pad_token_id,
         "thresholds": choose(
             va.onehot(), val_probs, data.labels, benign, cfg.block_precision, cfg.review_recall
@@ -223,9 +191,19 @@ def train(
     }
     (out / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n", "utf-8")
     with tracked_run(experiment, enabled=track) as run:
-        run.params({k: v for k, v in dataclasses.asdict(cfg).items()})
+        settings = dataclasses.asdict(cfg)
+        run.params({**settings.pop("finetune"), **settings})
         run.metrics({"val_macro_f1": metadata["val"]["macro_f1"], "train_seconds": seconds})
         for row in history:
             run.metrics({"val_macro_f1_curve": row["val_macro_f1"]}, step=row["step"])
         run.artifact(out / METADATA_FILE)
     return metadata
+
+
+def summary(meta: dict, out_dir: object) -> str:
+    """The line `train` ends with."""
+    val = meta["val"]
+    return (
+        f"trained in {meta['train_seconds']:.0f} s: val macro-F1 {val['macro_f1']:.4f} "
+        f"(baseline {val['baseline_macro_f1']:.4f}); saved to {out_dir}"
+    )
