@@ -43,6 +43,20 @@ def test_install_never_replaces_a_history_with_more_versions(tmp_path: Path) -> 
     assert installed.read_bytes() == newer
 
 
+def test_install_joins_histories_when_each_has_versions_the_other_lacks(tmp_path: Path) -> None:
+    installed = history.install("mlops")
+    newest = history.builtins()["mlops"].version
+    repo = tmp_path / "repo"
+    git("clone", "--quiet", str(installed), str(repo))
+    git("tag", "-d", newest, cwd=repo)  # a development build that predates the newest release...
+    git("tag", "0.0.1.dev1", "HEAD~1", cwd=repo)  # ...and has a version of its own
+    git("bundle", "create", "--quiet", str(installed), "--all", cwd=repo)
+    history.install("mlops")
+    tags = {line.split()[1] for line in git("bundle", "list-heads", str(installed)).splitlines()}
+    assert {f"refs/tags/{newest}", "refs/tags/0.0.1.dev1"} <= tags
+    assert (history.checkout("mlops", newest) / "copier.yml").is_file()
+
+
 @pytest.mark.parametrize(
     ("recorded", "name"),
     [

@@ -95,19 +95,38 @@ def install(name: str) -> Path:
     """Copy the packaged history of ``name`` to the data directory unless it is already there.
 
     An installed history is replaced only by one that contains all of its versions, so going back
-    to an older mlscaffold never hides template versions that projects may already record.
+    to an older mlscaffold never hides template versions that projects may already record; when
+    each holds versions the other lacks (an installed development build, say), the two are
+    joined, so the packaged versions can be used and none of the installed ones is lost.
     """
     packaged, target = HISTORIES / f"{name}.bundle", installed_path(name)
-    if target.is_file():
-        if target.read_bytes() == packaged.read_bytes():
-            return target
-        if not _tags(target) <= _tags(packaged):
-            return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".partial")
-    shutil.copyfile(packaged, partial)
-    partial.replace(target)
+    source = packaged
+    with tempfile.TemporaryDirectory() as work:
+        if target.is_file():
+            if target.read_bytes() == packaged.read_bytes():
+                return target
+            have, new = _tags(target), _tags(packaged)
+            if new <= have:
+                return target
+            if not have <= new:  # both hold versions the other lacks: keep them all
+                source = _union(target, packaged, Path(work))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(".partial")
+        shutil.copyfile(source, partial)
+        partial.replace(target)
     return target
+
+
+def _union(installed: Path, packaged: Path, work: Path) -> Path:
+    """A bundle with every version of both histories: the packaged one's branch and new tags,
+    and the installed one's tags (a version a project may record never changes)."""
+    repo, bundle = work / "union.git", work / "union.bundle"
+    git("init", "--quiet", "--bare", str(repo))
+    git("fetch", "--quiet", "--", str(installed), "refs/tags/*:refs/tags/*", cwd=repo)
+    git("fetch", "--quiet", "--", str(packaged), "refs/heads/*:refs/heads/*", cwd=repo)
+    git("fetch", "--quiet", "--", str(packaged), "refs/tags/*:refs/tags/*", cwd=repo, check=False)
+    git("bundle", "create", "--quiet", str(bundle), "--all", cwd=repo)
+    return bundle
 
 
 def checkout(name: str, version: str) -> Path:
