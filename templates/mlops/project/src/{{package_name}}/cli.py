@@ -202,17 +202,9 @@ def report(settings: Settings) -> None:
 @click.option("--log-level", default="warning", show_default=True)
 def serve(host: str, port: int, workers: int, log_level: str) -> None:
     """Run the API with uvicorn."""
-    import os
-    import tempfile
+    from .server import run
 
-    import uvicorn
-
-    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="churn-metrics-")
-    uvicorn.run(
-        f"{__package__}.api:app", host=host, port=port, workers=workers,
-        log_level=log_level, access_log=False,
-    )  # fmt: skip
+    run(f"{__package__}.api:app", host, port, workers, log_level)
 
 
 from . import cli_loop  # noqa: E402,F401  (registers the loop's commands on main)
