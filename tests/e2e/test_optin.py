@@ -50,6 +50,8 @@ def test_opt_in_distributed_tests_pass(
             "pytest",
             "-q",
             "-rs",
+            "-x",
+            "--tb=short",
             "-p",
             "no:cacheprovider",
             tests,
