@@ -42,3 +42,26 @@ def test_renames_deletions_and_additions_on_both_sides(
     assert "<<<<<<<" in text and "user d" in text and "template d" in text
     assert result.changes == [("conflict", "d.txt")]
     assert_no_leftovers(project)
+
+
+def test_deletion_conflicts_on_glob_like_names_touch_only_that_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    isolate(tmp_path / "home", monkeypatch)
+    old, new, project = tmp_path / "old", tmp_path / "new", tmp_path / "project"
+    files = {"m*": lines("star"), "m1.txt": lines("m1"), "k*": lines("kept")}
+    write(old, files)
+    write(project, files)
+    git("init", "--quiet", cwd=project)
+    commit(project, "generated")
+    # the template changes `m*` and deletes `k*`; the user deletes `m*` and changes `k*`
+    write(new, {"m*": lines("star") + "T\n", "m1.txt": lines("m1")})
+    write(project, {"m*": None, "k*": lines("kept") + "U\n"})
+    commit(project)
+
+    base = merge.snapshot(project, old, "old")
+    result = merge.apply(project, base, merge.snapshot(project, new, "new", parent=base))
+
+    assert result.left_deleted == ["m*"] and result.kept == ["k*"]
+    assert git("ls-files", cwd=project).split() == ["k*", "m1.txt"]  # m1.txt stays tracked
+    assert (project / "m1.txt").read_text("utf-8") == lines("m1")

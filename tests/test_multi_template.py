@@ -62,6 +62,19 @@ def test_new_refuses_to_overwrite_and_writes_nothing(project: Path, tmp_path: Pa
     assert "not empty" in cli_run("new", clash, project, "--defaults").output
 
 
+def test_new_takes_rendered_names_literally(project: Path, tmp_path: Path) -> None:
+    """A rendered file named like a glob must not pull the user's files into the commit."""
+    globby = release(tmp_path / "globby", "0.1.0", {"m*": "star\n"}, QUESTIONS)
+    write(project, {"main.txt": "my uncommitted edit\n", "mine.txt": "untracked\n"})
+    name = ".copier-answers.globby.yml"
+    result = cli_run("new", globby, project, "--defaults", "--answers-file", name)
+    assert result.exit_code == 0, result.output
+    last = git("show", "--name-only", "--format=", "HEAD", cwd=project).split()
+    assert sorted(last) == [name, "m*"]
+    status = git("status", "--porcelain", cwd=project).splitlines()  # git() strips the output
+    assert sorted(line.strip() for line in status) == ["?? mine.txt", "M main.txt"]
+
+
 def test_check_and_diff_each_template_and_all(project: Path) -> None:
     rows = json.loads(cli_run("check", project, "--json").stdout)
     assert [(r["answers_file"], r["state"]) for r in rows] == [

@@ -92,15 +92,14 @@ def add(
 
 
 def _commit(dest: Path, files: list[str], message: str, author: tuple[str, str]) -> None:
-    gitutil.git(*safety.GIT_UNTRUSTED_TREE, "add", "--", *files, cwd=dest)
+    gitutil.git(*safety.GIT_UNTRUSTED_PATHS, "add", "--", *files, cwd=dest)
     commit = (*gitutil.identity(*author), "commit", "--quiet", "--no-verify", "-m", message)
-    gitutil.git(*commit, "--only", "--", *files, cwd=dest)
+    gitutil.git("--literal-pathspecs", *commit, "--only", "--", *files, cwd=dest)
 
 
 def _take_back(dest: Path, files: list[str]) -> None:
     """Undo a partial ``add``: unstage and delete the added files (they did not exist before)."""
-    gitutil.git(
-        "rm", "--quiet", "--cached", "--ignore-unmatch", "--", *files, cwd=dest, check=False
-    )
+    untrack = ("rm", "--quiet", "--cached", "--ignore-unmatch", "--", *files)
+    gitutil.git(*safety.GIT_UNTRUSTED_PATHS, *untrack, cwd=dest, check=False)
     for name in files:
         (dest / name).unlink(missing_ok=True)

@@ -121,15 +121,16 @@ def _unmerged(repo: Path) -> dict[str, set[int]]:
 
 
 def _resolve_deletions(repo: Path, result: MergeResult) -> None:
-    """Settle modify/delete conflicts: what you deleted stays deleted, what you changed stays."""
+    """Settle modify/delete conflicts: what you deleted stays deleted, what you changed stays
+    (each path, from the template, taken literally)."""
     for path, stages in _unmerged(repo).items():
         if 2 not in stages:  # you deleted it, the template changed it
-            git("rm", "--quiet", "--cached", "--", path, cwd=repo)
+            git("--literal-pathspecs", "rm", "--quiet", "--cached", "--", path, cwd=repo)
             _remove(repo, Path(path))
             result.left_deleted.append(path)
         elif 3 not in stages:  # the template removed it, you changed it
-            git("checkout", "--ours", "--", path, cwd=repo)
-            git("add", "--", path, cwd=repo)
+            git("--literal-pathspecs", "checkout", "--ours", "--", path, cwd=repo)
+            git("--literal-pathspecs", "add", "--", path, cwd=repo)
             result.kept.append(path)
 
 

@@ -19,7 +19,7 @@ from .render import GenerationError
 
 # For git commands on DEST in the user's repository: no fsmonitor command, no hook, and DEST taken
 # literally (no glob in a folder name can reach other files).
-_PLAIN = (*safety.GIT_UNTRUSTED_TREE, "--literal-pathspecs")
+_PLAIN = safety.GIT_UNTRUSTED_PATHS
 
 
 def enclosing_repository(dest: Path) -> Path | None:

@@ -16,6 +16,9 @@ from urllib.parse import urlsplit
 
 # Options for git commands run on rendered files: no fsmonitor command, no hooks.
 GIT_UNTRUSTED_TREE = ("-c", "core.fsmonitor=false", "-c", f"core.hooksPath={os.devnull}")
+# ... and for git commands given rendered (or user-chosen) paths: each taken literally, so no name
+# that looks like a glob (``m*``) can reach the user's other files.
+GIT_UNTRUSTED_PATHS = (*GIT_UNTRUSTED_TREE, "--literal-pathspecs")
 
 _SCHEMES = {"file", "https", "ssh", "git+file", "git+https", "git+ssh", "ssh+git"}
 _TRANSPORT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9+.-]*::")  # git's <transport>::<address>
