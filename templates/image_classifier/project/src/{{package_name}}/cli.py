@@ -128,13 +128,14 @@ def pack(data: str, out: Path, **kw: Any) -> None:
 @click.option("--test-fraction", default=0.1, help="Share held out for test (no test/ folder).")
 @click.option("--max-bad-share", default=0.01, help="Stop if more files than this are unreadable.")
 @click.option("--width", default=32, help="Channels of the first layer (x2, x4, x8 after).")
-@click.option("--epochs", default=10)
+@click.option("--epochs", type=int, help="[default: 10 from scratch, 5 fine-tuning]")
 @click.option("--batch-size", default=256)
 @click.option(
-    "--backbone",
-    help="Fine-tune a pretrained `transformers` checkpoint (hub id or folder), e.g. "
-    "microsoft/resnet-18, instead of training the ResNet-9 from scratch.",
-)
+    "--backbone", default="auto", show_default=True,
+    help="A pretrained `transformers` checkpoint (hub id or folder) to fine-tune; 'none': the "
+    "ResNet-9 from scratch; 'auto': microsoft/resnet-18 for photos (median side >= 64 px, "
+    "fetched from the hub once), from scratch for small images.",
+)  # fmt: skip
 @click.option("--backbone-lr", default=0.1, help="Backbone learning rate / the new head's.")
 @click.option("--crop-scale", type=float, help="Random-resized-crop min area [0.35 pretrained]")
 @click.option("--lr", type=float, help="Peak learning rate, SGD [0.2; 0.01 pretrained].")

@@ -9,18 +9,31 @@ from typing import Any
 
 from .cifar10 import load_cifar10
 from .dataset import SPLITS, DataError, Dataset
-from .folder import load_folder
+from .folder import folder_side, load_folder, median_side
 from .preprocess import fit_of
-from .shards import is_shards, load_shards
+from .shards import is_shards, load_index, load_shards
 from .splits import changed_files, saved_files
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DataError", "Dataset", "is_cifar10", "load_dataset", "load_for_model"]
+__all__ = ["DataError", "Dataset", "is_cifar10", "load_dataset", "load_for_model", "native_side"]
+CIFAR10_SIDE = 32
 
 
 def is_cifar10(data: str) -> bool:
     return data.lower() in {"cifar10", "cifar-10"}
+
+
+def native_side(data: str) -> int:
+    """The median shorter side, in pixels, of the images of ``data`` as stored (before any
+    resizing), read from headers or the shards' index: what ``--backbone auto`` decides on."""
+    if is_cifar10(data):
+        return CIFAR10_SIDE
+    root = Path(data)
+    if is_shards(root):
+        records = load_index(root).records.get("train", [])
+        return median_side([(r.width, r.height, r.mode) for r in records])
+    return folder_side(root)
 
 
 def load_dataset(

@@ -123,17 +123,27 @@ def choose_format(paths: Sequence[Path], max_probe: int = 2000) -> tuple[int, in
     return format_from_probes([p for p in map(_probe, paths[::step]) if p])
 
 
+def median_side(probes: Sequence[tuple[int, int, str]]) -> int:
+    """The median shorter side of images, in pixels, from their headers (width, height, mode)."""
+    return int(np.median([min(w, h) for w, h, _ in probes])) if probes else 0
+
+
+def folder_side(root: Path, max_probe: int = 2000) -> int:
+    """The median shorter side of (a sample of) the images in a folder, from their headers."""
+    if not root.is_dir():
+        return 0  # loading the folder says what is wrong
+    folders = list(split_folders(root).values()) or [root]
+    paths = [root / f for d in folders for fs in _class_files(d, root).values() for f in fs]
+    step = max(1, len(paths) // max_probe)
+    return median_side([p for p in map(_probe, paths[::step]) if p])
+
+
 def format_from_probes(probes: Sequence[tuple[int, int, str]]) -> tuple[int, int, list[str]]:
     """An input size, a channel count and notes from image headers (width, height, mode)."""
     if not probes:
         return AUTO_MAX_SIZE, 3, []
-    sizes = {(w, h) for w, h, _ in probes}
     n_gray = sum(mode in GRAY_MODES for *_, mode in probes)
-    if len(sizes) == 1 and (side := next(iter(sizes)))[0] == side[1]:
-        size = min(side[0], AUTO_MAX_SIZE)
-    else:
-        size = min(AUTO_MAX_SIZE, int(np.median([min(w, h) for w, h, _ in probes])))
-    size = max(MIN_SIZE, size)
+    size = max(MIN_SIZE, min(AUTO_MAX_SIZE, median_side(probes)))
     notes = []
     if 0 < n_gray < len(probes):
         notes.append(

@@ -20,7 +20,7 @@ class TrainConfig:
     val_fraction: float = 0.1
     test_fraction: float = 0.1
     width: int = 32
-    epochs: int = 10
+    epochs: int | None = None  # 10 from scratch, 5 fine-tuning (backbone.EPOCHS)
     batch_size: int = 256
     lr: float | None = None  # peak rate: 0.2 from scratch, 0.01 for a pretrained backbone
     momentum: float = 0.9
@@ -29,7 +29,8 @@ class TrainConfig:
     label_smoothing: float = 0.1
     hflip: bool = True
     translate: int = 2
-    backbone: str | None = None  # a `transformers` checkpoint (hub id or folder) to fine-tune
+    backbone: str | None = "auto"  # "auto", "none" or a `transformers` checkpoint (hub id or
+    # folder) to fine-tune; train() resolves it (backbone.choose_model), so metadata says which
     backbone_lr: float = 0.1  # the backbone's learning rate as a share of the head's
     crop_scale: float | None = None  # random-resized-crop min area (default: 0.35 pretrained)
     seed: int = 0

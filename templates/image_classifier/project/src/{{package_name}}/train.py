@@ -21,9 +21,10 @@ from torch import nn
 from tqdm import tqdm
 
 from .artifacts import MODEL_FILE, display_path, load_trained, save_trained, training_metadata
+from .backbone import check_available, choose_model
 from .batches import statistics_sample, training_batches
 from .cpu import announce
-from .data import Dataset, load_dataset
+from .data import Dataset, load_dataset, native_side
 from .devices import Dist, autocast_for, init_distributed, seed_everything, set_threads
 from .inference import augment, channel_stats, predict_logits
 from .model import ModelConfig, build_model, count_parameters
@@ -58,9 +59,18 @@ def train(
     dataset: Dataset | None = None,
     log: Callable[[str], None] = print,
 ) -> TrainResult:
-    """Train on ``cfg.data`` (or ``dataset``), save to ``cfg.out_dir`` and return the history."""
+    """Train on ``cfg.data`` (or ``dataset``), save to ``cfg.out_dir`` and return the history.
+
+    ``cfg.backbone="auto"`` fine-tunes a pretrained backbone for photos and trains the CNN from
+    scratch for small images (backbone.choose_model); the result's metadata says which."""
+    side = dataset.image_size if dataset is not None else native_side(cfg.data)
+    cfg, choice = choose_model(cfg, side)
     info, device = init_distributed(cfg.device)
+    if info.main:
+        log(choice)
     try:
+        if cfg.backbone:
+            check_available(cfg.backbone)  # before any image is decoded
         return _train(cfg, info, device, resume, track, experiment, progress, dataset, log)
     finally:
         if dist.is_initialized():
