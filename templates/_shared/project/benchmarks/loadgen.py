@@ -55,6 +55,7 @@ LOOPBACK = "127.0.0.1"
 MAX_HEADER_LINES = 100
 MAX_CHUNKS = 100_000
 QUANTILES = ("p50", "p90", "p99", "max")
+DRIVERS = ("auto", "python", "wrk")
 
 
 def check_loopback(host: str) -> str:
@@ -331,13 +332,19 @@ def _wrk_phase(files: Sequence[str], start: int, count: int, duration: float, *,
 
 def pick_driver(driver: str = "auto") -> str:
     """``wrk`` or ``python``: ``auto`` takes wrk when it is on the PATH."""
-    if driver not in ("auto", "python", "wrk"):
+    if driver not in DRIVERS:
         raise ValueError(f"unknown driver {driver!r}: auto, python or wrk")
     if driver == "python" or shutil.which("wrk"):
         return "wrk" if driver == "auto" else driver
     if driver == "wrk":
         raise RuntimeError("wrk is not installed (apt-get install wrk, brew install wrk)")
     return "python"
+
+
+def add_driver_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--driver`` (for ``run_load``) to a benchmark's command line."""
+    help = "load generator: wrk (a C client) or python; auto: wrk when it is installed"
+    parser.add_argument("--driver", choices=DRIVERS, default="auto", help=help)
 
 
 def run_load(port: int, requests: Sequence[bytes], *, count: int = 20_000, duration: float = 30.0,
@@ -471,7 +478,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20_000, help="at most this many")
     parser.add_argument("--duration", type=float, default=30.0, help="at most this many seconds")
     parser.add_argument("--warmup", type=int, default=1_000, help="requests before measuring")
-    parser.add_argument("--driver", choices=("auto", "python", "wrk"), default="auto")
+    add_driver_option(parser)
     args = parser.parse_args()
     try:
         check_loopback(args.host)
