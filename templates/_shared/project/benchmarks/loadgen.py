@@ -18,14 +18,14 @@ latency p50/p90/p99/max in ms, the warm-up's answers, the client's CPU seconds):
 
 - ``wrk`` (optional: ``apt-get install wrk``, ``brew install wrk``), a C load generator, needs
   less than half the asyncio client's CPU (30 against 75 us a request, measured on the mlops
-  server), CPU that on a 2-core machine the server under test would miss. ``auto`` picks wrk when it is on the PATH. ``WRK_SCRIPT`` (Lua) reads the
-  requests from files, counts non-2xx answers itself (wrk counts only >= 400; that ``response``
-  hook costs ~1.5 us a request, measured) and ends the run once ``count`` are answered (wrk
-  itself only knows durations). wrk corrects latencies for coordinated omission (after a slow
-  answer it adds the requests a steady client would have waited for); the script takes those
-  out again so the figures compare with the asyncio client's (when that would take too long,
-  the stats say ``latency: corrected ...``). Requests in flight when ``duration`` ends are
-  dropped, not counted.
+  server), CPU that on a 2-core machine the server under test would miss. ``auto`` picks wrk
+  when it is on the PATH. ``WRK_SCRIPT`` (Lua) reads the requests from files, counts non-2xx
+  answers itself (wrk counts only >= 400; that ``response`` hook costs ~1.5 us a request,
+  measured) and ends the run once ``count`` are answered (wrk itself only knows durations). wrk
+  corrects latencies for coordinated omission (after a slow answer it adds the requests a steady
+  client would have waited for); the script takes those out again so the figures compare with
+  the asyncio client's (when that would take too long, the stats say ``latency: corrected
+  ...``). Requests in flight when ``duration`` ends are dropped, not counted.
 - ``python``: a raw asyncio client, the fallback; answers need a Content-Length or chunks.
 
 Only loopback addresses are accepted, and every run is bounded in count and time.
