@@ -7,10 +7,7 @@ own process (``start_server``/``serve``: one uvicorn worker), the load comes fro
         stats = loadgen.run_load(port, [loadgen.get_request("/health")], count=2000)
     print(loadgen.describe(stats))
 
-As a command, it GETs the paths in a file (one a line) from a server that is already running:
-
-    python benchmarks/loadgen.py --port 8000 --paths paths.txt --concurrency 8 --requests 20000
-
+As a command (``python benchmarks/loadgen.py --help``), it GETs paths from a running server.
 Requests are raw bytes (``get_request``, ``post_request``, ``json_request``,
 ``multipart_request``); two drivers send them unchanged and return the same statistics (requests
 answered; errors: answers other than 2xx, timeouts, lost connections; seconds, requests/s,
@@ -25,7 +22,8 @@ latency p50/p90/p99/max in ms, the warm-up's answers, the client's CPU seconds):
   corrects latencies for coordinated omission (after a slow answer it adds the requests a steady
   client would have waited for); the script takes those out again so the figures compare with
   the asyncio client's (when that would take too long, the stats say ``latency: corrected
-  ...``). Requests in flight when ``duration`` ends are dropped, not counted.
+  ...``). Requests in flight when ``duration`` ends are dropped, not counted (a server that
+  never answers shows 0 requests, not errors).
 - ``python``: a raw asyncio client, the fallback; answers need a Content-Length or chunks.
 
 Only loopback addresses are accepted, and every run is bounded in count and time.
@@ -269,12 +267,13 @@ end
 -- figures compare with the python driver's, unless that is too long to compute.
 local function measured(summary, latency)
   local n, values, counts, per = #latency, {}, {}, math.floor(summary.requests / CONNECTIONS)
+  if n == 0 then return {}, 0 end
   if n * (latency.max - latency.min) > 4e9 then
     return {latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max}, 1
   end
   for i = 1, n do values[i], counts[i] = latency(i) end
   local cycle, above, total, out = per > 0 and math.floor(summary.duration / per), {}, 0, {}
-  for i = n, 1, -1 do
+  for i = n, 1, -1 do  -- above[r]: the answers measured above values[i] and = r mod cycle
     local v = values[i]
     if cycle and v > cycle then
       counts[i] = counts[i] - (above[v % cycle] or 0)
@@ -282,12 +281,10 @@ local function measured(summary, latency)
     end
     total = total + counts[i]
   end
-  for _, q in ipairs({50, 90, 99, 100}) do
-    local rank, seen = math.max(1, math.floor(q / 100 * total + 0.5)), 0
-    for i = 1, n do
-      seen = seen + counts[i]
-      if seen >= rank then out[#out + 1] = values[i]; break end
-    end
+  for _, q in ipairs({50, 90, 99, 100}) do  -- nearest rank, like wrk
+    local rank, seen, i = math.max(1, math.floor(q / 100 * total + 0.5)), 0, 0
+    repeat i = i + 1; seen = seen + counts[i] until seen >= rank
+    out[#out + 1] = values[i]
   end
   return out, 0
 end
@@ -405,17 +402,11 @@ def run_load(port: int, requests: Sequence[bytes], *, count: int = 20_000, durat
         warm = phase(0, warmup, warmup_duration)["requests"] if warmup > 0 else 0
         got = phase(max(warmup, 0), count, duration)
     seconds = got["seconds"]
-    stats = {
-        "requests": got["requests"],
-        "errors": got["errors"],
-        "seconds": round(seconds, 3),
-        "requests_per_s": round(got["requests"] / seconds, 1) if seconds > 0 else 0.0,
-        **{f"{k}_ms": round(v, 3) for k, v in zip(QUANTILES, got["ms"], strict=True)},
-        "concurrency": concurrency,
-        "driver": chosen,
-        "warmup_requests": warm,
-        "client_cpu_s": round(got["client_cpu_s"], 3),
-    }
+    stats = {"requests": got["requests"], "errors": got["errors"], "seconds": round(seconds, 3),
+             "requests_per_s": round(got["requests"] / seconds, 1) if seconds > 0 else 0.0,
+             **{f"{k}_ms": round(v, 3) for k, v in zip(QUANTILES, got["ms"], strict=True)},
+             "concurrency": concurrency, "driver": chosen, "warmup_requests": warm,
+             "client_cpu_s": round(got["client_cpu_s"], 3)}  # fmt: skip
     if got.get("corrected"):  # too many distinct latencies to undo wrk's correction quickly
         stats["latency"] = "corrected for coordinated omission by wrk"
     return stats | ({"first_error": got["first_error"]} if got["errors"] else {})
