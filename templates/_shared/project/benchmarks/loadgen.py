@@ -14,7 +14,7 @@ answered; errors: answers other than 2xx, timeouts, lost connections; seconds, r
 latency p50/p90/p99/max in ms, the warm-up's answers, the client's CPU seconds):
 
 - ``wrk`` (optional: ``apt-get install wrk``, ``brew install wrk``), a C load generator, needs
-  less than half the asyncio client's CPU (30 against 75 us a request, measured on the mlops
+  less than half the asyncio client's CPU (30-50 against 75-125 us a request on the mlops
   server), CPU that on a 2-core machine the server under test would miss. ``auto`` picks wrk
   when it is on the PATH. ``WRK_SCRIPT`` (Lua) reads the requests from files, counts non-2xx
   answers itself (wrk counts only >= 400; that ``response`` hook costs ~1.5 us a request,
