@@ -16,7 +16,7 @@ latency p50/p90/p99/max in ms, the warm-up's answers, the client's CPU seconds):
 - ``wrk`` (optional: ``apt-get install wrk``, ``brew install wrk``), a C load generator, needs
   less than half the asyncio client's CPU (30-50 against 75-125 us a request on the mlops
   server), CPU that on a 2-core machine the server under test would miss. ``auto`` picks wrk
-  when it is on the PATH. ``WRK_SCRIPT`` (Lua) reads the requests from files, counts non-2xx
+  when it is on the PATH. loadwrk.py's Lua script reads the requests from files, counts non-2xx
   answers itself (wrk counts only >= 400; that ``response`` hook costs ~1.5 us a request,
   measured) and ends the run once ``count`` are answered (wrk itself only knows durations). wrk
   corrects latencies for coordinated omission (after a slow answer it adds the requests a steady
@@ -24,7 +24,9 @@ latency p50/p90/p99/max in ms, the warm-up's answers, the client's CPU seconds):
   the asyncio client's (when that would take too long, the stats say ``latency: corrected
   ...``). Requests in flight when ``duration`` ends are dropped, not counted (a server that
   never answers shows 0 requests, not errors).
-- ``python``: a raw asyncio client, the fallback; answers need a Content-Length or chunks.
+- ``python``: a raw asyncio client, the fallback; answers need a Content-Length or chunks. It
+  alone can also send at a fixed ``rate`` (open loop), to measure the latency at a given load
+  rather than at the server's limit.
 
 Only loopback addresses are accepted, and every run is bounded in count and time.
 """
@@ -38,9 +40,7 @@ import functools
 import ipaddress
 import json
 import os
-import selectors
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -49,6 +49,8 @@ import time
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+
+import loadwrk  # benchmarks/loadwrk.py: the wrk driver
 
 LOOPBACK = "127.0.0.1"
 MAX_HEADER_LINES = 100
@@ -158,17 +160,23 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool
 async def _connection(
     host: str, port: int, requests: Sequence[bytes], state: dict, timeout: float
 ) -> None:
-    """One client: send the next request, wait for its answer, until the phase is over."""
+    """One client: send the next request, wait for its answer, until the phase is over. At a
+    fixed ``state["rate"]`` request i is due at ``i / rate`` s, and its latency counts from then:
+    a request that waits for a free connection waits on the clock (no coordinated omission)."""
     writer = None
     try:
         while state["next"] < state["end"] and time.perf_counter() < state["deadline"]:
-            request = requests[state["next"] % len(requests)]
+            index = state["next"]
+            request = requests[index % len(requests)]
             state["next"] += 1  # claimed before any await, so no more than `end` are sent
             if writer is None:
                 reader, writer = await asyncio.wait_for(
                     asyncio.open_connection(host, port), timeout
                 )
             began = time.perf_counter()
+            if state["rate"]:
+                began = state["began"] + (index - state["start"]) / state["rate"]
+                await asyncio.sleep(began - time.perf_counter())
             writer.write(request)
             try:
                 await asyncio.wait_for(writer.drain(), timeout)
@@ -206,12 +214,15 @@ def percentile(sorted_values: Sequence[float], q: float) -> float:
 
 
 def _python_phase(requests: Sequence[bytes], start: int, count: int, duration: float, *,
-                  host: str, port: int, concurrency: int, timeout: float) -> dict:  # fmt: skip
-    """One phase with the asyncio client."""
-    state = {"next": start, "end": start + count, "latencies": [], "errors": 0}
+                  host: str, port: int, concurrency: int, timeout: float,
+                  rate: float | None = None) -> dict:  # fmt: skip
+    """One phase with the asyncio client (as fast as answers come, or at ``rate`` a second)."""
+    state = {"next": start, "start": start, "end": start + count, "latencies": [], "errors": 0,
+             "rate": rate}  # fmt: skip
 
     async def clients() -> None:
-        state["deadline"] = time.perf_counter() + duration
+        state["began"] = time.perf_counter()
+        state["deadline"] = state["began"] + duration
         await asyncio.gather(
             *(_connection(host, port, requests, state, timeout) for _ in range(concurrency))
         )
@@ -222,138 +233,6 @@ def _python_phase(requests: Sequence[bytes], start: int, count: int, duration: f
     return {"requests": len(ms), "errors": state["errors"], "first_error": state.get("first_error"),
             "seconds": time.perf_counter() - began, "client_cpu_s": time.process_time() - cpu,
             "ms": [percentile(ms, q) for q in (50, 90, 99, 100)]}  # fmt: skip
-
-
-# wrk 4 runs it in each of its threads (`setup` and `done` in its main Lua state). Arguments
-# after `--`: the file of the requests' bytes, their sizes (one a line), threads, count, first.
-WRK_SCRIPT = r"""
-local threads = {}
-function setup(thread) thread:set("id", #threads); table.insert(threads, thread) end
-function init(args)
-  local blob, at = assert(io.open(args[1], "rb")):read("*a"), 1
-  reqs = {}
-  for size in io.lines(args[2]) do
-    reqs[#reqs + 1] = blob:sub(at, at + tonumber(size) - 1); at = at + tonumber(size)
-  end
-  local share, extra = math.floor(args[4] / args[3]), args[4] % args[3]
-  count = share + (id < extra and 1 or 0)
-  nxt = args[5] + id * share + math.min(id, extra)
-  issued, answered, bad = 0, 0, 0
-end
-function delay()  -- before each request: once `count` are sent, the connection waits
-  if issued >= count then return 1e12 end
-  issued = issued + 1
-  return 0
-end
-function request()
-  local r = reqs[nxt % #reqs + 1]
-  if issued > 0 then nxt = nxt + 1 end  -- wrk calls it once before the run, to check it
-  return r
-end
-function response(status, headers, body)
-  answered = answered + 1
-  if status < 200 or status > 299 then
-    bad = bad + 1
-    first_error = first_error or ("HTTP " .. status .. ": " .. body:sub(1, 200))
-  end
-  if answered == count then io.write("loadgen: answered\n"); io.flush(); wrk.thread:stop() end
-end
-local function quote(s)
-  return s and '"' .. s:gsub('[%c"\\\128-\255]', function(c)
-    return string.format("\\u%04x", c:byte()) end) .. '"' or "null"
-end
--- wrk 4 corrects for coordinated omission: an answer slower than twice the mean cycle E also
--- counts at latency - E, - 2E, ... down to E. Take those out again (top down), so that the
--- figures compare with the python driver's, unless that is too long to compute.
-local function measured(summary, latency)
-  local n, values, counts, per = #latency, {}, {}, math.floor(summary.requests / CONNECTIONS)
-  if n == 0 then return {}, 0 end
-  if n * (latency.max - latency.min) > 4e9 then
-    return {latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max}, 1
-  end
-  for i = 1, n do values[i], counts[i] = latency(i) end
-  local cycle, above, total, out = per > 0 and math.floor(summary.duration / per), {}, 0, {}
-  for i = n, 1, -1 do  -- above[r]: the answers measured above values[i] and = r mod cycle
-    local v = values[i]
-    if cycle and v > cycle then
-      counts[i] = counts[i] - (above[v % cycle] or 0)
-      above[v % cycle] = (above[v % cycle] or 0) + counts[i]
-    end
-    total = total + counts[i]
-  end
-  for _, q in ipairs({50, 90, 99, 100}) do  -- nearest rank, like wrk
-    local rank, seen, i = math.max(1, math.floor(q / 100 * total + 0.5)), 0, 0
-    repeat i = i + 1; seen = seen + counts[i] until seen >= rank
-    out[#out + 1] = values[i]
-  end
-  return out, 0
-end
-function done(summary, latency)
-  local e, bad, first = summary.errors, 0, nil
-  for _, t in ipairs(threads) do bad = bad + t:get("bad"); first = first or t:get("first_error") end
-  local p, corrected = measured(summary, latency)
-  io.write(string.format('{"requests": %d, "us": %d, "non_2xx": %d, "socket": %d, '
-    .. '"p": [%d, %d, %d, %d], "corrected": %d, "first_error": %s}\n', summary.requests,
-    summary.duration, bad, e.connect + e.read + e.write + e.timeout, p[1] or 0, p[2] or 0,
-    p[3] or 0, p[4] or 0, corrected, quote(first)))
-end
-"""
-
-
-def _wrk_files(folder: Path, requests: Sequence[bytes], connections: int) -> list[str]:
-    """Write the Lua script, the requests' bytes and their sizes to ``folder``; their paths."""
-    files = [folder / "loadgen.lua", folder / "requests.bin", folder / "sizes.txt"]
-    files[0].write_text(f"local CONNECTIONS = {connections}\n{WRK_SCRIPT}")
-    files[1].write_bytes(b"".join(requests))
-    files[2].write_text("".join(f"{len(r)}\n" for r in requests))
-    return [str(f) for f in files]
-
-
-def _wrk_output(wrk: subprocess.Popen, threads: int, duration: float) -> bytes:
-    """wrk's output; SIGINT (it then prints its figures) once all threads are done or time is up."""
-    began, out = time.monotonic(), b""
-    with selectors.DefaultSelector() as selector:
-        selector.register(wrk.stdout, selectors.EVENT_READ)
-        while wrk.poll() is None:
-            left = duration - (time.monotonic() - began)
-            if out.count(b"loadgen: answered\n") >= threads or left <= 0:
-                wrk.send_signal(signal.SIGINT)  # again if wrk was not listening yet
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    wrk.wait(timeout=0.5)
-                if left < -60:
-                    wrk.kill()
-            elif selector.select(timeout=min(0.5, left)):
-                out += os.read(wrk.stdout.fileno(), 65536)
-    return out + wrk.stdout.read()
-
-
-def _wrk_phase(files: Sequence[str], start: int, count: int, duration: float, *, host: str,
-               port: int, concurrency: int, timeout: float, threads: int) -> dict:  # fmt: skip
-    """One phase with wrk, which runs for a whole number of seconds unless stopped."""
-    import resource  # Unix only, like wrk
-
-    threads = min(threads, concurrency)
-    command = [
-        "wrk", *("-t", str(threads), "-c", str(concurrency), "-d", f"{int(duration) + 2}s"),
-        *("--latency", "--timeout", f"{max(1, round(timeout))}s", "-s", files[0]),
-        f"http://{host}:{port}/", "--", *files[1:], str(threads), str(count), str(start),
-    ]  # fmt: skip
-    cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
-    wrk = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out = _wrk_output(wrk, threads, duration)
-    lines = [line for line in out.splitlines() if line.startswith(b"{")]
-    problem = wrk.stderr.read().decode(errors="replace").strip()
-    if wrk.returncode or not lines or problem:
-        why = problem.splitlines()[-1] if problem else "it printed no figures"
-        raise RuntimeError(f"wrk failed (exit code {wrk.returncode}): {why}")
-    used = resource.getrusage(resource.RUSAGE_CHILDREN)
-    got = json.loads(lines[-1])
-    errors, socket_errors = got["non_2xx"] + got["socket"], got["socket"]
-    first_error = got["first_error"] or f"wrk: {socket_errors} connect/read/write/timeout errors"
-    cpu_s = used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime
-    return {"requests": got["requests"], "errors": errors, "first_error": first_error,
-            "seconds": got["us"] / 1e6, "client_cpu_s": cpu_s, "corrected": got["corrected"],
-            "ms": [us / 1000 if got["requests"] else float("nan") for us in got["p"]]}  # fmt: skip
 
 
 def pick_driver(driver: str = "auto") -> str:
@@ -367,6 +246,12 @@ def pick_driver(driver: str = "auto") -> str:
     return "python"
 
 
+def add_rate_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--rate`` (for ``run_load``) to a benchmark's command line."""
+    help = "send this many requests a second (python driver) instead of as fast as answered"
+    parser.add_argument("--rate", type=float, help=help)
+
+
 def add_driver_option(parser: argparse.ArgumentParser) -> None:
     """Add ``--driver`` (for ``run_load``) to a benchmark's command line."""
     help = "load generator: wrk (a C client) or python; auto: wrk when it is installed"
@@ -376,7 +261,7 @@ def add_driver_option(parser: argparse.ArgumentParser) -> None:
 def run_load(port: int, requests: Sequence[bytes], *, count: int = 20_000, duration: float = 30.0,
              concurrency: int = 8, warmup: int = 1_000, warmup_duration: float = 5.0,
              timeout: float = 30.0, host: str = LOOPBACK, driver: str = "auto",
-             threads: int = 1) -> dict:  # fmt: skip
+             threads: int = 1, rate: float | None = None) -> dict:  # fmt: skip
     """Send ``warmup`` requests (not measured), then at most ``count`` in at most ``duration`` s.
 
     ``concurrency`` keep-alive connections take the raw ``requests`` in turn, cycling through
@@ -385,20 +270,28 @@ def run_load(port: int, requests: Sequence[bytes], *, count: int = 20_000, durat
     (``pick_driver``; wrk with ``threads`` threads). An answer slower than ``timeout`` s counts
     as an error. Returns the measured phase's statistics, with ``warmup_requests`` (the warm-up's
     answers) and, when there were errors, ``first_error`` (an example).
+
+    With ``rate``, requests are sent at that many a second (open loop: the python driver, as wrk
+    has no fixed rate) rather than as fast as answers come, and latencies count from when each
+    request was due: the latency users see at that load, not at the server's limit.
     """
     check_loopback(host)
     if not requests:
         raise ValueError("no requests to send")
     if concurrency < 1 or count < 1 or threads < 1:
         raise ValueError("concurrency, count and threads must be at least 1")
-    chosen = pick_driver(driver)
+    if rate is not None and rate <= 0:
+        raise ValueError("rate must be positive")
+    if rate and driver == "wrk":
+        raise ValueError("wrk sends as fast as answers come: a fixed rate needs --driver python")
+    chosen = "python" if rate else pick_driver(driver)
     common = {"host": host, "port": port, "concurrency": concurrency, "timeout": timeout}
     with tempfile.TemporaryDirectory(prefix="loadgen-") as folder:
         if chosen == "wrk":
-            files = _wrk_files(Path(folder), requests, concurrency)
-            phase = functools.partial(_wrk_phase, files, threads=threads, **common)
+            files = loadwrk.write_files(Path(folder), requests, concurrency)
+            phase = functools.partial(loadwrk.phase, files, threads=threads, **common)
         else:
-            phase = functools.partial(_python_phase, requests, **common)
+            phase = functools.partial(_python_phase, requests, rate=rate, **common)
         warm = phase(0, warmup, warmup_duration)["requests"] if warmup > 0 else 0
         got = phase(max(warmup, 0), count, duration)
     seconds = got["seconds"]
@@ -406,7 +299,7 @@ def run_load(port: int, requests: Sequence[bytes], *, count: int = 20_000, durat
              "requests_per_s": round(got["requests"] / seconds, 1) if seconds > 0 else 0.0,
              **{f"{k}_ms": round(v, 3) for k, v in zip(QUANTILES, got["ms"], strict=True)},
              "concurrency": concurrency, "driver": chosen, "warmup_requests": warm,
-             "client_cpu_s": round(got["client_cpu_s"], 3)}  # fmt: skip
+             "client_cpu_s": round(got["client_cpu_s"], 3), "rate": rate}  # fmt: skip
     if got.get("corrected"):  # too many distinct latencies to undo wrk's correction quickly
         stats["latency"] = "corrected for coordinated omission by wrk"
     return stats | ({"first_error": got["first_error"]} if got["errors"] else {})
@@ -416,7 +309,9 @@ def describe(stats: Mapping) -> str:
     """One line for people: requests, errors, requests/s, latency percentiles and the driver."""
     return (
         f"{stats['requests']} requests ({stats['errors']} errors) in {stats['seconds']:.1f} s, "
-        f"concurrency {stats['concurrency']}: {stats['requests_per_s']:.0f} req/s; latency "
+        f"concurrency {stats['concurrency']}"
+        + (f", offered {stats['rate']:.0f} req/s" if stats.get("rate") else "")
+        + f": {stats['requests_per_s']:.0f} req/s; latency "
         f"p50 {stats['p50_ms']:.1f} ms, p90 {stats['p90_ms']:.1f} ms, "
         f"p99 {stats['p99_ms']:.1f} ms, max {stats['max_ms']:.1f} ms "
         f"(driver {stats['driver']}, client CPU {stats['client_cpu_s']:.1f} s)"
@@ -501,6 +396,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=30.0, help="at most this many seconds")
     parser.add_argument("--warmup", type=int, default=1_000, help="requests before measuring")
     add_driver_option(parser)
+    add_rate_option(parser)
     args = parser.parse_args()
     try:
         check_loopback(args.host)
@@ -510,7 +406,7 @@ def main() -> None:
     requests = [get_request(p, args.host) for p in paths]
     stats = run_load(args.port, requests, count=args.requests, duration=args.duration,
                      concurrency=args.concurrency, warmup=args.warmup, host=args.host,
-                     driver=args.driver)  # fmt: skip
+                     driver=args.driver, rate=args.rate)  # fmt: skip
     if not stats["requests"]:
         raise SystemExit("no request completed")
     print(json.dumps(stats))
