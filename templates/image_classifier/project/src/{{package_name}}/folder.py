@@ -117,10 +117,15 @@ def _probe(path: Path) -> tuple[int, int, str] | None:
         return None
 
 
-def choose_format(paths: Sequence[Path], max_probe: int = 2000) -> tuple[int, int, list[str]]:
-    """An input size, a channel count and notes for a set of images (their headers, a sample)."""
+def probe_sample(paths: Sequence[Path], max_probe: int = 2000) -> list[tuple[int, int, str]]:
+    """The headers (width, height, mode) of at most about ``max_probe`` evenly spaced images."""
     step = max(1, len(paths) // max_probe)
-    return format_from_probes([p for p in map(_probe, paths[::step]) if p])
+    return [p for p in map(_probe, paths[::step]) if p]
+
+
+def choose_format(paths: Sequence[Path]) -> tuple[int, int, list[str]]:
+    """An input size, a channel count and notes for a set of images (their headers, a sample)."""
+    return format_from_probes(probe_sample(paths))
 
 
 def median_side(probes: Sequence[tuple[int, int, str]]) -> int:
@@ -128,14 +133,13 @@ def median_side(probes: Sequence[tuple[int, int, str]]) -> int:
     return int(np.median([min(w, h) for w, h, _ in probes])) if probes else 0
 
 
-def folder_side(root: Path, max_probe: int = 2000) -> int:
+def folder_side(root: Path) -> int:
     """The median shorter side of (a sample of) the images in a folder, from their headers."""
     if not root.is_dir():
         return 0  # loading the folder says what is wrong
     folders = list(split_folders(root).values()) or [root]
     paths = [root / f for d in folders for fs in _class_files(d, root).values() for f in fs]
-    step = max(1, len(paths) // max_probe)
-    return median_side([p for p in map(_probe, paths[::step]) if p])
+    return median_side(probe_sample(paths))
 
 
 def format_from_probes(probes: Sequence[tuple[int, int, str]]) -> tuple[int, int, list[str]]:
