@@ -107,6 +107,8 @@ def supervise(app: str, host: str, port: int, workers: int, log_level: str) -> i
     try:
         for proc in procs:
             proc.start()
+        if stopping:  # a signal came during start-up: stop the workers started after it too
+            stop(signal.SIGTERM, None)
         ended = wait([proc.sentinel for proc in procs])
         requested = stopping
         first = next(proc for proc in procs if proc.sentinel in ended)
