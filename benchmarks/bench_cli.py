@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from mlscaffold import history, release
+from mlscaffold.sources import history, release
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from mlscaffold import gitutil, history
+from mlscaffold import gitutil
+from mlscaffold.sources import history
 
 from .e2e.timing import collect, table
 

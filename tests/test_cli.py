@@ -5,8 +5,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from mlscaffold import render
 from mlscaffold.cli import cli
+from mlscaffold.generate import render
 from mlscaffold.gitutil import git
 
 from .conftest import make_template

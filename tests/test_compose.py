@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mlscaffold import compose
+from mlscaffold.compose import extends as compose
 from mlscaffold.gitutil import git
 
 from .updatekit import answers, cli_run, commit, isolate, lines, release, write

@@ -2,8 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from mlscaffold import answers, config
-from mlscaffold.catalog import UnknownTemplateError, is_url, resolve
+from mlscaffold import config
+from mlscaffold.generate import answers
+from mlscaffold.sources.catalog import UnknownTemplateError, is_url, resolve
 
 
 def test_config_round_trip_and_errors() -> None:

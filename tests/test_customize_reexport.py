@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mlscaffold import history
 from mlscaffold.gitutil import git
+from mlscaffold.sources import history
 
 from .test_update_builtin import NAME, Release, mlscaffold_release  # noqa: F401 (a fixture)
 from .updatekit import answers, cli_run, commit, isolate, write

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from mlscaffold import merge, render
-from mlscaffold.fleet import discover
+from mlscaffold.generate import render
 from mlscaffold.gitutil import git
+from mlscaffold.update import merge
+from mlscaffold.update.fleet import discover
 
 from .updatekit import cli_run, commit, isolate, lines, release, write
 
@@ -134,7 +135,8 @@ def test_update_all_goes_on_restores_the_failing_one_and_sums_up(
     copier_render = render.copier_render
     monkeypatch.setattr(merge, "apply", apply_then_fail)
     monkeypatch.setattr(
-        "mlscaffold.update.copier_render", lambda **kw: renders.append(kw) or copier_render(**kw)
+        "mlscaffold.update.apply.copier_render",
+        lambda **kw: renders.append(kw) or copier_render(**kw),
     )
     before = _snapshot(failing)
     result = cli_run("update", "--all", fleet, "--defaults")

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from mlscaffold import history
 from mlscaffold.gitutil import git
+from mlscaffold.sources import history
 
 
 def test_every_builtin_has_a_packaged_history_with_its_versions() -> None:

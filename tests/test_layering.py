@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mlscaffold.layering import LayeringError, merge_configs, overlay
+from mlscaffold.compose.layering import LayeringError, merge_configs, overlay
 
 from .updatekit import write
 

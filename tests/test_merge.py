@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mlscaffold import merge
 from mlscaffold.gitutil import git
+from mlscaffold.update import merge
 
 from .updatekit import assert_no_leftovers, commit, isolate, lines, unmerged, write
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mlscaffold import guard, merge
 from mlscaffold.gitutil import GitError, git
+from mlscaffold.update import guard, merge
 
 from .updatekit import (
     FLAVOUR,

@@ -132,7 +132,7 @@ def test_update_one_template(project: Path) -> None:
 def test_a_failing_second_template_puts_back_the_first_ones_update(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mlscaffold import merge
+    from mlscaffold.update import merge
 
     apply, calls = merge.apply, []
 

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from mlscaffold.cli import cli
-from mlscaffold.nextsteps import NextStepsError, steps
+from mlscaffold.generate.nextsteps import NextStepsError, steps
 
 from .conftest import make_template
 

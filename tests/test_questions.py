@@ -1,6 +1,6 @@
 import pytest
 
-from mlscaffold.questions import AnswersError, Question, Questionnaire, coerce, parse
+from mlscaffold.generate.questions import AnswersError, Question, Questionnaire, coerce, parse
 
 COPIER_YML = """
 _subdirectory: project

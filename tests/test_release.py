@@ -2,8 +2,8 @@ import json
 import shutil
 from pathlib import Path
 
-from mlscaffold import release
 from mlscaffold.gitutil import git
+from mlscaffold.sources import release
 
 from .conftest import REPO, TEMPLATES
 
@@ -48,7 +48,7 @@ def test_publish_appends_versions_and_keeps_old_ones(tmp_path: Path) -> None:
 
 
 def test_every_template_change_is_published() -> None:
-    """A template edited without `python -m mlscaffold.release publish` would ship stale."""
+    """A template edited without `python -m mlscaffold.sources.release publish` would ship stale."""
     assert release.unpublished(TEMPLATES, REPO / "src" / "mlscaffold" / "histories") == []
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mlscaffold import rendercache
-from mlscaffold.origin import Origin
+from mlscaffold.sources.origin import Origin
+from mlscaffold.update import rendercache
 
 from .updatekit import isolate, release
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlscaffold import history, release
 from mlscaffold.gitutil import git
+from mlscaffold.sources import history, release
 
 from .conftest import TEMPLATES
 from .updatekit import (

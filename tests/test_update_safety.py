@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from mlscaffold import guard, merge
 from mlscaffold.gitutil import GitError, git
+from mlscaffold.update import guard, merge
 
 from .updatekit import (
     answers,
@@ -330,7 +330,7 @@ def test_a_full_disk_during_the_merge_says_how_to_get_back(updatable: Path, monk
 def test_a_full_disk_while_rendering_changes_nothing(updatable: Path, monkeypatch) -> None:
     import errno
 
-    from mlscaffold import update
+    from mlscaffold.update import apply as update
 
     def no_space(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")

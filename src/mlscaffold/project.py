@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from .answersfile import DEFAULT as ANSWERS_FILE
 from .gitutil import GitError, git
-from .render import ANSWERS_FILE
 
 _RESTORE = f"restore it with `git checkout <first commit> -- {ANSWERS_FILE}`"
 

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mlscaffold import gitutil, history
+from mlscaffold import gitutil
 from mlscaffold.cli import cli
+from mlscaffold.sources import history
 
 from . import contract
 from .helpers import install, needs_torch, sh

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mlscaffold import history
 from mlscaffold.cli import cli
+from mlscaffold.sources import history
 
 from .helpers import install, needs_torch, sh
 from .timing import Timer

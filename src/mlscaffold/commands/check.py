@@ -13,7 +13,7 @@ from .errors import friendly_errors
 from .many import counted, pick, project_options, table
 
 if TYPE_CHECKING:
-    from ..fleet import Target
+    from ..update.fleet import Target
 
 
 @click.command()
@@ -37,7 +37,7 @@ def check(
 
 
 def _check_many(found: list[Target], as_json: bool) -> None:
-    from ..fleet import check as check_all
+    from ..update.fleet import check as check_all
 
     rows = check_all(found)
     if as_json:
@@ -51,7 +51,7 @@ def _check_many(found: list[Target], as_json: bool) -> None:
 
 
 def _check_one(path: Path, answers_file: str | None, as_json: bool) -> None:
-    from ..versions import parse, status
+    from ..update.versions import parse, status
 
     state = status(path, answers_file)
     if as_json:

@@ -26,8 +26,8 @@ def diff(path: Path, upstream: bool, answers_file: str | None) -> None:
     A project with several templates gets one diff per template, each after a `# FILE` line;
     the other templates' files are left out of it.
     """
-    from ..diffing import diff as changes
-    from ..fleet import files_of_other_templates, shared_work, targets
+    from ..update.diffing import diff as changes
+    from ..update.fleet import files_of_other_templates, shared_work, targets
 
     every = targets([path])
     found = [t for t in every if answers_file in (None, t.answers_file)]

@@ -14,7 +14,7 @@ from .errors import friendly_errors
 @friendly_errors
 def list_templates(as_json: bool) -> None:
     """List the built-in templates and the ones you registered."""
-    from ..catalog import available
+    from ..sources.catalog import available
 
     rows = available()
     if as_json:

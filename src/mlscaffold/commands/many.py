@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
-    from ..fleet import Target
+    from ..update.fleet import Target
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,7 +42,7 @@ def project_options(func: F) -> F:
 
 def pick(paths: Sequence[Path], search: Path | None, answers_file: str | None) -> list[Target]:
     """The targets the options name; one when the user named one project with one template."""
-    from ..fleet import discover, targets
+    from ..update.fleet import discover, targets
 
     found = targets(paths or ([] if search else [Path(".")]), answers_file)
     if search:

@@ -60,10 +60,11 @@ def new(
     git project: the template's files are added and committed (only them), and nothing is written
     if one of them exists already.
     """
-    from .. import addtemplate, catalog, monorepo, render
-    from .. import answers as ans
-    from ..prepare import prepare
-    from ..questions import Questionnaire, parse
+    from ..generate import addtemplate, monorepo, render
+    from ..generate import answers as ans
+    from ..generate.prepare import prepare
+    from ..generate.questions import Questionnaire, parse
+    from ..sources import catalog
 
     given = ans.given_answers(data_file, data)
     source = prepare(catalog.resolve(template, vcs_ref), vcs_ref)
@@ -125,7 +126,7 @@ def _print_staged(template: str, repo: Path, dest: Path, answers: dict) -> None:
 
 
 def _print_next_steps(template: str, dest: Path, answers: dict, template_dir: Path | None) -> None:
-    from ..nextsteps import NextStepsError, steps
+    from ..generate.nextsteps import NextStepsError, steps
 
     version = answers.get("_commit", "")
     click.secho(f"Created {dest} from {template} {version}".rstrip(), fg="green", bold=True)

@@ -22,8 +22,8 @@ def export(name: str, dest: Path) -> None:
     """Write built-in template NAME into DEST as a git repository with its release history.
 
     Run it again in DEST, or in any clone of it (a colleague's), to fetch a newer NAME."""
-    from ..customize import CREATED, FETCHED, REMOTE
-    from ..customize import export as export_template
+    from ..sources.customize import CREATED, FETCHED, REMOTE
+    from ..sources.customize import export as export_template
 
     done = export_template(name, dest)
     if done != CREATED:
@@ -46,6 +46,6 @@ def export(name: str, dest: Path) -> None:
 @friendly_errors
 def add(alias: str, source: str) -> None:
     """Register SOURCE (a template folder or git URL) as ALIAS for `mlscaffold new ALIAS`."""
-    from ..customize import add as add_template
+    from ..sources.customize import add as add_template
 
     click.echo(f"{alias} -> {add_template(alias, source)}")

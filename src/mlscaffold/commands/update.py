@@ -12,10 +12,10 @@ from .errors import friendly_errors
 from .many import counted, pick, progress, project_options, table
 
 if TYPE_CHECKING:
-    from ..fleet import Target
-    from ..fleetupdate import Options
     from ..project import Project
-    from ..update import UpdateResult
+    from ..update.apply import UpdateResult
+    from ..update.fleet import Target
+    from ..update.fleetupdate import Options
 
 
 @click.command()
@@ -66,10 +66,12 @@ def update(
     that project as it was, and a summary table ends the run (exit 1 if any has conflicts, was
     refused or failed).
     """
-    from .. import answers as ans
-    from .. import compose, monorepo, versions
-    from .. import update as upd
-    from ..fleetupdate import Options
+    from ..compose import extends as compose
+    from ..generate import answers as ans
+    from ..generate import monorepo
+    from ..update import apply as upd
+    from ..update import versions
+    from ..update.fleetupdate import Options
 
     given = ans.given_answers(data_file, data)
     found = pick(paths, search, answers_file)
@@ -105,7 +107,7 @@ def update(
 
 
 def _update_many(found: list[Target], options: Options) -> None:
-    from ..fleetupdate import CONFLICTS, update_all
+    from ..update.fleetupdate import CONFLICTS, update_all
 
     try:
         with progress(len(found), "Updating") as advance:

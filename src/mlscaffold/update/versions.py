@@ -14,9 +14,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .gitutil import GitError, git
-from .origin import Origin, OriginError, of
-from .project import load
+from ..gitutil import GitError, git
+from ..project import load
+from ..sources.origin import Origin, OriginError, of
 
 SAME, BEHIND, AHEAD, DIVERGED = "up to date", "behind", "ahead", "diverged"
 _DESCRIBED = re.compile(r"-g([0-9a-f]{4,40})$")
@@ -113,7 +113,7 @@ def status(path: Path, answers_file: str | None = None) -> Status:
     """The project's template version (of the template recorded in ``answers_file``), the newest
     one available, and how they compare; a composed template is behind when its bases have newer
     versions its pins allow, too."""
-    from . import compose
+    from ..compose import extends as compose
 
     project = load(path, answers_file)
     source = of(project)

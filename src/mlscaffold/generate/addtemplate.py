@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import gitutil, safety
+from .. import gitutil, safety
 from .render import GenerationError, checked_answers, copier_render
 
 

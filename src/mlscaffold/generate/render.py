@@ -9,11 +9,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import gitutil, safety
+from .. import answersfile, gitutil, safety
+from ..validation import check_answers
 from .questions import AnswersError
-from .validation import check_answers
 
-ANSWERS_FILE = ".copier-answers.yml"
+ANSWERS_FILE = answersfile.DEFAULT
 
 
 class GenerationError(RuntimeError):
@@ -96,8 +96,6 @@ def read_answers(project: Path, name: str | None = None) -> dict[str, Any]:
     """The answers recorded in a project's answers file ``name`` (default: the one it has;
     empty when there is none)."""
     import yaml
-
-    from . import answersfile
 
     path = project / (name or answersfile.find(project))
     return (yaml.safe_load(path.read_text("utf-8")) or {}) if path.is_file() else {}

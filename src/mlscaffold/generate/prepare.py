@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from . import compose, hosted, materialise
-from .catalog import TemplateSource, template_path_keys
-from .origin import Origin, OriginError
+from ..compose import extends as compose
+from ..compose import materialise
+from ..sources import hosted
+from ..sources.catalog import TemplateSource, template_path_keys
+from ..sources.origin import Origin, OriginError
 
 
 def _newest(source: Origin) -> str | None:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import safety
+from .. import safety
+from ..gitutil import GitError, git
 from .catalog import is_url
-from .gitutil import GitError, git
 from .origin import Origin, OriginError
 
 REMOTE = "origin"

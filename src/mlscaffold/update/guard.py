@@ -10,8 +10,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .gitutil import git
-from .project import ProjectError
+from ..gitutil import git
+from ..project import ProjectError
 
 LOCK = "mlscaffold-update.lock"
 # git's state files for an operation in progress, and what to tell the user to do about it

@@ -15,11 +15,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from . import config, history, hosted, materialise, safety
-from .catalog import is_url
+from .. import config, safety
+from ..answersfile import DEFAULT as ANSWERS_FILE
+from ..sources import history, hosted
+from ..sources.catalog import is_url
+from ..sources.origin import Origin, from_source
+from . import materialise
 from .materialise import CompositionError
-from .origin import Origin, from_source
-from .render import ANSWERS_FILE
 
 KEY = "_extends"  # in a template's copier.yml
 RECORD = "_bases"  # in a project's answers file: the bases rendered, nearest first

@@ -12,9 +12,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from . import safety
-from .gitutil import GitError, git
-from .project import Project
+from .. import safety
+from ..gitutil import GitError, git
+from ..project import Project
 from .render import GenerationError
 
 # For git commands on DEST in the user's repository: no fsmonitor command, no hook, and DEST taken

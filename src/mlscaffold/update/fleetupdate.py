@@ -16,11 +16,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ..gitutil import git
+from ..project import ProjectError
+from . import apply as upd
 from . import guard, versions
-from . import update as upd
 from .fleet import PROJECT_ERRORS, Target, labels, shared_work
-from .gitutil import git
-from .project import ProjectError
 
 UPDATED, CONFLICTS, REFUSED, FAILED = "updated", "conflicts", "refused", "failed, restored"
 WOULD_UPDATE, UP_TO_DATE = "would update", "up to date"

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .gitutil import GitError, git
-from .origin import Origin
+from ..gitutil import GitError, git
+from ..sources.origin import Origin
 
 _SEES_FOLDER = re.compile(
     r"_folder_name|_jinja_extensions|_external_data|_copier_conf(?!\.answers_file\b)"
@@ -79,7 +79,7 @@ def sees_folder(source: Origin, version: str) -> bool:
 
     Built-ins are read from their extracted copy, local git templates with ``git grep``; a remote
     template is assumed to (its renders are shared only between projects of the same name)."""
-    from . import history
+    from ..sources import history
 
     if source.builtin:
         return _mentions_folder(_tree_texts(history.checkout(source.builtin, version)))

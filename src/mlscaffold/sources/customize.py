@@ -6,9 +6,10 @@ import re
 import tempfile
 from pathlib import Path
 
-from . import config, history, safety
+from .. import config, safety
+from ..gitutil import git
+from . import history
 from .catalog import is_url
-from .gitutil import git
 
 REMOTE = "upstream"
 _ALIAS = re.compile(r"^[A-Za-z][\w.-]*$")

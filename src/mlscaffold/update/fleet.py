@@ -17,9 +17,10 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from . import origin, rendercache, versions
-from .gitutil import git
-from .project import answers_files, dirty_files, load, locate
+from ..gitutil import git
+from ..project import answers_files, dirty_files, load, locate
+from ..sources import origin
+from . import rendercache, versions
 
 # The errors a user's project or template can cause; anything else is a bug and propagates.
 PROJECT_ERRORS = (ValueError, RuntimeError, OSError)
@@ -130,7 +131,7 @@ def files_of_other_templates(target: Target, found: list[Target]) -> tuple[str, 
     ``target``'s does not: what ``diff`` of ``target`` leaves out."""
     import tempfile
 
-    from .update import Plan, render_recorded
+    from .apply import Plan, render_recorded
 
     def rendered(t: Target, tmp: str) -> set[str]:
         project = load(t.path, t.answers_file)

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from .gitutil import GitError, git
+from ..gitutil import GitError, git
 
 IDENTITY = ("-c", "user.name=mlscaffold", "-c", "user.email=mlscaffold@localhost")
 _WHAT = {"A": "added", "M": "modified", "D": "deleted", "R": "renamed", "U": "conflict"}

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import history
-from .gitutil import GitError, git
+from ..gitutil import GitError, git
+from ..sources import history
+from ..sources.origin import Origin
 from .layering import merge_configs, overlay
-from .origin import Origin
 
 SUBDIRECTORY = "project"
 _FORMAT = "1"  # bump when the layout of a composed template changes

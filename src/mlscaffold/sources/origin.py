@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from . import history, safety
+from .. import safety
+from ..answersfile import DEFAULT as ANSWERS_FILE
+from ..gitutil import GitError, git
+from ..project import Project
+from . import history
 from .catalog import is_url
-from .gitutil import GitError, git
-from .project import Project
-from .render import ANSWERS_FILE
 
 T = TypeVar("T")
 # Lookups shared by the projects of one fleet run (``shared_lookups``); None: look up every time.

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import config, history, safety
+from .. import config, safety
+from . import history
 
 _URL = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|gh:|gl:)|\.git/?$|\.bundle$")
 _PATH_VARIABLE = re.compile(r"{{\s*(\w+)")

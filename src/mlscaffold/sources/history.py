@@ -19,8 +19,8 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from .gitutil import git
-from .safety import check_version
+from ..gitutil import git
+from ..safety import check_version
 
 HISTORIES = Path(str(files("mlscaffold") / "histories"))
 INDEX = HISTORIES / "index.json"
@@ -61,7 +61,7 @@ def builtins() -> dict[str, BuiltinTemplate]:
 def data_dir() -> Path:
     """mlscaffold's data directory (platformdirs' user data dir, or a temporary one when that
     cannot be written)."""
-    from .userdirs import data_dir as user_data_dir
+    from ..userdirs import data_dir as user_data_dir
 
     return user_data_dir()
 

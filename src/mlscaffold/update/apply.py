@@ -13,21 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import (
-    compose,
-    copierrules,
-    guard,
-    history,
-    merge,
-    monorepo,
-    origin,
-    rendercache,
-    tasks,
-    versions,
-)
-from .gitutil import GitError, git
-from .project import Project, load, require_clean
-from .render import GenerationError, copier_render
+from ..compose import extends as compose
+from ..generate import monorepo
+from ..generate.render import GenerationError, copier_render
+from ..gitutil import GitError, git
+from ..project import Project, load, require_clean
+from ..sources import history, origin
+from . import copierrules, guard, merge, rendercache, tasks, versions
 
 Prompt = Callable[..., Any] | None
 
@@ -119,8 +111,8 @@ def new_answers(
     New questions are asked with ``prompt`` (None: their defaults); every answer is validated the
     way ``mlscaffold new`` does it. ``text``: the version's copier.yml, when already read.
     """
-    from .answers import user_defaults
-    from .questions import Questionnaire, parse
+    from ..generate.answers import user_defaults
+    from ..generate.questions import Questionnaire, parse
 
     questions = parse(text if text is not None else source.questions_text(version))
     names = {q.name for q in questions}

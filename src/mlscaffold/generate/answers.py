@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from . import config, gitutil
+from .. import config, gitutil
 from .questions import Question
 
 _KEY = re.compile(r"^[A-Za-z_]\w*$")

@@ -2,8 +2,8 @@
 
 Run from the repository root:
 
-    python -m mlscaffold.release assemble NAME DIR   # write the plain copier template NAME into DIR
-    python -m mlscaffold.release publish             # record changed templates as new versions
+    python -m mlscaffold.sources.release assemble NAME DIR   # the plain copier template NAME in DIR
+    python -m mlscaffold.sources.release publish   # record changed templates as new versions
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from .gitutil import git
+from ..gitutil import git
 
 SHARED = "_shared"
 BRANCH = "main"
@@ -117,10 +117,12 @@ def publish(templates_dir: Path, histories_dir: Path, bump: str = "minor") -> di
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of ``python -m mlscaffold.release``."""
+    """Entry point of ``python -m mlscaffold.sources.release``."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m mlscaffold.release", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m mlscaffold.sources.release", description=__doc__
+    )
     parser.add_argument("--templates", type=Path, default=Path("templates"))
     sub = parser.add_subparsers(dest="command", required=True)
     cmd = sub.add_parser("assemble", help="write one template as a plain copier template")

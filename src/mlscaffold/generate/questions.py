@@ -15,7 +15,7 @@ from typing import Any
 
 from jinja2 import TemplateError
 
-from .validation import check_answer
+from ..validation import check_answer
 
 SUPPORTED_TYPES = {"str", "int", "float", "bool", "json", "yaml", "path"}
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from . import compose, merge, monorepo, origin, versions
-from .project import load
-from .update import Plan, new_answers, render_recorded, renders
+from ..compose import extends as compose
+from ..generate import monorepo
+from ..project import load
+from ..sources import origin
+from . import merge, versions
+from .apply import Plan, new_answers, render_recorded, renders
 
 
 def diff(
