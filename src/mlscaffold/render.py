@@ -3,13 +3,11 @@ inside another repository, as files staged there: ``monorepo``)."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import gitutil, safety
+from . import gitutil, jinjaguard, safety, scratch
 from .questions import AnswersError
 from .validation import check_answers
 
@@ -56,19 +54,20 @@ def copier_render(
     from plumbum import CommandNotFound, ProcessExecutionError
 
     try:
-        run_copy(
-            src_path,
-            dest,
-            data=dict(data),
-            user_defaults=dict(user_defaults or {}),
-            defaults=defaults,
-            unsafe=trust,
-            vcs_ref=vcs_ref,
-            quiet=True,
-            overwrite=True,
-            skip_tasks=skip_tasks,
-            answers_file=answers_file,
-        )
+        with jinjaguard.trusted(trust):
+            run_copy(
+                src_path,
+                dest,
+                data=dict(data),
+                user_defaults=dict(user_defaults or {}),
+                defaults=defaults,
+                unsafe=trust,
+                vcs_ref=vcs_ref,
+                quiet=True,
+                overwrite=True,
+                skip_tasks=skip_tasks,
+                answers_file=answers_file,
+            )
     except ProcessExecutionError as exc:
         detail = (exc.stderr or str(exc)).strip().splitlines()
         reason = detail[-1] if detail else exc
@@ -95,12 +94,10 @@ def copier_render(
 def read_answers(project: Path, name: str | None = None) -> dict[str, Any]:
     """The answers recorded in a project's answers file ``name`` (default: the one it has;
     empty when there is none)."""
-    import yaml
+    from . import answersfile, untrusted
 
-    from . import answersfile
-
-    path = project / (name or answersfile.find(project))
-    return (yaml.safe_load(path.read_text("utf-8")) or {}) if path.is_file() else {}
+    name = name or answersfile.find(project)
+    return untrusted.answers(project / name, name) if (project / name).is_file() else {}
 
 
 def checked_answers(
@@ -169,9 +166,8 @@ def generate(
     dest = dest.resolve()
     check_destination(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".mlscaffold", dir=dest.parent))
-    work = scratch / dest.name
-    try:
+    with scratch.folder(dest) as folder:
+        work = folder / dest.name
         work.mkdir()
         copier_render(
             src_path,
@@ -198,8 +194,4 @@ def generate(
         if dest.exists():
             dest.rmdir()
         work.rename(dest)
-        scratch.rmdir()
-    except BaseException:
-        shutil.rmtree(scratch, ignore_errors=True)
-        raise
     return answers

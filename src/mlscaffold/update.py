@@ -18,11 +18,13 @@ from . import (
     copierrules,
     guard,
     history,
+    jinjaguard,
     merge,
     monorepo,
     origin,
     rendercache,
     tasks,
+    untrusted,
     versions,
 )
 from .gitutil import GitError, git
@@ -126,7 +128,8 @@ def new_answers(
     names = {q.name for q in questions}
     recorded = {k: v for k, v in project.public_answers.items() if k in names}
     questionnaire = Questionnaire(questions, {**recorded, **given}, user_defaults(project.root))
-    return questionnaire.run(prompt)
+    with jinjaguard.trusted(source.trusted):
+        return questionnaire.run(prompt)
 
 
 def plan(
@@ -142,8 +145,6 @@ def plan(
     """Check the project and work out the update of the template recorded in ``answers_file``
     (default: the project's answers file): refuses a project in the middle of a git operation, a
     dirty tree (``staged_ok``: staged changes are fine), broken answers and downgrades."""
-    import yaml
-
     project = load(path, answers_file)
     guard.require_no_operation(project.root)
     require_clean(project.root, staged_ok)
@@ -151,7 +152,7 @@ def plan(
     target, state = target_version(source, project.version, to)
     text, bases = compose.target_config(source, target, compose.recorded(project.answers))
     answers = new_answers(project, source, target, given or {}, prompt, text)
-    config = yaml.safe_load(text) or {}
+    config = untrusted.load(text, f"the copier.yml of {source.label} {target}") or {}
     forced = tuple(sorted({f.removeprefix("./").rstrip("/") for f in force}))
     return Plan(project, source, target, answers, config, forced, state, bases)
 

@@ -60,7 +60,7 @@ def new(
     git project: the template's files are added and committed (only them), and nothing is written
     if one of them exists already.
     """
-    from .. import addtemplate, catalog, monorepo, render
+    from .. import addtemplate, catalog, jinjaguard, monorepo, render
     from .. import answers as ans
     from ..prepare import prepare
     from ..questions import Questionnaire, parse
@@ -76,7 +76,8 @@ def new(
     questions_text = source.questions_text()
     if questions_text is not None:
         questionnaire = Questionnaire(parse(questions_text), given, user_defaults, source.path_keys)
-        given = questionnaire.run(None if defaults else ans.prompt)
+        with jinjaguard.trusted(trust or source.trusted):
+            given = questionnaire.run(None if defaults else ans.prompt)
         user_defaults = {}
     options = {"trust": trust or source.trusted, "path_keys": source.path_keys}
     options.update(label=source.name, **source.render_args(vcs_ref))
