@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import guard, versions
+from . import guard, interrupts, versions
 from . import update as upd
 from .fleet import PROJECT_ERRORS, Target, labels, shared_work
 from .gitutil import git
@@ -81,9 +81,10 @@ def save(root: Path, force: tuple[str, ...]) -> Saved:
 
 
 def restore(saved: Saved) -> None:
-    """Put the project back to ``saved``, byte for byte, touching no file the user had."""
+    """Put the project back to ``saved``, byte for byte, touching no file the user had; a
+    Ctrl-C, SIGTERM or SIGHUP meanwhile waits until it is done."""
     root = saved.root
-    with guard.locked(root):
+    with interrupts.deferred(), guard.locked(root):
         if saved.subfolder:  # only the project's folder: a reset would reach the whole repository
             git("restore", f"--source={saved.tree}", "--staged", "--worktree", "--", ".", cwd=root)
         else:
@@ -146,7 +147,10 @@ def update_one(target: Target, label: str, options: Options, staged_ok: bool) ->
             "would replace untracked files: " + " ".join(result.blocked),
         )
     what = WOULD_UPDATE if options.dry_run else CONFLICTS if result.conflicts else UPDATED
-    return Outcome(label, plan.origin.label, moves, what, "", tuple(result.conflicts), changed)
+    note = ""
+    if result.not_staged:
+        note = "written, not staged (ignored): " + " ".join(result.not_staged)
+    return Outcome(label, plan.origin.label, moves, what, note, tuple(result.conflicts), changed)
 
 
 def _one_line(exc: BaseException) -> str:

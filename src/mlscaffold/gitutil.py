@@ -26,14 +26,21 @@ _PROTECT_ENV = {"GIT_ALLOW_PROTOCOL": "file:https:ssh"}
 
 
 def git(
-    *args: str, cwd: Path | None = None, check: bool = True, env: Mapping[str, str] | None = None
+    *args: str,
+    cwd: Path | None = None,
+    check: bool = True,
+    env: Mapping[str, str] | None = None,
+    input: str | None = None,
 ) -> str:
-    """Run ``git *args`` in ``cwd`` (with extra ``env`` variables); return its stdout, stripped."""
+    """Run ``git *args`` in ``cwd`` (with extra ``env`` variables, and ``input`` as its whole
+    standard input); return its stdout, stripped."""
+    # Without input nothing may wait for it (fd::0 would hang forever).
+    feed = {"input": input} if input is not None else {"stdin": subprocess.DEVNULL}
     try:
         result = subprocess.run(
             ["git", *args],
             cwd=cwd,
-            stdin=subprocess.DEVNULL,  # nothing may wait for input (fd::0 would hang forever)
+            **feed,
             capture_output=True,
             text=True,
             check=False,

@@ -1,10 +1,12 @@
-"""Jinja filters that read the machine are refused to templates mlscaffold does not trust.
+"""Jinja filters that read the machine, and expressions that blow up, are refused to templates
+mlscaffold does not trust.
 
 Copier loads jinja2-ansible-filters into every template's environment; a few of its filters read
 the environment or the file system (``{{ '$GITHUB_TOKEN' | expandvars }}``,
 ``{{ '~/.ssh/*' | fileglob }}``), which Jinja's sandbox does not stop. ``install`` wraps them so
 that they refuse (a SecurityError) unless the render runs inside ``trusted(True)`` (``--trust``,
-or a built-in template); every other filter and global reads nothing but its arguments.
+or a built-in template); every other filter and global reads nothing but its arguments. Jinja's
+sandbox hook for binary operators bounds ``'x' * 10**9`` and ``9 ** 999999`` the same way.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ HOST_READERS = {
     "relpath": "the current folder's path",
     "fileglob": "the file system",
 }
+MAX_REPEAT = 10 * 2**20  # characters or items: the size limit of one rendered file
+MAX_EXPONENT = 10_000
 _TRUSTED: ContextVar[bool] = ContextVar("trusted_template", default=False)
 
 
@@ -40,9 +44,50 @@ def _refusing(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
     return guarded
 
 
+def _bounded_binop(real: Callable[..., Any]) -> Callable[..., Any]:
+    """Jinja's sandbox hook for ``*`` and ``**``: without trust, no string or list repeated past
+    ``MAX_REPEAT`` items, no power with an exponent past ``MAX_EXPONENT``."""
+
+    def call_binop(self: Any, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if not _TRUSTED.get():
+            _check_binop(operator, left, right)
+        return real(self, context, operator, left, right)
+
+    call_binop.mlscaffold_guarded = True  # type: ignore[attr-defined]
+    return call_binop
+
+
+def _check_binop(operator: str, left: Any, right: Any) -> None:
+    from jinja2.exceptions import SecurityError
+
+    if operator == "*":
+        for seq, times in ((left, right), (right, left)):
+            sized = isinstance(seq, str | bytes | list | tuple) and isinstance(times, int)
+            if sized and len(seq) * times > MAX_REPEAT:
+                raise SecurityError(
+                    f"the template repeats a value into more than {MAX_REPEAT:,} items, "
+                    "which only a template you pass --trust for may do"
+                )
+    elif operator == "**" and isinstance(right, int) and abs(right) > MAX_EXPONENT:
+        raise SecurityError(
+            f"the template raises to a power above {MAX_EXPONENT:,}, which only a template you "
+            "pass --trust for may do"
+        )
+
+
+def _guard_sandbox() -> None:
+    from jinja2.sandbox import SandboxedEnvironment
+
+    if getattr(SandboxedEnvironment.call_binop, "mlscaffold_guarded", False):
+        return
+    SandboxedEnvironment.intercepted_binops = frozenset({"*", "**"})
+    SandboxedEnvironment.call_binop = _bounded_binop(SandboxedEnvironment.call_binop)  # type: ignore[method-assign]
+
+
 def install() -> None:
-    """Wrap the machine-reading filters of jinja2-ansible-filters for every Jinja environment
-    made from now on in this process (once; a no-op when the package is missing)."""
+    """Wrap the machine-reading filters of jinja2-ansible-filters, and bound ``*`` and ``**``,
+    for every sandboxed Jinja environment made from now on in this process (once)."""
+    _guard_sandbox()
     try:
         from jinja2_ansible_filters.core_filters import FilterModule
     except ImportError:

@@ -159,6 +159,23 @@ def apply(repo: Path, old: str, new: str) -> MergeResult:
     return result
 
 
+def unstage_ignored(repo: Path, paths: Iterable[str]) -> list[str]:
+    """Take the ``paths`` (relative to folder ``repo``) that the project's ignore rules ignore out
+    of the index again, leaving them written in the working tree (as ``git add`` would have left
+    them: a template's new ``.env`` must not be committed with the key the user puts in it);
+    return them."""
+    listed = "\0".join(paths)
+    if not listed:
+        return []
+    found = git(
+        "check-ignore", "--no-index", "-z", "--stdin", cwd=repo, check=False, input=listed + "\0"
+    )
+    ignored = sorted(name for name in found.split("\0") if name)
+    if ignored:
+        git("--literal-pathspecs", "rm", "--quiet", "--cached", "--", *ignored, cwd=repo)
+    return ignored
+
+
 def staged_changes(repo: Path) -> list[tuple[str, str]]:
     """What the index changes against HEAD in folder ``repo`` (paths relative to it):
     (added/modified/deleted/renamed/conflict, path)."""

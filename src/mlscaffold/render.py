@@ -53,6 +53,8 @@ def copier_render(
     from jinja2.exceptions import SecurityError
     from plumbum import CommandNotFound, ProcessExecutionError
 
+    if not trust:
+        safety.check_template_source(src_path, vcs_ref)
     try:
         with jinjaguard.trusted(trust):
             run_copy(
@@ -84,7 +86,10 @@ def copier_render(
     except (CopierError, ValueError, OSError) as exc:
         lines = str(exc).strip().splitlines() or [type(exc).__name__]
         raise GenerationError(" ".join(line.strip() for line in lines[:3])) from exc
-    safety.check_render(dest, trust)
+    for warning in safety.check_render(dest, trust):
+        import click
+
+        click.secho(f"Warning: {warning}", fg="yellow", err=True)
     if record_as:
         record_source(
             dest, *record_as, extra=record_extra, answers_file=answers_file or ANSWERS_FILE

@@ -77,6 +77,7 @@ class UpdateResult(merge.MergeResult):
     """What an update did (or, in a dry run, would do) beyond the merge itself."""
 
     blocked: list[str] = field(default_factory=list)  # untracked/ignored files in the way
+    not_staged: list[str] = field(default_factory=list)  # new files the project ignores
     left_alone: list[str] = field(
         default_factory=list
     )  # _skip_if_exists files the template changed
@@ -262,6 +263,10 @@ def _merge(plan_: Plan, repo: Path, old: Path, new: Path, dry_run: bool) -> Upda
     try:
         _run_commands(plan_, "before", result, dry_run)
         merged = merge.apply(repo, base, head)
+        added = [path for what, path in merged.changes if what == "added"]
+        result.not_staged = merge.unstage_ignored(repo, added)
+        if result.not_staged:
+            merged.changes = merge.staged_changes(repo)
         _run_commands(plan_, "tasks", result, dry_run)
         _run_commands(plan_, "after", result, dry_run)
     except (OSError, GitError) as exc:

@@ -67,9 +67,9 @@ def update(
     refused or failed).
     """
     from .. import answers as ans
-    from .. import compose, monorepo, versions
+    from .. import compose, versions
     from .. import update as upd
-    from ..fleetupdate import Options
+    from ..fleetupdate import Options, restore, save
 
     given = ans.given_answers(data_file, data)
     found = pick(paths, search, answers_file)
@@ -90,13 +90,14 @@ def update(
         state = "diverged from" if plan.relation == versions.DIVERGED else "up to date with"
         click.echo(f"{plan.project.root} is {state} its template ({where})")
         return
+    saved = None if dry_run else save(plan.project.root, plan.force)
     try:
         result = upd.run(plan, dry_run=dry_run)
-    except KeyboardInterrupt:
-        undo = monorepo.undo_command(plan.project)
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP
+        if saved is not None:
+            restore(saved)
         raise click.ClickException(
-            f"interrupted; `{undo}` in {plan.project.root} undoes a partial update (your work "
-            "is committed)"
+            f"interrupted; {plan.project.root} was put back as it was (nothing changed)"
         ) from None
     click.secho(("Would update " if dry_run else "Updated ") + name, fg="green", bold=True)
     _report(result, dry_run, plan.project)
@@ -139,6 +140,11 @@ def _update_many(found: list[Target], options: Options) -> None:
 def _report(result: UpdateResult, dry_run: bool, project: Project) -> None:
     for what, file in result.changes:
         click.echo(f"  {what:9} {file}")
+    if result.not_staged:
+        click.echo(
+            "Written but not staged (your .gitignore ignores them; `git add -f` to commit one "
+            "anyway): " + ", ".join(result.not_staged)
+        )
     if result.kept:
         click.echo(
             "Kept (the template removed them, you had changed them): " + ", ".join(result.kept)
