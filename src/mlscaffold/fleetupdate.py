@@ -49,6 +49,7 @@ class Outcome:
     detail: str = ""
     conflicts: tuple[str, ...] = ()
     changed: tuple[str, ...] = ()
+    binary: tuple[str, ...] = ()  # the conflicts without <<<<<<< markers
 
     @property
     def failed(self) -> bool:
@@ -146,11 +147,21 @@ def update_one(target: Target, label: str, options: Options, staged_ok: bool) ->
             REFUSED,
             "would replace untracked files: " + " ".join(result.blocked),
         )
-    what = WOULD_UPDATE if options.dry_run else CONFLICTS if result.conflicts else UPDATED
-    note = ""
+    conflicts = (*result.conflicts, *(f"{path} (file/folder)" for path, *_ in result.set_aside))
+    what = WOULD_UPDATE if options.dry_run else CONFLICTS if conflicts else UPDATED
+    notes = [f"{path}: {aside} holds {whose} file" for path, aside, whose in result.set_aside]
     if result.not_staged:
-        note = "written, not staged (ignored): " + " ".join(result.not_staged)
-    return Outcome(label, plan.origin.label, moves, what, note, tuple(result.conflicts), changed)
+        notes.append("written, not staged (ignored): " + " ".join(result.not_staged))
+    return Outcome(
+        label,
+        plan.origin.label,
+        moves,
+        what,
+        "; ".join(notes),
+        conflicts,
+        changed,
+        tuple(result.binary),
+    )
 
 
 def _one_line(exc: BaseException) -> str:

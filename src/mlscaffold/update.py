@@ -275,6 +275,7 @@ def _merge(plan_: Plan, repo: Path, old: Path, new: Path, dry_run: bool) -> Upda
         raise
     result.changes, result.conflicts = merged.changes, merged.conflicts
     result.kept, result.left_deleted = merged.kept, merged.left_deleted
+    result.set_aside, result.binary = merged.set_aside, merged.binary
     for path in set(plan_.force) & set(merged.left_deleted):  # untracked, and you asked for it
         if not dry_run and (new / path).is_file():
             shutil.copyfile(new / path, root / path)

@@ -101,7 +101,7 @@ def update(
         ) from None
     click.secho(("Would update " if dry_run else "Updated ") + name, fg="green", bold=True)
     _report(result, dry_run, plan.project)
-    if (result.conflicts and not dry_run) or result.blocked:
+    if ((result.conflicts or result.set_aside) and not dry_run) or result.blocked:
         sys.exit(1)
 
 
@@ -123,12 +123,9 @@ def _update_many(found: list[Target], options: Options) -> None:
     click.echo(table(("project", "template", "version", "result"), rows))
     for outcome in outcomes:
         if outcome.result == CONFLICTS:
-            click.secho(
-                f"Conflicts in {outcome.project} (fix the <<<<<<< blocks, then `git add`): "
-                + ", ".join(outcome.conflicts),
-                fg="red",
-                err=True,
-            )
+            text = [c for c in outcome.conflicts if c not in outcome.binary]
+            for line in conflict_lines(text, list(outcome.binary), f" in {outcome.project}"):
+                click.secho(line, fg="red", err=True)
     verb = "checked (dry run: nothing was changed)" if options.dry_run else "handled"
     click.echo(counted(len(outcomes), verb, [o.result for o in outcomes]))
     if not options.dry_run and any(o.result in ("updated", CONFLICTS) for o in outcomes):
@@ -173,13 +170,40 @@ def _report(result: UpdateResult, dry_run: bool, project: Project) -> None:
             fg="red",
             err=True,
         )
-    if result.conflicts:
-        verb = "Would conflict" if dry_run else "Conflicts (fix the <<<<<<< blocks, then `git add`)"
-        click.secho(f"{verb}: " + ", ".join(result.conflicts), fg="red", err=True)
+    for path, aside, whose in result.set_aside:
+        other = "the template's folder" if whose == "your" else "your folder"
+        click.secho(
+            f"File/folder conflict: {path} is now {other}; {whose} file {path} is kept as {aside} "
+            "(untracked): move what you need from it, then delete it",
+            fg="red",
+            err=True,
+        )
+    if result.conflicts and dry_run:
+        click.secho("Would conflict: " + ", ".join(result.conflicts), fg="red", err=True)
+    elif result.conflicts:
+        text = [c for c in result.conflicts if c not in result.binary]
+        for line in conflict_lines(text, result.binary):
+            click.secho(line, fg="red", err=True)
     if dry_run:
         click.echo("Dry run: nothing was changed.")
     else:
         click.echo(_next_step(project))
+
+
+def conflict_lines(text: list[str], binary: list[str], where: str = "") -> list[str]:
+    """How to resolve conflicts in ``text`` files (with ``<<<<<<<`` markers) and ``binary`` ones
+    (none: the file holds your version)."""
+    lines = []
+    if text:
+        fix = "fix the <<<<<<< blocks, then `git add`"
+        lines.append(f"Conflicts{where} ({fix}): " + ", ".join(text))
+    if binary:
+        lines.append(
+            f"Binary conflicts{where} (no markers; the file holds your version: `git add` it to "
+            "keep yours, or `git checkout --theirs -- FILE` then `git add` for the template's): "
+            + ", ".join(binary)
+        )
+    return lines
 
 
 def _next_step(project: Project) -> str:
