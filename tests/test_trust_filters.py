@@ -32,7 +32,7 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 READERS = {
     "expandvars": "{{ '$CI_TOKEN' | expandvars }}",
     "expanduser": "{{ '~/.secrets' | expanduser }}",
-    "fileglob": "{{ ('~/.secrets/*' | expanduser) | fileglob }}",
+    "fileglob": "{{ 'HOME/.secrets/*' | fileglob }}",
     "realpath": "{{ 'home/.secrets' | realpath }}",
     "relpath": "{{ '/' | relpath }}",
 }
@@ -50,11 +50,11 @@ def _everything(root: Path) -> str:
 def test_machine_reading_filters_are_refused_without_trust(
     site: Path, filter_: str, where: str
 ) -> None:
-    expression = READERS[filter_]
+    expression = READERS[filter_].replace("HOME", str(site / "home"))
     if where == "file":
         template = evil_template(site / "template", {"leak.txt.jinja": expression + "\n"})
     else:
-        settings = {"project_name": {"type": "str", "default": expression}}
+        settings = {"token": {"type": "str", "default": expression}}
         template = evil_template(site / "template", {}, settings=settings)
     before = fingerprint(site / "home")
     result = cli_run("new", template, site / "work" / "proj", "--defaults")
@@ -88,6 +88,16 @@ def test_a_filter_in_a_new_release_is_refused_on_update_and_diff(site: Path) -> 
     assert MARKER not in git("log", "-p", "--all", cwd=project)
 
 
+# jinja2-ansible-filters' filters that read nothing but their arguments
+REVIEWED = """
+    ans_groupby b64decode b64encode to_uuid to_json to_nice_json from_json to_yaml to_nice_yaml
+    from_yaml from_yaml_all basename dirname splitext win_basename win_dirname win_splitdrive bool
+    to_datetime strftime quote md5 sha1 checksum hash regex_replace regex_escape regex_search
+    regex_findall ternary random shuffle flatten combine extract comment mandatory random_mac
+    subelements dict2items items2dict type_debug ans_random
+"""
+
+
 def test_no_other_filter_or_global_of_copiers_environment_reads_the_machine() -> None:
     """The inventory of what copier's Jinja environment offers (its default extensions): a new
     filter or global in copier or jinja2-ansible-filters fails here until it is reviewed."""
@@ -101,14 +111,7 @@ def test_no_other_filter_or_global_of_copiers_environment_reads_the_machine() ->
     guarded = {n for n, f in env.filters.items() if getattr(f, "mlscaffold_guarded", False)}
     assert guarded == set(jinjaguard.HOST_READERS)
     pure = set(env.filters) - guarded
-    reviewed = set(SandboxedEnvironment().filters) | {
-        *("ans_groupby b64decode b64encode to_uuid to_json to_nice_json from_json").split(),
-        *("to_yaml to_nice_yaml from_yaml from_yaml_all basename dirname splitext").split(),
-        *("win_basename win_dirname win_splitdrive bool to_datetime strftime quote").split(),
-        *("md5 sha1 checksum hash regex_replace regex_escape regex_search regex_findall").split(),
-        *("ternary random shuffle flatten combine extract comment mandatory").split(),
-        *("random_mac subelements dict2items items2dict").split(),
-    }
+    reviewed = set(SandboxedEnvironment().filters) | set(REVIEWED.split())
     assert pure <= reviewed, sorted(pure - reviewed)
     assert set(env.globals) <= {"range", "dict", "lipsum", "cycler", "joiner", "namespace"}
 

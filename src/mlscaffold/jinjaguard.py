@@ -84,6 +84,19 @@ def _guard_sandbox() -> None:
     SandboxedEnvironment.call_binop = _bounded_binop(SandboxedEnvironment.call_binop)  # type: ignore[method-assign]
 
 
+def _from_yaml(data: Any) -> Any:
+    """jinja2-ansible-filters' ``from_yaml``, through the bounded loader (no alias bombs)."""
+    from .untrusted import load
+
+    return load(data, "YAML given to from_yaml") if isinstance(data, str) else data
+
+
+def _from_yaml_all(data: Any) -> Any:
+    from .untrusted import load_all
+
+    return load_all(data, "YAML given to from_yaml_all") if isinstance(data, str) else data
+
+
 def install() -> None:
     """Wrap the machine-reading filters of jinja2-ansible-filters, and bound ``*`` and ``**``,
     for every sandboxed Jinja environment made from now on in this process (once)."""
@@ -98,7 +111,8 @@ def install() -> None:
 
     def filters(self: Any) -> dict[str, Callable[..., Any]]:
         found = original(self)
-        return {n: _refusing(n, f) if n in HOST_READERS else f for n, f in found.items()}
+        found = {n: _refusing(n, f) if n in HOST_READERS else f for n, f in found.items()}
+        return {**found, "from_yaml": _from_yaml, "from_yaml_all": _from_yaml_all}
 
     filters.mlscaffold_guarded = True  # type: ignore[attr-defined]
     FilterModule.filters = filters  # type: ignore[method-assign]
