@@ -49,9 +49,24 @@ def git(
     except FileNotFoundError as exc:
         raise GitMissingError("git is not installed (not found on PATH); install it") from exc
     if check and result.returncode != 0:
-        message = (result.stderr or result.stdout).strip().splitlines()
-        raise GitError(message[-1] if message else f"git {args[0]} failed")
+        raise GitError(_reason(result.stderr or result.stdout) or f"git {args[0]} failed")
     return result.stdout.strip()
+
+
+# What git says after a failed fetch whatever the cause: the cause is on a line before it.
+_ADVICE = (
+    "fatal: Could not read from remote repository.",
+    "Please make sure you have the correct access rights",
+    "and the repository exists.",
+)
+
+
+def _reason(output: str) -> str:
+    """git's error in one line: its first line that is neither a warning, a hint nor the advice
+    a failed fetch ends with; else its last line."""
+    lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
+    causes = (n for n in lines if not n.startswith(("warning:", "hint:")) and n not in _ADVICE)
+    return next(causes, lines[-1] if lines else "")
 
 
 @cache
