@@ -145,7 +145,9 @@ def secrets(tmp_path: Path) -> Path:
 FOLDERS = [("creds", c) for c in COMMANDS] + [("repo without copier.yml", c) for c in COMMANDS[1:]]
 
 
-@pytest.mark.parametrize(("where", "command"), FOLDERS, ids=lambda v: " ".join(v) if v else "")
+@pytest.mark.parametrize(
+    ("where", "command"), FOLDERS, ids=lambda v: v if isinstance(v, str) else " ".join(v)
+)
 def test_src_path_naming_a_folder_that_is_no_template_repository_is_refused(
     template: Path, tmp_path: Path, secrets: Path, command: tuple[str, ...], where: str
 ) -> None:
