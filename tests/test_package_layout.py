@@ -10,7 +10,7 @@ import mlscaffold
 
 PACKAGE = Path(mlscaffold.__file__).parent
 # Lower layers first; a module may import its own layer and those before it.
-LAYERS = ["", "sources", "compose", "generate", "update", "commands", "cli", "__main__"]
+LAYERS = ["", "sources", "compose", "generate", "update", "commands", "cli", "launch", "__main__"]
 
 
 def layer(module: str) -> int:

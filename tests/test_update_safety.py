@@ -273,22 +273,6 @@ def test_a_second_update_waits_for_the_first(updatable: Path, monkeypatch) -> No
     assert (updatable / "b.txt").is_file() and not (updatable / ".git" / guard.LOCK).exists()
 
 
-def test_a_lock_of_a_live_process_refuses(updatable: Path) -> None:
-    import socket
-
-    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    try:
-        lock = updatable / ".git" / guard.LOCK
-        lock.write_text(f"{sleeper.pid} {socket.gethostname()}\n")
-        before = state(updatable)
-        result = cli_run("update", updatable, "--defaults")
-        assert result.exit_code == 1 and f"(process {sleeper.pid}) is running" in result.output
-        assert state(updatable) == before and lock.is_file()
-    finally:
-        sleeper.kill()
-        sleeper.wait()
-
-
 def test_a_stale_lock_is_taken_over(updatable: Path) -> None:
     import socket
 

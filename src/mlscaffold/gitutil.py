@@ -26,14 +26,21 @@ _PROTECT_ENV = {"GIT_ALLOW_PROTOCOL": "file:https:ssh"}
 
 
 def git(
-    *args: str, cwd: Path | None = None, check: bool = True, env: Mapping[str, str] | None = None
+    *args: str,
+    cwd: Path | None = None,
+    check: bool = True,
+    env: Mapping[str, str] | None = None,
+    input: str | None = None,
 ) -> str:
-    """Run ``git *args`` in ``cwd`` (with extra ``env`` variables); return its stdout, stripped."""
+    """Run ``git *args`` in ``cwd`` (with extra ``env`` variables, and ``input`` as its whole
+    standard input); return its stdout, stripped."""
+    # Without input nothing may wait for it (fd::0 would hang forever).
+    feed = {"input": input} if input is not None else {"stdin": subprocess.DEVNULL}
     try:
         result = subprocess.run(
             ["git", *args],
             cwd=cwd,
-            stdin=subprocess.DEVNULL,  # nothing may wait for input (fd::0 would hang forever)
+            **feed,
             capture_output=True,
             text=True,
             check=False,
@@ -42,9 +49,24 @@ def git(
     except FileNotFoundError as exc:
         raise GitMissingError("git is not installed (not found on PATH); install it") from exc
     if check and result.returncode != 0:
-        message = (result.stderr or result.stdout).strip().splitlines()
-        raise GitError(message[-1] if message else f"git {args[0]} failed")
+        raise GitError(_reason(result.stderr or result.stdout) or f"git {args[0]} failed")
     return result.stdout.strip()
+
+
+# What git says after a failed fetch whatever the cause: the cause is on a line before it.
+_ADVICE = (
+    "fatal: Could not read from remote repository.",
+    "Please make sure you have the correct access rights",
+    "and the repository exists.",
+)
+
+
+def _reason(output: str) -> str:
+    """git's error in one line: its first line that is neither a warning, a hint nor the advice
+    a failed fetch ends with; else its last line."""
+    lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
+    causes = (n for n in lines if not n.startswith(("warning:", "hint:")) and n not in _ADVICE)
+    return next(causes, lines[-1] if lines else "")
 
 
 @cache

@@ -107,7 +107,7 @@ def answers_files(root: Path) -> list[str]:
 
 def read_answers(root: Path, name: str = ANSWERS_FILE) -> dict[str, Any]:
     """The answers file of the project at ``root``; ProjectError when it is missing or broken."""
-    import yaml
+    from . import untrusted
 
     path = root / name
     if not path.is_file():
@@ -116,11 +116,10 @@ def read_answers(root: Path, name: str = ANSWERS_FILE) -> dict[str, Any]:
             f"was deleted: {_RESTORE}"
         )
     try:
-        answers = yaml.safe_load(path.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        reason = str(exc).splitlines()[0]
-        raise ProjectError(f"cannot read {path} ({reason}): {_RESTORE}") from exc
-    if not isinstance(answers, dict) or not answers.get("_src_path"):
+        answers = untrusted.answers(path, name)
+    except untrusted.UntrustedYamlError as exc:
+        raise ProjectError(f"{exc}: {_RESTORE}") from exc
+    if not answers.get("_src_path"):
         raise ProjectError(f"{path} does not record its template (_src_path): {_RESTORE}")
     if not answers.get("_commit"):
         raise ProjectError(

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
+from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -26,6 +28,13 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _SCP = re.compile(r"^(?:(?P<user>[^@/:]+)@)?(?P<host>[^@/:]+):(?!//)")  # [user@]host:path
 _HOST = re.compile(r"^(?:[A-Za-z0-9_][A-Za-z0-9._-]*|\[[0-9A-Fa-f:.]+\])$")
 _VERSION = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._+/-]*$")
+
+
+# What a template mlscaffold does not trust may hold and render (--trust lifts the limits).
+MAX_FILES = 5_000
+MAX_FILE_BYTES = 10 * 2**20
+MAX_TOTAL_BYTES = 100 * 2**20
+_HINT = "nothing was written; pass --trust only if you trust the template's author"
 
 
 class RefusedError(ValueError):
@@ -56,12 +65,84 @@ def _within(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
-def check_render(root: Path, trust: bool) -> None:
-    """Refuse (RefusedError) a render in ``root`` holding a ``.git`` path or a symlink leading
-    outside ``root``, unless ``trust``."""
-    if trust:
+def _size(count: int) -> str:
+    return f"{count / 2**20:.0f} MiB"
+
+
+def _check_sizes(sizes: Iterable[tuple[str, int]], what: str) -> None:
+    """Refuse more than ``MAX_FILES`` files, a file over ``MAX_FILE_BYTES`` or more than
+    ``MAX_TOTAL_BYTES`` in all, among ``sizes`` (path, bytes) of ``what``."""
+    count = total = 0
+    for rel, size in sizes:
+        count, total = count + 1, total + size
+        if size > MAX_FILE_BYTES:
+            problem = f"{rel} is larger than {_size(MAX_FILE_BYTES)}"
+        elif count > MAX_FILES:
+            problem = f"it holds more than {MAX_FILES:,} files"
+        elif total > MAX_TOTAL_BYTES:
+            problem = f"it holds more than {_size(MAX_TOTAL_BYTES)}"
+        else:
+            continue
+        raise RefusedError(
+            f"refused: {what} is too big for a template you do not trust ({problem}); {_HINT}"
+        )
+
+
+def _collisions(names: Iterable[str]) -> list[tuple[str, str]]:
+    """Pairs of ``names`` that name one file where case is ignored (macOS, Windows) or Unicode
+    is normalised (macOS: ``café`` written as NFC or as NFD)."""
+    seen: dict[str, str] = {}
+    found = []
+    for name in sorted(names):
+        key = unicodedata.normalize("NFC", name).casefold()
+        if key in seen:
+            found.append((seen[key], name))
+        else:
+            seen[key] = name
+    return found
+
+
+def check_template_source(src_path: str, vcs_ref: str | None) -> None:
+    """Refuse (RefusedError) a local template (a folder, or a git repository at ``vcs_ref``)
+    with too many or too big files before copier reads them; a remote one is checked as rendered
+    (``check_render``)."""
+    from .gitutil import GitError, git
+
+    folder = Path(src_path).expanduser()
+    if not folder.is_dir():
         return
-    hint = "nothing was written; pass --trust only if you trust the template's author"
+    try:
+        listed = git("ls-tree", "-r", "-l", "-z", "--full-tree", vcs_ref or "HEAD", cwd=folder)
+        in_git = git("rev-parse", "--show-toplevel", cwd=folder, check=False)
+    except GitError:
+        listed, in_git = "", ""
+    if in_git and Path(in_git).resolve() == folder.resolve():
+        entries = (line.split("\t", 1) for line in listed.split("\0") if line)
+        sizes = ((name, int(info.split()[3])) for info, name in entries if "blob" in info)
+    else:
+        sizes = (
+            (str(Path(d, f).relative_to(folder)), Path(d, f).lstat().st_size)
+            for d, _, files in os.walk(folder)
+            for f in files
+        )
+    _check_sizes(sizes, f"the template {src_path}")
+
+
+def check_render(root: Path, trust: bool) -> list[str]:
+    """Refuse (RefusedError) a render in ``root`` holding a ``.git`` path, a symlink leading
+    outside ``root``, names that collide on case-insensitive or normalising file systems, or too
+    many or too big files, unless ``trust``; with ``trust``, return warnings about collisions."""
+    names = [
+        Path(d, n).relative_to(root).as_posix() for d, ds, fs in os.walk(root) for n in ds + fs
+    ]
+    collisions = [f"{a} and {b}" for a, b in _collisions(names)]
+    if trust:
+        return [
+            f"{pair} are one file on case-insensitive or Unicode-normalising file systems "
+            "(macOS, Windows): only one of them survives a checkout there"
+            for pair in collisions
+        ]
+    hint = _HINT
     for dirpath, dirnames, filenames in os.walk(root):
         for name in sorted(dirnames + filenames):
             path = Path(dirpath, name)
@@ -79,6 +160,14 @@ def check_render(root: Path, trust: bool) -> None:
                     f"refused: the template makes a symlink {rel} -> {os.readlink(path)} that "
                     f"leads outside the project; {hint}"
                 )
+    if collisions:
+        raise RefusedError(
+            f"refused: the template renders {collisions[0]}, which are one file on "
+            f"case-insensitive or Unicode-normalising file systems (macOS, Windows); {hint}"
+        )
+    files = (Path(d, f) for d, _, fs in os.walk(root) for f in fs)
+    _check_sizes(((p.relative_to(root).as_posix(), p.lstat().st_size) for p in files), "the render")
+    return []
 
 
 def check_source(value: str, what: str) -> str:

@@ -60,6 +60,7 @@ def new(
     git project: the template's files are added and committed (only them), and nothing is written
     if one of them exists already.
     """
+    from .. import jinjaguard
     from ..generate import addtemplate, monorepo, render
     from ..generate import answers as ans
     from ..generate.prepare import prepare
@@ -77,7 +78,8 @@ def new(
     questions_text = source.questions_text()
     if questions_text is not None:
         questionnaire = Questionnaire(parse(questions_text), given, user_defaults, source.path_keys)
-        given = questionnaire.run(None if defaults else ans.prompt)
+        with jinjaguard.trusted(trust or source.trusted):
+            given = questionnaire.run(None if defaults else ans.prompt)
         user_defaults = {}
     options = {"trust": trust or source.trusted, "path_keys": source.path_keys}
     options.update(label=source.name, **source.render_args(vcs_ref))

@@ -68,10 +68,9 @@ def update(
     """
     from ..compose import extends as compose
     from ..generate import answers as ans
-    from ..generate import monorepo
     from ..update import apply as upd
     from ..update import versions
-    from ..update.fleetupdate import Options
+    from ..update.fleetupdate import Options, restore, save
 
     given = ans.given_answers(data_file, data)
     found = pick(paths, search, answers_file)
@@ -92,17 +91,18 @@ def update(
         state = "diverged from" if plan.relation == versions.DIVERGED else "up to date with"
         click.echo(f"{plan.project.root} is {state} its template ({where})")
         return
+    saved = None if dry_run else save(plan.project.root, plan.force)
     try:
         result = upd.run(plan, dry_run=dry_run)
-    except KeyboardInterrupt:
-        undo = monorepo.undo_command(plan.project)
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP
+        if saved is not None:
+            restore(saved)
         raise click.ClickException(
-            f"interrupted; `{undo}` in {plan.project.root} undoes a partial update (your work "
-            "is committed)"
+            f"interrupted; {plan.project.root} was put back as it was (nothing changed)"
         ) from None
     click.secho(("Would update " if dry_run else "Updated ") + name, fg="green", bold=True)
     _report(result, dry_run, plan.project)
-    if (result.conflicts and not dry_run) or result.blocked:
+    if ((result.conflicts or result.set_aside) and not dry_run) or result.blocked:
         sys.exit(1)
 
 
@@ -124,12 +124,9 @@ def _update_many(found: list[Target], options: Options) -> None:
     click.echo(table(("project", "template", "version", "result"), rows))
     for outcome in outcomes:
         if outcome.result == CONFLICTS:
-            click.secho(
-                f"Conflicts in {outcome.project} (fix the <<<<<<< blocks, then `git add`): "
-                + ", ".join(outcome.conflicts),
-                fg="red",
-                err=True,
-            )
+            text = [c for c in outcome.conflicts if c not in outcome.binary]
+            for line in conflict_lines(text, list(outcome.binary), f" in {outcome.project}"):
+                click.secho(line, fg="red", err=True)
     verb = "checked (dry run: nothing was changed)" if options.dry_run else "handled"
     click.echo(counted(len(outcomes), verb, [o.result for o in outcomes]))
     if not options.dry_run and any(o.result in ("updated", CONFLICTS) for o in outcomes):
@@ -141,6 +138,11 @@ def _update_many(found: list[Target], options: Options) -> None:
 def _report(result: UpdateResult, dry_run: bool, project: Project) -> None:
     for what, file in result.changes:
         click.echo(f"  {what:9} {file}")
+    if result.not_staged:
+        click.echo(
+            "Written but not staged (your .gitignore ignores them; `git add -f` to commit one "
+            "anyway): " + ", ".join(result.not_staged)
+        )
     if result.kept:
         click.echo(
             "Kept (the template removed them, you had changed them): " + ", ".join(result.kept)
@@ -169,13 +171,40 @@ def _report(result: UpdateResult, dry_run: bool, project: Project) -> None:
             fg="red",
             err=True,
         )
-    if result.conflicts:
-        verb = "Would conflict" if dry_run else "Conflicts (fix the <<<<<<< blocks, then `git add`)"
-        click.secho(f"{verb}: " + ", ".join(result.conflicts), fg="red", err=True)
+    for path, aside, whose in result.set_aside:
+        other = "the template's folder" if whose == "your" else "your folder"
+        click.secho(
+            f"File/folder conflict: {path} is now {other}; {whose} file {path} is kept as {aside} "
+            "(untracked): move what you need from it, then delete it",
+            fg="red",
+            err=True,
+        )
+    if result.conflicts and dry_run:
+        click.secho("Would conflict: " + ", ".join(result.conflicts), fg="red", err=True)
+    elif result.conflicts:
+        text = [c for c in result.conflicts if c not in result.binary]
+        for line in conflict_lines(text, result.binary):
+            click.secho(line, fg="red", err=True)
     if dry_run:
         click.echo("Dry run: nothing was changed.")
     else:
         click.echo(_next_step(project))
+
+
+def conflict_lines(text: list[str], binary: list[str], where: str = "") -> list[str]:
+    """How to resolve conflicts in ``text`` files (with ``<<<<<<<`` markers) and ``binary`` ones
+    (none: the file holds your version)."""
+    lines = []
+    if text:
+        fix = "fix the <<<<<<< blocks, then `git add`"
+        lines.append(f"Conflicts{where} ({fix}): " + ", ".join(text))
+    if binary:
+        lines.append(
+            f"Binary conflicts{where} (no markers; the file holds your version: `git add` it to "
+            "keep yours, or `git checkout --theirs -- FILE` then `git add` for the template's): "
+            + ", ".join(binary)
+        )
+    return lines
 
 
 def _next_step(project: Project) -> str:

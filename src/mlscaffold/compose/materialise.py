@@ -36,13 +36,12 @@ class _Layer:
 
 def load_config(text: str, label: str) -> dict[str, Any]:
     """A copier.yml's settings and questions (its YAML documents merged, as copier does)."""
-    import yaml
+    from ..untrusted import UntrustedYamlError, load_all
 
     try:
-        docs = [doc or {} for doc in yaml.safe_load_all(text)]
-    except yaml.YAMLError as exc:
-        reason = " ".join(str(exc).split())
-        raise CompositionError(f"cannot read the copier.yml of {label} ({reason})") from exc
+        docs = [doc or {} for doc in load_all(text, f"the copier.yml of {label}")]
+    except UntrustedYamlError as exc:
+        raise CompositionError(" ".join(str(exc).split())) from exc
     merged: dict[str, Any] = {}
     for doc in docs:
         if not isinstance(doc, dict):

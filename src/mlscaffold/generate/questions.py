@@ -49,10 +49,10 @@ class Question:
 
 def parse(copier_yml: str) -> list[Question]:
     """The questions in a copier.yml text (settings, keys starting with ``_``, are skipped)."""
-    import yaml
+    from ..untrusted import load_all
 
     questions = []
-    for document in yaml.safe_load_all(copier_yml):
+    for document in load_all(copier_yml, "the template's copier.yml"):
         for name, spec in (document or {}).items():
             if str(name).startswith("_"):
                 continue
@@ -82,6 +82,9 @@ def parse(copier_yml: str) -> list[Question]:
 def _jinja_env() -> Any:
     from jinja2.sandbox import SandboxedEnvironment
 
+    from ..jinjaguard import install
+
+    install()  # machine-reading filters refuse unless the template is trusted
     extensions = []
     try:
         import jinja2_ansible_filters  # noqa: F401  (copier's default filters)

@@ -3,13 +3,11 @@ inside another repository, as files staged there: ``monorepo``)."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .. import answersfile, gitutil, safety
+from .. import answersfile, gitutil, jinjaguard, safety, scratch, untrusted
 from ..validation import check_answers
 from .questions import AnswersError
 
@@ -55,20 +53,23 @@ def copier_render(
     from jinja2.exceptions import SecurityError
     from plumbum import CommandNotFound, ProcessExecutionError
 
+    if not trust:
+        safety.check_template_source(src_path, vcs_ref)
     try:
-        run_copy(
-            src_path,
-            dest,
-            data=dict(data),
-            user_defaults=dict(user_defaults or {}),
-            defaults=defaults,
-            unsafe=trust,
-            vcs_ref=vcs_ref,
-            quiet=True,
-            overwrite=True,
-            skip_tasks=skip_tasks,
-            answers_file=answers_file,
-        )
+        with jinjaguard.trusted(trust):
+            run_copy(
+                src_path,
+                dest,
+                data=dict(data),
+                user_defaults=dict(user_defaults or {}),
+                defaults=defaults,
+                unsafe=trust,
+                vcs_ref=vcs_ref,
+                quiet=True,
+                overwrite=True,
+                skip_tasks=skip_tasks,
+                answers_file=answers_file,
+            )
     except ProcessExecutionError as exc:
         detail = (exc.stderr or str(exc)).strip().splitlines()
         reason = detail[-1] if detail else exc
@@ -85,7 +86,10 @@ def copier_render(
     except (CopierError, ValueError, OSError) as exc:
         lines = str(exc).strip().splitlines() or [type(exc).__name__]
         raise GenerationError(" ".join(line.strip() for line in lines[:3])) from exc
-    safety.check_render(dest, trust)
+    for warning in safety.check_render(dest, trust):
+        import click
+
+        click.secho(f"Warning: {warning}", fg="yellow", err=True)
     if record_as:
         record_source(
             dest, *record_as, extra=record_extra, answers_file=answers_file or ANSWERS_FILE
@@ -95,10 +99,8 @@ def copier_render(
 def read_answers(project: Path, name: str | None = None) -> dict[str, Any]:
     """The answers recorded in a project's answers file ``name`` (default: the one it has;
     empty when there is none)."""
-    import yaml
-
-    path = project / (name or answersfile.find(project))
-    return (yaml.safe_load(path.read_text("utf-8")) or {}) if path.is_file() else {}
+    name = name or answersfile.find(project)
+    return untrusted.answers(project / name, name) if (project / name).is_file() else {}
 
 
 def checked_answers(
@@ -167,9 +169,8 @@ def generate(
     dest = dest.resolve()
     check_destination(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".mlscaffold", dir=dest.parent))
-    work = scratch / dest.name
-    try:
+    with scratch.folder(dest) as folder:
+        work = folder / dest.name
         work.mkdir()
         copier_render(
             src_path,
@@ -196,8 +197,4 @@ def generate(
         if dest.exists():
             dest.rmdir()
         work.rename(dest)
-        scratch.rmdir()
-    except BaseException:
-        shutil.rmtree(scratch, ignore_errors=True)
-        raise
     return answers

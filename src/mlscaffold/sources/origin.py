@@ -128,10 +128,13 @@ class Origin:
         raise OriginError(f"{self.label} {version} has no copier.yml")
 
     def _location(self) -> str:
-        """The source as git understands it (copier's ``gh:``/``gl:`` shortcuts expanded)."""
+        """The source as git understands it (copier's ``gh:``/``gl:`` shortcuts expanded, and
+        its ``git+`` prefix dropped as copier drops it: ``git+file://`` is ``file://``)."""
         for prefix, host in (("gh:", "https://github.com/"), ("gl:", "https://gitlab.com/")):
             if self.src_path.startswith(prefix):
                 return host + self.src_path.removeprefix(prefix)
+        if self.src_path.startswith("git+") and "://" in self.src_path:
+            return self.src_path.removeprefix("git+")
         path = Path(self.src_path).expanduser()
         return str(path) if path.exists() else self.src_path
 
@@ -160,4 +163,15 @@ def from_source(src: str, key: str, trust: bool = False) -> Origin:
             f"the template {src} this project was generated from does not exist here; if it "
             f"moved, fix {key} in {ANSWERS_FILE}, commit, and try again"
         )
-    return Origin(src, src, trusted=trust)
+    found = Origin(src, src, trusted=trust)
+    try:
+        found.tags()  # every command reads (or renders) a template from a git repository only
+    except OriginError:
+        if Path(found._location()).exists():
+            raise OriginError(
+                f"refused {key} in {ANSWERS_FILE}: {src} is not a git repository, and mlscaffold "
+                "reads a project's template only from a git repository or a built-in; if the "
+                f"template moved, fix {key}, commit, and try again"
+            ) from None
+        raise
+    return found

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import jinjaguard, untrusted
 from ..compose import extends as compose
 from ..generate import monorepo
 from ..generate.render import GenerationError, copier_render
@@ -67,6 +68,7 @@ class UpdateResult(merge.MergeResult):
     """What an update did (or, in a dry run, would do) beyond the merge itself."""
 
     blocked: list[str] = field(default_factory=list)  # untracked/ignored files in the way
+    not_staged: list[str] = field(default_factory=list)  # new files the project ignores
     left_alone: list[str] = field(
         default_factory=list
     )  # _skip_if_exists files the template changed
@@ -118,7 +120,8 @@ def new_answers(
     names = {q.name for q in questions}
     recorded = {k: v for k, v in project.public_answers.items() if k in names}
     questionnaire = Questionnaire(questions, {**recorded, **given}, user_defaults(project.root))
-    return questionnaire.run(prompt)
+    with jinjaguard.trusted(source.trusted):
+        return questionnaire.run(prompt)
 
 
 def plan(
@@ -134,8 +137,6 @@ def plan(
     """Check the project and work out the update of the template recorded in ``answers_file``
     (default: the project's answers file): refuses a project in the middle of a git operation, a
     dirty tree (``staged_ok``: staged changes are fine), broken answers and downgrades."""
-    import yaml
-
     project = load(path, answers_file)
     guard.require_no_operation(project.root)
     require_clean(project.root, staged_ok)
@@ -143,7 +144,7 @@ def plan(
     target, state = target_version(source, project.version, to)
     text, bases = compose.target_config(source, target, compose.recorded(project.answers))
     answers = new_answers(project, source, target, given or {}, prompt, text)
-    config = yaml.safe_load(text) or {}
+    config = untrusted.load(text, f"the copier.yml of {source.label} {target}") or {}
     forced = tuple(sorted({f.removeprefix("./").rstrip("/") for f in force}))
     return Plan(project, source, target, answers, config, forced, state, bases)
 
@@ -253,6 +254,10 @@ def _merge(plan_: Plan, repo: Path, old: Path, new: Path, dry_run: bool) -> Upda
     try:
         _run_commands(plan_, "before", result, dry_run)
         merged = merge.apply(repo, base, head)
+        added = [path for what, path in merged.changes if what == "added"]
+        result.not_staged = merge.unstage_ignored(repo, added)
+        if result.not_staged:
+            merged.changes = merge.staged_changes(repo)
         _run_commands(plan_, "tasks", result, dry_run)
         _run_commands(plan_, "after", result, dry_run)
     except (OSError, GitError) as exc:
@@ -261,6 +266,7 @@ def _merge(plan_: Plan, repo: Path, old: Path, new: Path, dry_run: bool) -> Upda
         raise
     result.changes, result.conflicts = merged.changes, merged.conflicts
     result.kept, result.left_deleted = merged.kept, merged.left_deleted
+    result.set_aside, result.binary = merged.set_aside, merged.binary
     for path in set(plan_.force) & set(merged.left_deleted):  # untracked, and you asked for it
         if not dry_run and (new / path).is_file():
             shutil.copyfile(new / path, root / path)

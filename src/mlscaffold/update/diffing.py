@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from .. import untrusted
 from ..compose import extends as compose
 from ..generate import monorepo
 from ..project import load
@@ -22,16 +23,15 @@ def diff(
     The renders are stored in a temporary object folder: the project's repository is unchanged.
     ``exclude``: paths left out (another template's files, in a project with several).
     """
-    import yaml
-
     project = load(path, answers_file)
     source = origin.of(project)
+    source.questions_text(project.version)  # a template (a copier.yml), not any git repository
     target, answers, config, bases = project.version, project.public_answers, {}, ()
     if upstream:
         target = versions.newest(source, project.version)
         text, bases = compose.target_config(source, target, compose.recorded(project.answers))
         answers = new_answers(project, source, target, {}, None, text)
-        config = yaml.safe_load(text) or {}
+        config = untrusted.load(text, f"the copier.yml of {source.label} {target}") or {}
     plan_ = Plan(project, source, target, answers, config, bases=bases)
     root, prefix = project.root, project.prefix
     with (

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .. import interrupts
 from ..gitutil import git
 from ..project import ProjectError
 from . import apply as upd
@@ -49,6 +50,7 @@ class Outcome:
     detail: str = ""
     conflicts: tuple[str, ...] = ()
     changed: tuple[str, ...] = ()
+    binary: tuple[str, ...] = ()  # the conflicts without <<<<<<< markers
 
     @property
     def failed(self) -> bool:
@@ -81,9 +83,10 @@ def save(root: Path, force: tuple[str, ...]) -> Saved:
 
 
 def restore(saved: Saved) -> None:
-    """Put the project back to ``saved``, byte for byte, touching no file the user had."""
+    """Put the project back to ``saved``, byte for byte, touching no file the user had; a
+    Ctrl-C, SIGTERM or SIGHUP meanwhile waits until it is done."""
     root = saved.root
-    with guard.locked(root):
+    with interrupts.deferred(), guard.locked(root):
         if saved.subfolder:  # only the project's folder: a reset would reach the whole repository
             git("restore", f"--source={saved.tree}", "--staged", "--worktree", "--", ".", cwd=root)
         else:
@@ -145,8 +148,21 @@ def update_one(target: Target, label: str, options: Options, staged_ok: bool) ->
             REFUSED,
             "would replace untracked files: " + " ".join(result.blocked),
         )
-    what = WOULD_UPDATE if options.dry_run else CONFLICTS if result.conflicts else UPDATED
-    return Outcome(label, plan.origin.label, moves, what, "", tuple(result.conflicts), changed)
+    conflicts = (*result.conflicts, *(f"{path} (file/folder)" for path, *_ in result.set_aside))
+    what = WOULD_UPDATE if options.dry_run else CONFLICTS if conflicts else UPDATED
+    notes = [f"{path}: {aside} holds {whose} file" for path, aside, whose in result.set_aside]
+    if result.not_staged:
+        notes.append("written, not staged (ignored): " + " ".join(result.not_staged))
+    return Outcome(
+        label,
+        plan.origin.label,
+        moves,
+        what,
+        "; ".join(notes),
+        conflicts,
+        changed,
+        tuple(result.binary),
+    )
 
 
 def _one_line(exc: BaseException) -> str:

@@ -4,6 +4,7 @@ and no untracked or ignored file in the way of the template's changes."""
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import socket
 from collections.abc import Iterable, Iterator
@@ -54,48 +55,48 @@ def require_no_operation(root: Path) -> None:
         )
 
 
-def _alive(pid: int) -> bool:
+def _holder(lock: Path) -> str:
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process
-        return True
-    return True
+        return lock.read_text("utf-8", errors="replace").split(" ")[0].strip() or "?"
+    except OSError:
+        return "?"
 
 
-def _stale(lock: Path) -> bool:
-    """Whether ``lock`` was left by a process of this machine that no longer runs."""
-    try:
-        pid, _, host = lock.read_text("utf-8").partition(" ")
-        return host.strip() == socket.gethostname() and not _alive(int(pid))
-    except (OSError, ValueError):
-        return False
+def _acquire(lock: Path, root: Path) -> int:
+    """An open descriptor of ``lock`` holding its flock: the kernel drops the flock when the
+    process ends, however it ends, so a killed update leaves nothing anyone must clean up."""
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise UpdateRefused(
+                f"another mlscaffold update (process {_holder(lock)}) is running on {root}; "
+                "wait for it to finish"
+            ) from None
+        try:
+            same = os.fstat(fd).st_ino == os.stat(lock).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()} {socket.gethostname()}\n".encode())
+            return fd
+        os.close(fd)  # its holder removed the file as we opened it: lock the new one
 
 
 @contextmanager
 def locked(root: Path) -> Iterator[None]:
-    """Hold the project's update lock (a file in its git directory, with this process's id)."""
+    """Hold the project's update lock: an flock on a file in its git directory (which names this
+    process, for the message another update gives), removed when the update ends."""
     lock = _git_path(root, LOCK)
-    for attempt in range(2):
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            break
-        except FileExistsError:
-            if attempt == 0 and _stale(lock):
-                lock.unlink(missing_ok=True)  # left by an update that was killed
-                continue
-            holder = lock.read_text("utf-8", errors="replace").split(" ")[0] or "?"
-            raise UpdateRefused(
-                f"another mlscaffold update (process {holder}) is running on {root}; wait for "
-                f"it to finish (if none is running, delete {lock})"
-            ) from None
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(f"{os.getpid()} {socket.gethostname()}\n")
+    fd = _acquire(lock, root)
     try:
         yield
     finally:
-        lock.unlink(missing_ok=True)
+        lock.unlink(missing_ok=True)  # while still held, so no one locks the removed file
+        os.close(fd)
 
 
 def _tracked(root: Path) -> set[str]:

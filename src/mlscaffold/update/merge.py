@@ -13,6 +13,7 @@ relative to the folder they run in (``git diff --relative``).
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from collections import defaultdict
@@ -24,6 +25,8 @@ from pathlib import Path, PurePosixPath
 from ..gitutil import GitError, git
 
 IDENTITY = ("-c", "user.name=mlscaffold", "-c", "user.email=mlscaffold@localhost")
+# git's name for a file kept aside in a file/folder conflict: PATH~HEAD, PATH~<commit> (<message>)
+_SIDE_COPY = re.compile(r"^(?P<path>.+)~(?P<side>HEAD|[0-9a-f]{7,40}(?: \(.*\))?)$", re.DOTALL)
 _WHAT = {"A": "added", "M": "modified", "D": "deleted", "R": "renamed", "U": "conflict"}
 
 
@@ -35,6 +38,9 @@ class MergeResult:
     conflicts: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)  # removed by the template, changed by the user
     left_deleted: list[str] = field(default_factory=list)  # changed by the template, deleted by you
+    # (path, where its file now is, whose file): a file where the other side has a folder
+    set_aside: list[tuple[str, str, str]] = field(default_factory=list)
+    binary: list[str] = field(default_factory=list)  # conflicts without <<<<<<< markers
 
 
 def snapshot(
@@ -120,6 +126,40 @@ def _unmerged(repo: Path) -> dict[str, set[int]]:
     return stages
 
 
+def _free_name(repo: Path, wanted: str) -> str:
+    name, number = wanted, 1
+    while (repo / name).exists() or (repo / name).is_symlink():
+        number += 1
+        name = f"{wanted}.{number}"
+    return name
+
+
+def _set_aside(repo: Path, result: MergeResult) -> None:
+    """Settle file/folder conflicts. Where one side has a file and the other a folder, git keeps
+    the file under an internal name (``PATH~HEAD``, ``PATH~<commit> (<message>)``); it gets a
+    plain one instead (``PATH.mine``, ``PATH.template``), untracked, and is reported."""
+    for path in _unmerged(repo):
+        found = _SIDE_COPY.match(path)
+        if not found or not (repo / found["path"]).is_dir():
+            continue
+        original, whose = found["path"], "your" if found["side"] == "HEAD" else "the template's"
+        aside = _free_name(repo, f"{original}.{'mine' if whose == 'your' else 'template'}")
+        git("--literal-pathspecs", "rm", "--quiet", "--cached", "--", path, cwd=repo)
+        if (repo / path).exists():
+            (repo / path).rename(repo / aside)
+        result.set_aside.append((original, aside, whose))
+
+
+def _is_binary(path: Path) -> bool:
+    """Whether git takes ``path`` for binary (a NUL byte in its first 8000 bytes), so a conflict
+    in it has no ``<<<<<<<`` markers."""
+    try:
+        with path.open("rb") as data:
+            return b"\0" in data.read(8000)
+    except OSError:
+        return False
+
+
 def _resolve_deletions(repo: Path, result: MergeResult) -> None:
     """Settle modify/delete conflicts: what you deleted stays deleted, what you changed stays
     (each path, from the template, taken literally)."""
@@ -151,12 +191,31 @@ def apply(repo: Path, old: str, new: str) -> MergeResult:
         except GitError:
             if not _unmerged(repo):  # git refused to merge at all, rather than conflicting
                 raise
+        _set_aside(repo, result)
         _resolve_deletions(repo, result)
     finally:
         git("cherry-pick", "--quit", cwd=repo, check=False)
     result.conflicts = sorted(_unmerged(repo))
+    result.binary = [path for path in result.conflicts if _is_binary(repo / path)]
     result.changes = staged_changes(repo)
     return result
+
+
+def unstage_ignored(repo: Path, paths: Iterable[str]) -> list[str]:
+    """Take the ``paths`` (relative to folder ``repo``) that the project's ignore rules ignore out
+    of the index again, leaving them written in the working tree (as ``git add`` would have left
+    them: a template's new ``.env`` must not be committed with the key the user puts in it);
+    return them."""
+    listed = "\0".join(paths)
+    if not listed:
+        return []
+    found = git(
+        "check-ignore", "--no-index", "-z", "--stdin", cwd=repo, check=False, input=listed + "\0"
+    )
+    ignored = sorted(name for name in found.split("\0") if name)
+    if ignored:
+        git("--literal-pathspecs", "rm", "--quiet", "--cached", "--", *ignored, cwd=repo)
+    return ignored
 
 
 def staged_changes(repo: Path) -> list[tuple[str, str]]:
