@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from . import __version__
+from .commands.changelog import changelog
 from .commands.check import check
 from .commands.config import config
 from .commands.diff import diff
@@ -29,7 +30,7 @@ def cli() -> None:
     adopt_fallback_when_homeless()
 
 
-for command in (list_templates, new, config, update, check, diff, template):
+for command in (list_templates, new, config, update, check, diff, changelog, template):
     cli.add_command(command)
 
 

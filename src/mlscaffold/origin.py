@@ -126,6 +126,37 @@ class Origin:
                 continue
         raise OriginError(f"{self.label} {version} has no copier.yml")
 
+    def file_text(self, version: str, name: str) -> str | None:
+        """The text of file ``name`` at the top of the template as ``version`` has it (None when
+        it has no such file): from a built-in's extracted copy, a local repository, a bare clone
+        of a remote one, or (``version`` "HEAD") a local folder as it is."""
+        if self.builtin:
+            path = history.checkout(self.builtin, version) / name
+            return path.read_text("utf-8") if path.is_file() else None
+        location = Path(self._location())
+        if version == "HEAD" and location.is_dir():  # a folder as it is now
+            path = location / name
+            return path.read_text("utf-8") if path.is_file() else None
+        with self._repository() as repo:
+            try:
+                return git("show", f"{version}:{name}", cwd=repo)
+            except GitError:
+                return None
+
+    @contextmanager
+    def _repository(self) -> Iterator[Path]:
+        """The template's git repository: the local one, or a temporary bare clone."""
+        location = self._location()
+        if Path(location).is_dir():
+            yield Path(location)
+            return
+        with tempfile.TemporaryDirectory(prefix="mlscaffold-") as tmp:
+            try:
+                git("clone", "--quiet", "--bare", "--", location, tmp)
+            except GitError as exc:
+                raise OriginError(f"cannot fetch {self.label}: {exc}") from exc
+            yield Path(tmp)
+
     def _location(self) -> str:
         """The source as git understands it (copier's ``gh:``/``gl:`` shortcuts expanded)."""
         for prefix, host in (("gh:", "https://github.com/"), ("gl:", "https://gitlab.com/")):

@@ -78,5 +78,15 @@ def _check_one(path: Path, answers_file: str | None, as_json: bool) -> None:
             f"{state.project}: behind ({state.template} {state.current}, newest {state.latest});"
             " run `mlscaffold update`"
         )
+        _print_changes(path, answers_file)
     if not state.up_to_date:
         sys.exit(1)
+
+
+def _print_changes(path: Path, answers_file: str | None) -> None:
+    """The one-line summaries of the versions the project is behind by."""
+    from ..changelog import of_project, summary_lines
+
+    label, entries = of_project(path, answers_file)
+    for line in summary_lines(entries, label):
+        click.echo(f"  {line}")

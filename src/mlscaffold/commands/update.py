@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ..fleet import Target
     from ..fleetupdate import Options
     from ..project import Project
-    from ..update import UpdateResult
+    from ..update import Plan, UpdateResult
 
 
 @click.command()
@@ -99,6 +99,7 @@ def update(
             "is committed)"
         ) from None
     click.secho(("Would update " if dry_run else "Updated ") + name, fg="green", bold=True)
+    _print_changes(plan)
     _report(result, dry_run, plan.project)
     if (result.conflicts and not dry_run) or result.blocked:
         sys.exit(1)
@@ -134,6 +135,17 @@ def _update_many(found: list[Target], options: Options) -> None:
         click.echo("Nothing is committed: review each with `git diff --cached`, then commit.")
     if any(o.failed for o in outcomes):
         sys.exit(1)
+
+
+def _print_changes(plan: Plan) -> None:
+    """What the template's versions between the project's and the target changed."""
+    from ..changelog import pending, summary_lines
+
+    if plan.target == plan.current:
+        return
+    click.echo(f"What {plan.origin.label} changed since {plan.current}:")
+    for line in summary_lines(pending(plan.origin, plan.current, plan.target), plan.origin.label):
+        click.echo(f"  {line}")
 
 
 def _report(result: UpdateResult, dry_run: bool, project: Project) -> None:
