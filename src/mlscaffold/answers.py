@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -70,16 +71,32 @@ def prompt(question: Question, default: Any, check: Callable[[Question, Any], tu
         for number, (label, value) in enumerate(question.choices, start=1):
             click.echo(f"  {number}) {label}" + ("" if str(label) == str(value) else f" [{value}]"))
     while True:
-        raw = click.prompt(
-            click.style(text, bold=True),
-            default=default if default is not None else None,
-            hide_input=question.secret,
-            show_default=not question.secret,
-            err=True,
-        )
+        try:
+            raw = click.prompt(
+                click.style(text, bold=True),
+                default=default if default is not None else None,
+                hide_input=question.secret,
+                show_default=not question.secret,
+                err=True,
+            )
+        except click.Abort:  # Ctrl-C, or the end of input
+            click.echo(err=True)  # end the prompt's line
+            raise click.ClickException(_no_answer(question)) from None
         if values and str(raw).isdigit() and 1 <= int(raw) <= len(values):
             raw = values[int(raw) - 1]
         value, problem = check(question, raw)
         if not problem:
             return value
         click.secho(f"  {problem}; try again", fg="red", err=True)
+
+
+def _no_answer(question: Question) -> str:
+    """Why a prompt got no answer, and what to do: stdin is no terminal (or its input ended), or
+    the user pressed Ctrl-C."""
+    if not sys.stdin.isatty():
+        return (
+            f"no answer to {question.name!r}: the input is not a terminal (or it ended), so "
+            "nothing can be asked; pass --defaults (and --data KEY=VALUE for the answers you "
+            "want); nothing was written"
+        )
+    return "interrupted at a question; nothing was written"
