@@ -6,12 +6,15 @@ import re
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from . import config, gitutil
 from .questions import Question
+
+if TYPE_CHECKING:
+    from .catalog import TemplateSource
 
 _KEY = re.compile(r"^[A-Za-z_]\w*$")
 
@@ -100,3 +103,19 @@ def _no_answer(question: Question) -> str:
             "want); nothing was written"
         )
     return "interrupted at a question; nothing was written"
+
+
+def answer_template(
+    source: TemplateSource, given: dict[str, Any], dest: Path, defaults: bool
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Answers to ``source``'s questions for a project in ``dest``, asked now when its copier.yml
+    can be read (prompting unless ``defaults``), and the user defaults copier should still apply
+    (those of a template it must fetch first)."""
+    from .questions import Questionnaire, parse
+
+    found = user_defaults(dest)
+    text = source.questions_text()
+    if text is None:
+        return given, found
+    questionnaire = Questionnaire(parse(text), given, found, source.path_keys)
+    return questionnaire.run(None if defaults else prompt), {}

@@ -9,6 +9,7 @@ from .commands.changelog import changelog
 from .commands.check import check
 from .commands.config import config
 from .commands.diff import diff
+from .commands.link import link
 from .commands.listing import list_templates
 from .commands.new import new
 from .commands.template import template
@@ -30,7 +31,7 @@ def cli() -> None:
     adopt_fallback_when_homeless()
 
 
-for command in (list_templates, new, config, update, check, diff, changelog, template):
+for command in (list_templates, new, link, config, update, check, diff, changelog, template):
     cli.add_command(command)
 
 
