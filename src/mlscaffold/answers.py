@@ -57,8 +57,11 @@ def slug(name: str) -> str:
 
 
 def user_defaults(dest: Path) -> dict[str, str]:
-    """Defaults that beat the template's: the destination's name, your config, your git identity."""
-    defaults = {"project_name": slug(dest.resolve().name)}
+    """Defaults that beat the template's: the destination's name, where CI installs mlscaffold
+    from (``toolsource``), your config, your git identity."""
+    from .toolsource import requirement
+
+    defaults = {"project_name": slug(dest.resolve().name), "mlscaffold_source": requirement()}
     for key, git_key in (("author_name", "user.name"), ("author_email", "user.email")):
         if value := gitutil.config_value(git_key):
             defaults[key] = value
