@@ -13,6 +13,7 @@ import yaml
 
 from .conftest import TEMPLATES
 from .test_update_builtin import NAME, Release, mlscaffold_release  # noqa: F401 (a fixture)
+from .test_update_pr import OPT_IN
 from .updatekit import cli_run, isolate
 from .updatekit import release as tag_release
 
@@ -108,3 +109,15 @@ def test_generated_ci_records_the_source_and_runs_the_script(
         "MLSCAFFOLD_RECORDED_SOURCE": source,
     }
     assert (dest / ".github/scripts/template-check.sh").read_bytes() == SCRIPT.read_bytes()
+    assert not (dest / ".github/workflows/template-update.yml").exists()  # opt-in, default off
+
+    opted = tmp_path / "opted"
+    result = cli_run("new", NAME, opted, "--defaults", "--data", "update_pull_requests=true")
+    assert result.exit_code == 0, result.output
+    workflow = yaml.safe_load((opted / ".github/workflows/template-update.yml").read_text())
+    (step,) = [s for s in workflow["jobs"]["update"]["steps"] if "run" in s]
+    assert step["run"].endswith("sh .github/scripts/template-update-pr.sh\n")
+    assert step["env"]["GH_TOKEN"] == "${{ github.token }}"
+    assert workflow["permissions"] == {"contents": "write", "pull-requests": "write"}
+    shipped = opted / ".github/scripts/template-update-pr.sh"
+    assert shipped.read_bytes() == (SCRIPT.parent / OPT_IN).read_bytes()
