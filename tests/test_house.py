@@ -81,3 +81,15 @@ def test_ctrl_c_at_a_prompt_says_nothing_was_written(tmp_path: Path) -> None:
     text = shown.decode(errors="replace")
     assert "Error: interrupted at a question; nothing was written" in text, text
     assert "Abort" not in text and not dest.exists()
+
+
+def test_the_readmes_shell_completion_lines_produce_completion_scripts() -> None:
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("## Shell completion") :]
+    found = re.findall(r"_MLSCAFFOLD_COMPLETE=(\w+)_source mlscaffold", section.split("\n## ")[0])
+    assert found == ["bash", "zsh", "fish"]
+    command = Path(sys.executable).with_name("mlscaffold")  # the console script
+    for shell in found:
+        env = {**os.environ, "_MLSCAFFOLD_COMPLETE": f"{shell}_source"}
+        script = subprocess.run([command], env=env, capture_output=True, text=True, check=True)
+        assert "_MLSCAFFOLD_COMPLETE" in script.stdout and "complete" in script.stdout
