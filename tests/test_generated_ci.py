@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from mlscaffold import toolsource
+
 from .conftest import TEMPLATES
 from .test_update_builtin import NAME, Release, mlscaffold_release  # noqa: F401 (a fixture)
 from .test_update_pr import OPT_IN
@@ -121,3 +123,35 @@ def test_generated_ci_records_the_source_and_runs_the_script(
     assert workflow["permissions"] == {"contents": "write", "pull-requests": "write"}
     shipped = opted / ".github/scripts/template-update-pr.sh"
     assert shipped.read_bytes() == (SCRIPT.parent / OPT_IN).read_bytes()
+
+
+class _Installed:
+    """An installed distribution whose direct_url.json (PEP 610) says ``text``."""
+
+    def __init__(self, text: str | None) -> None:
+        self.text = text
+
+    def read_text(self, name: str) -> str | None:
+        return self.text if name == "direct_url.json" else None
+
+
+@pytest.mark.parametrize(
+    ("direct_url", "expected"),
+    [
+        (
+            '{"url": "https://github.com/team/mlscaffold", "vcs_info": {"vcs": "git", '
+            '"commit_id": "abc"}}',
+            "git+https://github.com/team/mlscaffold",
+        ),
+        ('{"url": "file:///home/me/mlscaffold", "dir_info": {}}', "mlscaffold-cli"),
+        ('{"url": "file:///home/me/mlscaffold", "vcs_info": {"vcs": "git"}}', "mlscaffold-cli"),
+        (None, "mlscaffold-cli"),  # installed from the package index
+    ],
+)
+def test_the_recorded_source_is_where_this_mlscaffold_came_from(
+    monkeypatch: pytest.MonkeyPatch, direct_url: str | None, expected: str
+) -> None:
+    import importlib.metadata
+
+    monkeypatch.setattr(importlib.metadata, "distribution", lambda name: _Installed(direct_url))
+    assert toolsource.requirement() == expected
