@@ -33,12 +33,12 @@ def test_templates_do_not_redefine_common_questions() -> None:
 def test_publish_appends_versions_and_keeps_old_ones(tmp_path: Path) -> None:
     templates = shutil.copytree(TEMPLATES, tmp_path / "templates")
     histories = shutil.copytree(REPO / "src" / "mlscaffold" / "histories", tmp_path / "h")
-    release.publish(templates, histories)  # whatever is unpublished in this checkout
+    release.publish(templates, histories, summary="x")  # whatever is unpublished here
     before = json.loads((histories / "index.json").read_text())
     assert release.publish(templates, histories) == {}  # nothing changed since
     (templates / "recommender" / "project" / "NOTES.md").write_text("new in this release\n")
     assert release.unpublished(templates, histories) == ["recommender"]
-    released = release.publish(templates, histories)
+    released = release.publish(templates, histories, summary="Notes.")
     old = before["recommender"]["versions"][-1]
     assert released == {"recommender": release.next_version(old, "minor")}
     heads = git("bundle", "list-heads", str(histories / "recommender.bundle"))

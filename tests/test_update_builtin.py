@@ -46,13 +46,19 @@ class Release:
             shutil.copytree(TEMPLATES / part, self.templates / part)
         shutil.copytree(history.HISTORIES, self.histories)
 
-    def publish(self, files: dict[str, str | None], questions: dict | None = None) -> str:
-        """Change the shared project files (and questions), publish; the new version."""
+    def publish(
+        self,
+        files: dict[str, str | None],
+        questions: dict | None = None,
+        summary: str = "A test release.",
+    ) -> str:
+        """Change the shared project files (and questions), publish with ``summary`` as its
+        changelog entry; the new version."""
         write(self.templates / "_shared" / "project", files)
         if questions:
             shared = self.templates / "_shared" / "copier.yml"
             shared.write_text(shared.read_text("utf-8") + "\n" + yaml.safe_dump(questions))
-        released = release.publish(self.templates, self.histories)
+        released = release.publish(self.templates, self.histories, summary=summary)
         history.builtins.cache_clear()
         return released[NAME]
 

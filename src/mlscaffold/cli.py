@@ -5,9 +5,11 @@ from __future__ import annotations
 import click
 
 from . import __version__
+from .commands.changelog import changelog
 from .commands.check import check
 from .commands.config import config
 from .commands.diff import diff
+from .commands.link import link
 from .commands.listing import list_templates
 from .commands.new import new
 from .commands.template import template
@@ -29,7 +31,7 @@ def cli() -> None:
     adopt_fallback_when_homeless()
 
 
-for command in (list_templates, new, config, update, check, diff, template):
+for command in (list_templates, new, link, config, update, check, diff, changelog, template):
     cli.add_command(command)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-DEFAULT_KEYS = ("author_name", "author_email", "license", "python_version")
+DEFAULT_KEYS = ("author_name", "author_email", "license", "python_version", "mlscaffold_source")
 SECTIONS = ("defaults", "templates")
 
 

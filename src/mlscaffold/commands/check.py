@@ -51,7 +51,8 @@ def _check_many(found: list[Target], as_json: bool) -> None:
 
 
 def _check_one(path: Path, answers_file: str | None, as_json: bool) -> None:
-    from ..update.versions import parse, status
+    from ..sources.origin import parse_version as parse
+    from ..update.versions import status
 
     state = status(path, answers_file)
     if as_json:
@@ -78,5 +79,16 @@ def _check_one(path: Path, answers_file: str | None, as_json: bool) -> None:
             f"{state.project}: behind ({state.template} {state.current}, newest {state.latest});"
             " run `mlscaffold update`"
         )
+        _print_changes(path, answers_file)
     if not state.up_to_date:
         sys.exit(1)
+
+
+def _print_changes(path: Path, answers_file: str | None) -> None:
+    """The one-line summaries of the versions the project is behind by."""
+    from ..sources.changelog import summary_lines
+    from ..update.versions import pending_changes
+
+    label, entries = pending_changes(path, answers_file)
+    for line in summary_lines(entries, label):
+        click.echo(f"  {line}")

@@ -13,7 +13,8 @@ from .many import counted, pick, progress, project_options, table
 
 if TYPE_CHECKING:
     from ..project import Project
-    from ..update.apply import UpdateResult
+    from ..sources.changelog import Entry
+    from ..update.apply import Plan, UpdateResult
     from ..update.fleet import Target
     from ..update.fleetupdate import Options
 
@@ -41,6 +42,18 @@ if TYPE_CHECKING:
     metavar="PATH",
     help="Let the update replace this untracked or ignored file (repeatable).",
 )
+@click.option(
+    "--pr-branch",
+    metavar="BRANCH",
+    help="Commit the update on BRANCH, made afresh from HEAD, conflict markers included (for an "
+    "update pull request; exit 0 with conflicts, as they are committed).",
+)
+@click.option(
+    "--pr-body",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a pull request's description of the update to this file (nothing when there is "
+    "nothing to update).",
+)
 @friendly_errors
 def update(
     paths: tuple[Path, ...],
@@ -53,6 +66,8 @@ def update(
     dry_run: bool,
     trust: bool,
     force: tuple[str, ...],
+    pr_branch: str | None,
+    pr_body: Path | None,
 ) -> None:
     """Merge the template's newer version into the project at PATH (default: here).
 
@@ -74,6 +89,8 @@ def update(
 
     given = ans.given_answers(data_file, data)
     found = pick(paths, search, answers_file)
+    if (pr_branch or pr_body) and (len(found) > 1 or search or dry_run):
+        raise click.UsageError("--pr-branch and --pr-body take one project, and no --dry-run")
     if len(found) > 1 or search:
         _update_many(found, Options(to, given, defaults, dry_run, trust, force))
         return
@@ -101,8 +118,12 @@ def update(
             f"interrupted; {plan.project.root} was put back as it was (nothing changed)"
         ) from None
     click.secho(("Would update " if dry_run else "Updated ") + name, fg="green", bold=True)
+    entries = _print_changes(plan)
     _report(result, dry_run, plan.project)
-    if ((result.conflicts or result.set_aside) and not dry_run) or result.blocked:
+    if pr_branch or pr_body:
+        _pull_request(plan, result, entries, pr_branch, pr_body)
+    conflicted = (result.conflicts or result.set_aside) and not dry_run and not pr_branch
+    if conflicted or result.blocked:
         sys.exit(1)
 
 
@@ -133,6 +154,41 @@ def _update_many(found: list[Target], options: Options) -> None:
         click.echo("Nothing is committed: review each with `git diff --cached`, then commit.")
     if any(o.failed for o in outcomes):
         sys.exit(1)
+
+
+def _print_changes(plan: Plan) -> list[Entry] | None:
+    """Print, and return, what the template's versions between the project's and the target
+    changed (None: the template keeps no changelog)."""
+    from ..sources.changelog import pending, summary_lines
+
+    if plan.target == plan.current:
+        return []
+    entries = pending(plan.origin, plan.current, plan.target)
+    click.echo(f"What {plan.origin.label} changed since {plan.current}:")
+    for line in summary_lines(entries, plan.origin.label):
+        click.echo(f"  {line}")
+    return entries
+
+
+def _pull_request(
+    plan: Plan,
+    result: UpdateResult,
+    entries: list[Entry] | None,
+    branch: str | None,
+    body_file: Path | None,
+) -> None:
+    """Commit the update on ``branch`` and write the pull request's description."""
+    from ..update import updatepr
+
+    label, current, target = plan.origin.label, plan.current, plan.target
+    if branch:
+        updatepr.commit_on_branch(plan.project, branch, updatepr.title(label, current, target))
+        click.echo(
+            f"Committed on branch {branch}" + " (with the conflicts)" * bool(result.conflicts)
+        )
+    if body_file:
+        text = updatepr.body(label, current, target, entries, result.changes, result.conflicts)
+        body_file.write_text(text, "utf-8")
 
 
 def _report(result: UpdateResult, dry_run: bool, project: Project) -> None:

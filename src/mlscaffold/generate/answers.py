@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from .. import config, gitutil
 from .questions import Question
+
+if TYPE_CHECKING:
+    from ..sources.catalog import TemplateSource
 
 _KEY = re.compile(r"^[A-Za-z_]\w*$")
 
@@ -53,8 +57,11 @@ def slug(name: str) -> str:
 
 
 def user_defaults(dest: Path) -> dict[str, str]:
-    """Defaults that beat the template's: the destination's name, your config, your git identity."""
-    defaults = {"project_name": slug(dest.resolve().name)}
+    """Defaults that beat the template's: the destination's name, where CI installs mlscaffold
+    from (``toolsource``), your config, your git identity."""
+    from .toolsource import requirement
+
+    defaults = {"project_name": slug(dest.resolve().name), "mlscaffold_source": requirement()}
     for key, git_key in (("author_name", "user.name"), ("author_email", "user.email")):
         if value := gitutil.config_value(git_key):
             defaults[key] = value
@@ -70,16 +77,48 @@ def prompt(question: Question, default: Any, check: Callable[[Question, Any], tu
         for number, (label, value) in enumerate(question.choices, start=1):
             click.echo(f"  {number}) {label}" + ("" if str(label) == str(value) else f" [{value}]"))
     while True:
-        raw = click.prompt(
-            click.style(text, bold=True),
-            default=default if default is not None else None,
-            hide_input=question.secret,
-            show_default=not question.secret,
-            err=True,
-        )
+        try:
+            raw = click.prompt(
+                click.style(text, bold=True),
+                default=default if default is not None else None,
+                hide_input=question.secret,
+                show_default=not question.secret,
+                err=True,
+            )
+        except click.Abort:  # Ctrl-C, or the end of input
+            click.echo(err=True)  # end the prompt's line
+            raise click.ClickException(_no_answer(question)) from None
         if values and str(raw).isdigit() and 1 <= int(raw) <= len(values):
             raw = values[int(raw) - 1]
         value, problem = check(question, raw)
         if not problem:
             return value
         click.secho(f"  {problem}; try again", fg="red", err=True)
+
+
+def _no_answer(question: Question) -> str:
+    """Why a prompt got no answer, and what to do: stdin is no terminal (or its input ended), or
+    the user pressed Ctrl-C."""
+    if not sys.stdin.isatty():
+        return (
+            f"no answer to {question.name!r}: the input is not a terminal (or it ended), so "
+            "nothing can be asked; pass --defaults (and --data KEY=VALUE for the answers you "
+            "want); nothing was written"
+        )
+    return "interrupted at a question; nothing was written"
+
+
+def answer_template(
+    source: TemplateSource, given: dict[str, Any], dest: Path, defaults: bool
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Answers to ``source``'s questions for a project in ``dest``, asked now when its copier.yml
+    can be read (prompting unless ``defaults``), and the user defaults copier should still apply
+    (those of a template it must fetch first)."""
+    from .questions import Questionnaire, parse
+
+    found = user_defaults(dest)
+    text = source.questions_text()
+    if text is None:
+        return given, found
+    questionnaire = Questionnaire(parse(text), given, found, source.path_keys)
+    return questionnaire.run(None if defaults else prompt), {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,9 +101,12 @@ def resolve(spec: str, version: str | None = None) -> TemplateSource:
         return TemplateSource(name=name, src_path=spec, trusted=False)
     if path.is_dir():
         raise UnknownTemplateError(f"{spec} is a folder but not a copier template (no copier.yml)")
-    choices = ", ".join([*history.builtins(), *aliases])
+    names = [*history.builtins(), *aliases]
+    guess = difflib.get_close_matches(name, names, n=1)
+    hint = f"did you mean {guess[0]!r}? " if guess else ""
     raise UnknownTemplateError(
-        f"unknown template {name!r}: use one of {choices}, a template folder or a git URL"
+        f"unknown template {name!r}: {hint}use one of {', '.join(names)}, a template folder or "
+        "a git URL"
     )
 
 

@@ -53,6 +53,16 @@ def _once(key: tuple, compute: Callable[[], T]) -> T:
     return value
 
 
+def parse_version(version: str):  # -> packaging.version.Version | None
+    """``version`` as a PEP 440 version, or None when it is none (a commit id, say)."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(version)
+    except InvalidVersion:
+        return None
+
+
 @dataclass(frozen=True)
 class Origin:
     """A project's template: the source given to copier, and whether it may run tasks."""
@@ -81,24 +91,15 @@ class Origin:
 
     def versions(self) -> list[str]:
         """The released versions (tags that are PEP 440 versions), oldest first."""
-        from packaging.version import InvalidVersion, Version
-
-        parsed = {}
-        for tag in self.tags():
-            try:
-                parsed[tag] = Version(tag)
-            except InvalidVersion:
-                continue
+        parsed = {tag: version for tag in self.tags() if (version := parse_version(tag))}
         return sorted(parsed, key=parsed.__getitem__)
 
     def latest(self) -> str:
         """The newest released version (pre-releases only when there is nothing else)."""
-        from packaging.version import Version
-
         versions = self.versions()
         if not versions:
             raise OriginError(f"{self.label} has no tagged versions to update to")
-        final = [v for v in versions if not Version(v).is_prerelease]
+        final = [v for v in versions if not parse_version(v).is_prerelease]
         return (final or versions)[-1]
 
     def questions_text(self, version: str) -> str:
@@ -126,6 +127,37 @@ class Origin:
             except GitError:
                 continue
         raise OriginError(f"{self.label} {version} has no copier.yml")
+
+    def file_text(self, version: str, name: str) -> str | None:
+        """The text of file ``name`` at the top of the template as ``version`` has it (None when
+        it has no such file): from a built-in's extracted copy, a local repository, a bare clone
+        of a remote one, or (``version`` "HEAD") a local folder as it is."""
+        if self.builtin:
+            path = history.checkout(self.builtin, version) / name
+            return path.read_text("utf-8") if path.is_file() else None
+        location = Path(self._location())
+        if version == "HEAD" and location.is_dir():  # a folder as it is now
+            path = location / name
+            return path.read_text("utf-8") if path.is_file() else None
+        with self._repository() as repo:
+            try:
+                return git("show", f"{version}:{name}", cwd=repo)
+            except GitError:
+                return None
+
+    @contextmanager
+    def _repository(self) -> Iterator[Path]:
+        """The template's git repository: the local one, or a temporary bare clone."""
+        location = self._location()
+        if Path(location).is_dir():
+            yield Path(location)
+            return
+        with tempfile.TemporaryDirectory(prefix="mlscaffold-") as tmp:
+            try:
+                git("clone", "--quiet", "--bare", "--", location, tmp)
+            except GitError as exc:
+                raise OriginError(f"cannot fetch {self.label}: {exc}") from exc
+            yield Path(tmp)
 
     def _location(self) -> str:
         """The source as git understands it (copier's ``gh:``/``gl:`` shortcuts expanded, and

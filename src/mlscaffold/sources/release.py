@@ -4,6 +4,9 @@ Run from the repository root:
 
     python -m mlscaffold.sources.release assemble NAME DIR   # the plain copier template NAME in DIR
     python -m mlscaffold.sources.release publish   # record changed templates as new versions
+
+Each template's ``CHANGELOG.md`` goes into its history beside copier.yml; ``publish`` names its
+``## Unreleased`` section after the new version (``--summary TEXT`` writes one where there is none).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pathlib import Path
 import yaml
 
 from ..gitutil import git
+from . import changelog
 
 SHARED = "_shared"
 BRANCH = "main"
@@ -45,6 +49,8 @@ def assemble(templates_dir: Path, name: str, dest: Path) -> Path:
     questions = (shared / "copier.yml").read_text("utf-8").rstrip() + "\n\n"
     (dest / "copier.yml").write_text(questions + (own / "copier.yml").read_text("utf-8"), "utf-8")
     shutil.copy2(own / "template.yml", dest / "template.yml")
+    if (own / changelog.FILE).is_file():
+        shutil.copy2(own / changelog.FILE, dest / changelog.FILE)
     return dest
 
 
@@ -88,8 +94,30 @@ def unpublished(templates_dir: Path, histories_dir: Path) -> list[str]:
     return changed
 
 
-def publish(templates_dir: Path, histories_dir: Path, bump: str = "minor") -> dict[str, str]:
-    """Record each changed template as a new tagged version in its history; return the versions."""
+def _require_changelogs(templates_dir: Path, histories_dir: Path, summary: str | None) -> None:
+    """Refuse (ValueError, before anything is published) when a changed template's changelog
+    does not say what its new version changes and no ``summary`` does."""
+    lacking = [
+        name
+        for name in template_names(templates_dir)
+        if not changelog.has_unreleased(templates_dir / name / changelog.FILE)
+    ]
+    if summary or not lacking:
+        return
+    if missing := sorted(set(lacking) & set(unpublished(templates_dir, histories_dir))):
+        raise ValueError(
+            f"no '## {changelog.UNRELEASED}' section in the CHANGELOG.md of "
+            f"{', '.join(missing)}: say what the new version changes there (its first line is "
+            "the summary users see), or pass --summary TEXT"
+        )
+
+
+def publish(
+    templates_dir: Path, histories_dir: Path, bump: str = "minor", summary: str | None = None
+) -> dict[str, str]:
+    """Record each changed template as a new tagged version in its history, its changelog's
+    ``Unreleased`` section (or ``summary``) becoming that version's; return the versions."""
+    _require_changelogs(templates_dir, histories_dir, summary)
     index_path = histories_dir / "index.json"
     index = json.loads(index_path.read_text("utf-8")) if index_path.is_file() else {}
     released = {}
@@ -100,6 +128,9 @@ def publish(templates_dir: Path, histories_dir: Path, bump: str = "minor") -> di
             if not git("status", "--porcelain", cwd=repo):
                 continue
             version = next_version(entry["versions"][-1] if entry["versions"] else None, bump)
+            changelog.stamp(templates_dir / name / changelog.FILE, version, summary)
+            shutil.copy2(templates_dir / name / changelog.FILE, repo / changelog.FILE)
+            git("add", changelog.FILE, cwd=repo)
             git(*RELEASER, "commit", "--quiet", "-m", f"{name} {version}", cwd=repo)
             git(*RELEASER, "tag", "-a", version, "-m", f"{name} {version}", cwd=repo)
             partial = histories_dir.resolve() / f"{name}.bundle.partial"
@@ -131,12 +162,18 @@ def main(argv: list[str] | None = None) -> None:
     cmd = sub.add_parser("publish", help="record changed templates as new versions")
     cmd.add_argument("--bump", choices=["major", "minor", "patch"], default="minor")
     cmd.add_argument("--histories", type=Path, default=Path("src/mlscaffold/histories"))
+    cmd.add_argument(
+        "--summary", help="what the new versions change, for changelogs without an Unreleased entry"
+    )
     args = parser.parse_args(argv)
     if args.command == "assemble":
         print(assemble(args.templates, args.name, args.dest))
     else:
         args.histories.mkdir(parents=True, exist_ok=True)
-        released = publish(args.templates, args.histories, args.bump)
+        try:
+            released = publish(args.templates, args.histories, args.bump, args.summary)
+        except ValueError as exc:
+            parser.error(str(exc))
         for name, version in released.items():
             print(f"{name} {version}")
         if not released:

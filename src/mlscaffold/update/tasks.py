@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .versions import parse
+from ..sources.origin import parse_version as parse
 
 _FALSE = {"", "0", "n", "no", "f", "false", "off", "~", "null", "none"}
 

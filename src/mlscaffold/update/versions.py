@@ -16,21 +16,14 @@ from pathlib import Path
 
 from ..gitutil import GitError, git
 from ..project import load
+from ..sources import changelog
+from ..sources.changelog import Entry
 from ..sources.origin import Origin, OriginError, of
+from ..sources.origin import parse_version as parse
 
 SAME, BEHIND, AHEAD, DIVERGED = "up to date", "behind", "ahead", "diverged"
 _DESCRIBED = re.compile(r"-g([0-9a-f]{4,40})$")
 _REF = re.compile(r"^[0-9A-Za-z_.+/][0-9A-Za-z_.+/-]*$")
-
-
-def parse(version: str):  # -> packaging.version.Version | None
-    """``version`` as a PEP 440 version, or None when it is none (a commit id, say)."""
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        return Version(version)
-    except InvalidVersion:
-        return None
 
 
 def newest(source: Origin, current: str) -> str:
@@ -125,3 +118,11 @@ def status(path: Path, answers_file: str | None = None) -> Status:
         state = BEHIND if state == SAME and bases != have else state
         current, shown = compose.label(current, have), compose.label(latest, bases)
     return Status(project.root, source.label, current, shown, state)
+
+
+def pending_changes(path: Path, answers_file: str | None = None) -> tuple[str, list[Entry] | None]:
+    """A project's template label and its changelog entries from the project's version to the
+    newest release (None when the template keeps no changelog)."""
+    project = load(path, answers_file)
+    source = of(project)
+    return source.label, changelog.pending(source, project.version, newest(source, project.version))
