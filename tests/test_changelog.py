@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -112,16 +113,19 @@ def _clone(histories: Path, tmp_path: Path) -> Path:
 def test_builtin_changelog_after_a_release(
     mlscaffold_release: Release,  # noqa: F811
 ) -> None:
-    first = mlscaffold_release.publish({"NOTES.md": "one\n"})  # the template's Unreleased entry
+    log = mlscaffold_release.templates / NAME / changelog.FILE
+    unreleased = "## Unreleased\n\nFirst of the tests.\n\n- in detail\n\n"
+    text = re.sub(r"^## Unreleased\n.*?(?=^## )", "", log.read_text(), flags=re.M | re.S)
+    log.write_text(text.replace("\n## ", "\n" + unreleased + "## ", 1))
+    first = mlscaffold_release.publish({"NOTES.md": "one\n"}, summary="Not used.")
     second = mlscaffold_release.publish({"NOTES.md": "two\n"}, summary="Second, with notes.")
     result = cli_run("changelog", NAME, "--from", first)
     assert result.exit_code == 0, result.output
     assert result.output.startswith(f"## {second}\n\nSecond, with notes.\n")
     assert f"## {first}" not in result.output
     everything = cli_run("changelog", NAME, "--to", first).output
-    unreleased = changelog.parse((TEMPLATES / NAME / changelog.FILE).read_text("utf-8"))[0]
-    assert f"## {first}\n\n{unreleased.text}\n" in everything
-    assert second not in everything
+    assert f"## {first}\n\nFirst of the tests.\n\n- in detail\n\n## " in everything
+    assert second not in everything and "Not used." not in everything
 
 
 @pytest.fixture

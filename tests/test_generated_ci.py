@@ -96,7 +96,7 @@ def test_generated_ci_records_the_source_and_runs_the_script(
     mlscaffold_release: Release,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    mlscaffold_release.publish({})  # the templates as this checkout has them
+    mlscaffold_release.publish({"NOTES.md": "x\n"})  # this checkout's templates, released
     dest = tmp_path / "p"
     source = "git+https://example.org/team/mlscaffold"
     result = cli_run("new", NAME, dest, "--defaults", "--data", f"mlscaffold_source={source}")
