@@ -11,6 +11,7 @@ import pytest
 from mlscaffold.gitutil import GitError, git
 from mlscaffold.update import guard, merge
 
+from .trustkit import hold_update_lock
 from .updatekit import (
     FLAVOUR,
     answers,
@@ -300,15 +301,21 @@ def test_the_guards_hold_for_the_whole_repository(
     new(template, repo / APP)
     git("commit", "--quiet", "-m", "add the project", cwd=repo)
     release(template, "0.2.0", {"b.txt": "b\n"}, QUESTIONS)
-    if obstacle == "lock":
-        (repo / ".git" / guard.LOCK).write_text("1 elsewhere\n", "utf-8")
+    holder = None
+    if obstacle == "lock":  # another update holds the repository's lock
+        holder = hold_update_lock(repo / ".git" / guard.LOCK)
     else:
         conflicting_branch(repo, "README.md")
         git("merge", "other", cwd=repo, check=False)
         if obstacle == "conflict outside":
             (repo / ".git" / "MERGE_HEAD").unlink()  # as after a `git stash pop` that conflicted
     before = state(repo)
-    result = cli_run("update", repo / APP, "--defaults")
+    try:
+        result = cli_run("update", repo / APP, "--defaults")
+    finally:
+        if holder is not None:
+            holder.kill()
+            holder.wait()
     expected = {"lock": "another mlscaffold update", "merge": "in the middle of a merge"}
     assert result.exit_code == 1, result.output
     assert expected.get(obstacle, "unresolved conflicts (README.md)") in result.output

@@ -19,7 +19,7 @@ from mlscaffold import scratch
 from mlscaffold.update import guard
 
 from .test_update_safety import state
-from .trustkit import evil_template
+from .trustkit import evil_template, hold_update_lock
 from .updatekit import cli_run, commit, isolate, release
 
 SLOW = "{% for i in range(100000) %}{% for j in range(1000) %}{% endfor %}{% endfor %}\n"
@@ -129,27 +129,11 @@ def test_a_signal_during_update_restores_the_project(
     assert not (updatable / ".git" / guard.LOCK).exists()
 
 
-def _hold_lock(lock: Path) -> subprocess.Popen:
-    code = (
-        "import fcntl, os, sys, time\n"
-        "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)\n"
-        "fcntl.flock(fd, fcntl.LOCK_EX)\n"
-        "os.write(fd, f'{os.getpid()} host\\n'.encode())\n"
-        "print('held', flush=True)\n"
-        "time.sleep(120)\n"
-    )
-    holder = subprocess.Popen(
-        [sys.executable, "-c", code, str(lock)], stdout=subprocess.PIPE, text=True
-    )
-    assert holder.stdout is not None and holder.stdout.readline() == "held\n"
-    return holder
-
-
 def test_a_held_lock_refuses_and_a_killed_holder_leaves_nothing_to_clean(
     updatable: Path,
 ) -> None:
     lock = updatable / ".git" / guard.LOCK
-    holder = _hold_lock(lock)
+    holder = hold_update_lock(lock)
     try:
         before = state(updatable)
         result = cli_run("update", updatable, "--defaults")
