@@ -107,13 +107,15 @@ def generate(
 @click.option("--unlabelled", is_flag=True, help="The file has no churn column.")
 def validate(csv: Path, unlabelled: bool) -> None:
     """Account for every record of a CSV: rows read, rows rejected by reason and line."""
-    from .data import DataError, check_csv
+    from .data import DataError, check_csv, kept_notes
 
     try:
         frame, ledger = check_csv(csv, labelled=not unlabelled)
     except DataError as exc:
         raise fail(exc) from exc
     click.echo(ledger.summary())
+    for note in kept_notes(frame):
+        click.echo(note)
     if ledger.bad or frame.empty:
         raise SystemExit(1)
 
@@ -140,7 +142,7 @@ def train(
     from .cpu import announce, configure_cpu
 
     configure_cpu(settings.train.threads)
-    from .data import DataError, check_csv
+    from .data import DataError, check_csv, kept_notes
 
     path = data or Path(settings.data.path)
     try:
@@ -148,6 +150,10 @@ def train(
         ledger.enforce(max_bad_share, f"run `validate {path}` to list them")
     except DataError as exc:
         raise fail(exc) from exc
+    if ledger.bad:
+        click.echo(f"{ledger.bad} of {ledger.records} records rejected (`validate {path}`)")
+    for note in kept_notes(frame):
+        click.echo(note)
     announce(3.0 + len(frame) / 1500, "train")
     from .training import train as run_train
 

@@ -54,6 +54,25 @@ def check_csv(path: Path, *, labelled: bool = True) -> tuple[pd.DataFrame, Ledge
     return valid, ledger
 
 
+def kept_notes(frame: pd.DataFrame) -> list[str]:
+    """What the valid rows keep that a reader might expect to be changed, with counts: nothing
+    is filled or recoded silently."""
+    notes = []
+    blank = int((frame["total_charges"].isna() & (frame["tenure"] == 0)).sum())
+    if blank:
+        notes.append(
+            f"{blank} new customers (tenure 0) with blank total_charges: kept as missing "
+            "(the models handle a missing value)"
+        )
+    no_net = int((frame["online_security"] == "No internet service").sum())
+    if no_net:
+        notes.append(
+            f'{no_net} customers with "No internet service" in the add-on columns: kept as a '
+            "category of its own (not merged into \"No\")"
+        )
+    return notes
+
+
 def load_csv(path: Path, *, labelled: bool = True, max_bad_share: float = 0.0) -> pd.DataFrame:
     """The valid rows of a churn CSV; more than ``max_bad_share`` rejected rows is a DataError
     that points at `validate`, and so is a file with no valid row."""
