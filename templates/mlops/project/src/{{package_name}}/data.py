@@ -68,7 +68,7 @@ def kept_notes(frame: pd.DataFrame) -> list[str]:
     if no_net:
         notes.append(
             f'{no_net} customers with "No internet service" in the add-on columns: kept as a '
-            "category of its own (not merged into \"No\")"
+            'category of its own (not merged into "No")'
         )
     return notes
 
