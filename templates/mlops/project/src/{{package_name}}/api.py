@@ -116,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             status="ok",
             mode=deployed.mode,
             versions=deployed.versions(),
+            sha256=deployed.digests(),
             loaded_at=deployed.loaded_at,
             reloads=deployment.reloads,
             canary=deployed.canary.info() if deployed.canary else None,
@@ -149,6 +150,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             features=FEATURES,
             entity_id="customer_id",
             models=deployed.versions() if deployed else {},
+            sha256=deployed.digests() if deployed else {},
+            kinds={v: r.kind for v, r in deployed.models.items()} if deployed else {},
             metrics=champion.metrics if champion else {},
             prediction_logging=state["log"] is not None,
         )
@@ -209,6 +212,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             threshold=record.threshold,
             variant=variant,
             model_version=record.version,
+            model_sha256=record.digest,
         )  # validated once here; returned as bytes, FastAPI does not validate it again
         return Response(answer.model_dump_json(), media_type="application/json")
 

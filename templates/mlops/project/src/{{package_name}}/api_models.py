@@ -22,6 +22,7 @@ class Prediction(BaseModel):
     threshold: float
     variant: str = Field(description="champion or challenger: which model answered")
     model_version: str
+    model_sha256: str = Field(description="content hash of the model that answered (ONNX)")
 
 
 class FeedbackAnswer(BaseModel):
@@ -33,6 +34,7 @@ class Health(BaseModel):
     status: str
     mode: str = Field(description="ab, shadow or canary")
     versions: dict[str, str] = Field(description="variant -> model version serving now")
+    sha256: dict[str, str] = Field(description="variant -> content hash of its served model")
     loaded_at: float = Field(description="when this set of models started serving (Unix time)")
     reloads: int = Field(description="model sets loaded since start (1 + hot reloads)")
     canary: dict[str, Any] | None = Field(
@@ -54,6 +56,8 @@ class Metadata(BaseModel):
     features: list[str]
     entity_id: str
     models: dict[str, str]
+    sha256: dict[str, str] = Field(description="variant -> content hash of its served model")
+    kinds: dict[str, str] = Field(description="variant -> gradient boosting or logistic baseline")
     metrics: dict[str, float] = Field(description="the champion's test metrics")
     prediction_logging: bool
 

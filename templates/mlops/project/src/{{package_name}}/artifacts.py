@@ -8,9 +8,13 @@ written last so that a reader never sees half a model.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import shutil
+import tempfile
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +26,7 @@ VARIANTS = (CHAMPION, CHALLENGER)
 ONNX_DIR, ONNX_FILE = "onnx", "model.onnx"  # where a run keeps its served graph
 MODES = ("ab", "shadow", "canary")  # how a challenger can serve
 ROLLED_BACK = "rolled_back"  # a challenger's mode after its canary failed: it serves nowhere
+GBM, BASELINE = "gradient boosting", "logistic baseline"  # the kinds of model a record holds
 
 
 class ModelNotFound(LookupError):
@@ -39,6 +44,7 @@ class ModelRecord:
     run_id: str | None = None
     onnx: bytes | None = None  # the pipeline as ONNX: what the API serves
     mode: str | None = None  # how a challenger serves: shadow, ab, canary (None: the API's setting)
+    kind: str = GBM  # which model it is: gradient boosting or the logistic baseline
 
     def graph(self) -> bytes:
         """The ONNX graph, converted from the pipeline on first use."""
@@ -48,9 +54,16 @@ class ModelRecord:
             self.onnx = to_onnx(self.pipeline)
         return self.onnx
 
+    @cached_property
+    def digest(self) -> str:
+        """The served graph's content hash (SHA-256, first 16 hex digits): what answers carry."""
+        return hashlib.sha256(self.graph()).hexdigest()[:16]
+
     def info(self) -> dict[str, Any]:
         return {
             "version": self.version,
+            "sha256": self.digest,
+            "kind": self.kind,
             "threshold": self.threshold,
             "metrics": self.metrics,
             "run_id": self.run_id,
@@ -59,16 +72,25 @@ class ModelRecord:
 
 
 def save_artifact(record: ModelRecord, artifacts_dir: Path, variant: str) -> Path:
-    """Write one variant's pipeline and info into ``artifacts_dir/<variant>/``."""
+    """Write one variant into ``artifacts_dir/<variant>/`` atomically: into a temporary folder
+    beside it, then renamed into place, so a reader sees the old model or the new one whole."""
+    artifacts_dir.mkdir(parents=True, exist_ok=True)
     folder = artifacts_dir / variant
-    folder.mkdir(parents=True, exist_ok=True)
-    if record.pipeline is not None:
-        joblib.dump(record.pipeline, folder / "model.joblib")
-    (folder / ONNX_FILE).write_bytes(record.graph())
-    # info.json last: the API reloads a variant when its info.json changes
-    tmp = folder / "info.json.tmp"
-    tmp.write_text(json.dumps(record.info(), indent=2), "utf-8")
-    tmp.replace(folder / "info.json")
+    staging = Path(tempfile.mkdtemp(prefix=f".{variant}-", dir=artifacts_dir))
+    try:
+        if record.pipeline is not None:
+            joblib.dump(record.pipeline, staging / "model.joblib")
+        (staging / ONNX_FILE).write_bytes(record.graph())
+        (staging / "info.json").write_text(json.dumps(record.info(), indent=2), "utf-8")
+        if folder.exists():  # swap: the old folder moves aside in one rename, the new one in
+            old = Path(tempfile.mkdtemp(prefix=f".{variant}-old-", dir=artifacts_dir))
+            os.replace(folder, old / variant)
+            os.replace(staging, folder)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(staging, folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return folder
 
 
@@ -92,6 +114,7 @@ def load_artifact(artifacts_dir: Path, variant: str, *, serving: bool = False) -
         run_id=info.get("run_id"),
         onnx=onnx.read_bytes() if onnx.is_file() else None,
         mode=info.get("mode"),
+        kind=info.get("kind", GBM),
     )
 
 

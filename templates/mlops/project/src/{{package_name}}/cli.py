@@ -82,14 +82,22 @@ def download(settings: Settings, pin: bool) -> None:
 @click.option("--seed", default=0, show_default=True)
 @click.option("--drift", default=0.0, show_default=True, help="0: reference; 1: drifted.")
 @click.option("--out", type=CSV, default=None)
+@click.option(
+    "--mechanism", type=click.Choice(["nonlinear", "linear"]), default="nonlinear",
+    show_default=True,
+    help="linear: churn log-odds linear in the columns (the logistic baseline is the right "
+    "model); nonlinear: effects a linear model cannot fit.",
+)  # fmt: skip
 @pass_settings
-def generate(settings: Settings, rows: int, seed: int, drift: float, out: Path | None) -> None:
+def generate(
+    settings: Settings, rows: int, seed: int, drift: float, out: Path | None, mechanism: str
+) -> None:
     """Write a synthetic churn CSV (default: data.path)."""
     from .data import generate as make
 
     out = out or Path(settings.data.path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    frame = make(rows, seed=seed, drift=drift)
+    frame = make(rows, seed=seed, drift=drift, mechanism=mechanism)
     frame.to_csv(out, index=False)
     click.echo(f"{out}: {len(frame)} customers, churn rate {frame['churn'].mean():.3f}")
 
@@ -99,13 +107,15 @@ def generate(settings: Settings, rows: int, seed: int, drift: float, out: Path |
 @click.option("--unlabelled", is_flag=True, help="The file has no churn column.")
 def validate(csv: Path, unlabelled: bool) -> None:
     """Account for every record of a CSV: rows read, rows rejected by reason and line."""
-    from .data import DataError, check_csv
+    from .data import DataError, check_csv, kept_notes
 
     try:
         frame, ledger = check_csv(csv, labelled=not unlabelled)
     except DataError as exc:
         raise fail(exc) from exc
     click.echo(ledger.summary())
+    for note in kept_notes(frame):
+        click.echo(note)
     if ledger.bad or frame.empty:
         raise SystemExit(1)
 
@@ -117,13 +127,22 @@ def validate(csv: Path, unlabelled: bool) -> None:
     "--max-bad-share", default=0.01, show_default=True,
     help="Stop when more than this share of the records is rejected.",
 )  # fmt: skip
+@click.option(
+    "--serve", "serve", type=click.Choice(["auto", "model", "baseline"]), default="auto",
+    show_default=True,
+    help="auto: gradient boosting serves only if its AUC gain over the logistic baseline has a "
+    "paired 95% interval above 0, else the baseline; model / baseline: that one regardless.",
+)  # fmt: skip
 @pass_settings
-def train(settings: Settings, data: Path | None, track: bool, max_bad_share: float) -> None:
-    """Train gradient boosting and the logistic baseline, log to MLflow, register, export."""
+def train(
+    settings: Settings, data: Path | None, track: bool, max_bad_share: float, serve: str
+) -> None:
+    """Train gradient boosting and the logistic baseline, log to MLflow; the one that earned it
+    (gradient boosting only when it beats the baseline) is registered and exported."""
     from .cpu import announce, configure_cpu
 
     configure_cpu(settings.train.threads)
-    from .data import DataError, check_csv
+    from .data import DataError, check_csv, kept_notes
 
     path = data or Path(settings.data.path)
     try:
@@ -131,19 +150,29 @@ def train(settings: Settings, data: Path | None, track: bool, max_bad_share: flo
         ledger.enforce(max_bad_share, f"run `validate {path}` to list them")
     except DataError as exc:
         raise fail(exc) from exc
+    if ledger.bad:
+        click.echo(f"{ledger.bad} of {ledger.records} records rejected (`validate {path}`)")
+    for note in kept_notes(frame):
+        click.echo(note)
     announce(3.0 + len(frame) / 1500, "train")
     from .training import train as run_train
 
     facts = {"data": str(path), "rejected": ledger.bad}
     try:
-        result = run_train(settings, frame, track=track, data_facts=facts)
+        result = run_train(settings, frame, track=track, data_facts=facts, serve=serve)
     except ValueError as exc:
         raise fail(exc) from exc
-    model, base = result.model.metrics, result.baseline_metrics
+    model, base = result.model_metrics, result.baseline_metrics
+    served = result.model
     click.echo(
-        f"model version {result.model.version} ({result.alias}): ROC-AUC {model['roc_auc']:.4f}, "
-        f"PR-AUC {model['pr_auc']:.4f}, F1 {model['f1']:.4f} at {model['threshold']:.3f}; "
-        f"baseline ROC-AUC {base['roc_auc']:.4f}, PR-AUC {base['pr_auc']:.4f}"
+        f"gradient boosting ROC-AUC {model['roc_auc']:.4f}, PR-AUC {model['pr_auc']:.4f}, "
+        f"F1 {model['f1']:.4f} at {model['threshold']:.3f}; logistic baseline ROC-AUC "
+        f"{base['roc_auc']:.4f}, PR-AUC {base['pr_auc']:.4f}, F1 {base['f1']:.4f} at "
+        f"{base['threshold']:.3f}"
+    )
+    click.echo(f"{result.comparison['reason']}")
+    click.echo(
+        f"serves: {served.kind}, version {served.version} ({result.alias}), sha256 {served.digest}"
     )
 
 

@@ -152,18 +152,27 @@ def ab_report(settings: Settings, apply: bool) -> None:
     from .promotion import json_safe
 
     try:
-        frame = predlog.read_predictions(settings.serve.prediction_db)
+        frame = predlog.read_predictions(settings.serve.prediction_db, served_only=False)
     except FileNotFoundError as exc:
         raise fail(exc) from exc
-    report = build(frame, settings.ab)
+    report = build(frame, settings.ab, settings.routing.challenger_share)
     out = Path(settings.reports_dir)
     out.mkdir(parents=True, exist_ok=True)
     text = json.dumps(json_safe(report), indent=2, allow_nan=False)
     (out / "ab_report.json").write_text(text + "\n", "utf-8")
+    click.echo(describe_period(report))
     for arm in report["arms"]:
         click.echo(
-            f"{arm['variant']} v{arm['model_version']}: {arm['outcomes']} outcomes, "
-            f"log loss {arm['log_loss']:.4f}, accuracy {arm['accuracy']:.3f}"
+            f"{arm['variant']} v{arm['model_version']}: {arm['predictions']} answers to "
+            f"{arm['customers']} customers, {arm['outcomes']} mature outcomes "
+            f"({arm['pending']} pending), log loss {arm['log_loss']:.4f}, "
+            f"accuracy {arm['accuracy']:.3f}"
+        )
+    paired = report["paired"]
+    if paired["pairs"]:
+        click.echo(
+            f"paired shadow: {paired['pairs']} customers scored by both, log loss difference "
+            f"{paired['difference']:+.4f} (always-valid p={paired['p_value']:.2g})"
         )
     click.echo(f"{report['decision'].upper()}: {report['reason']}")
     if apply:
@@ -173,6 +182,27 @@ def ab_report(settings: Settings, apply: bool) -> None:
             click.echo(apply_decision(settings, report))
         except (LookupError, ValueError) as exc:
             raise fail(exc) from exc
+
+
+def describe_period(report: dict) -> str:
+    """One line: the A/B period, label maturity, and the sample-ratio check."""
+    import time
+
+    def day(ts: float | None) -> str:
+        return "-" if ts is None else time.strftime("%Y-%m-%d %H:%M", time.gmtime(ts))
+
+    period, srm = report["period"], report["sample_ratio"]
+    ratio = (
+        "sample ratio not tested"
+        if srm["p_value"] is None
+        else f"challenger share {srm['observed_share']:.3f} of customers vs "
+        f"{srm['expected_share']:.3f} configured (p={srm['p_value']:.2g})"
+    )
+    return (
+        f"A/B period {day(period['start'])} to {day(period['end'])} UTC (both arms from the "
+        f"challenger's first answer); outcomes of predictions before {day(period['mature_before'])}"
+        f" ({report['label_maturity_days']:g}-day maturity); {ratio}"
+    )
 
 
 @main.command()

@@ -32,10 +32,18 @@ PREDICTIONS = sa.Table(
     sa.Column("served", sa.Integer, nullable=False, server_default="1"),  # 0: shadow
     sa.Column("features", sa.Text, nullable=False),
 )
-FEEDBACK = sa.Table(
+FEEDBACK = sa.Table(  # the latest outcome of each prediction: what the reports count
     "feedback",
     META,
     sa.Column("prediction_id", sa.String(64), primary_key=True),
+    sa.Column("ts", sa.Float, nullable=False),
+    sa.Column("churned", sa.Integer, nullable=False),
+)
+FEEDBACK_HISTORY = sa.Table(  # every outcome ever sent, append-only: the audit trail
+    "feedback_history",
+    META,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("prediction_id", sa.String(64), nullable=False, index=True),
     sa.Column("ts", sa.Float, nullable=False),
     sa.Column("churned", sa.Integer, nullable=False),
 )
@@ -156,12 +164,12 @@ class PredictionLog:
         return None if row is None else (row.variant, row.model_version, float(row.score))
 
     def add_feedback(self, prediction_id: str, churned: bool) -> None:
+        """Record an outcome: appended to the history; the latest one is what counts."""
+        row = {"prediction_id": prediction_id, "ts": time.time(), "churned": int(churned)}
         with self.engine.begin() as conn:
+            conn.execute(FEEDBACK_HISTORY.insert(), row)
             conn.execute(sa.delete(FEEDBACK).where(FEEDBACK.c.prediction_id == prediction_id))
-            conn.execute(
-                FEEDBACK.insert(),
-                {"prediction_id": prediction_id, "ts": time.time(), "churned": int(churned)},
-            )
+            conn.execute(FEEDBACK.insert(), row)
 
     def close(self) -> None:
         self._writer.shutdown(wait=True)

@@ -20,6 +20,7 @@ from typing import Any
 from .artifacts import (
     CHALLENGER,
     CHAMPION,
+    GBM,
     ONNX_DIR,
     ONNX_FILE,
     REFERENCE,
@@ -156,6 +157,7 @@ def load_registered(model_name: str, alias: str, *, serving: bool = False) -> Mo
         run_id=mv.run_id,
         onnx=_download_onnx(mv.run_id) if mv.run_id else None,
         mode=tags.get("mode"),
+        kind=tags.get("kind", GBM),
     )
     if serving and record.onnx is None:
         raise ModelNotFound(f"version {mv.version} of {model_name} has no ONNX graph: retrain it")

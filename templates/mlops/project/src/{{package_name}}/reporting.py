@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .artifacts import BASELINE, GBM
 from .config import Settings
 from .readme import markdown_table
 
@@ -20,11 +21,12 @@ def results_markdown(reports: Path) -> str:
     metrics = json.loads(metrics_path.read_text("utf-8"))
     rows = [
         {"model": name, **{k: float(metrics[key][k]) for k in METRICS}}
-        for name, key in (("gradient boosting", "model"), ("logistic baseline", "baseline"))
+        for name, key in _labels(metrics)
     ]
     n = int(metrics["model"]["n"])
     parts.append(f"Test split ({n} customers), from `reports/metrics.json`:\n")
     parts.append(markdown_table(rows, ["model", *METRICS]))
+    parts.append(f"\n**Served: {served(metrics)}.** {serving_reason(metrics)}")
     parts.append(
         "\n![ROC](reports/roc.png) ![PR](reports/pr.png) ![calibration](reports/calibration.png)"
     )
@@ -71,12 +73,43 @@ def results_markdown(reports: Path) -> str:
     return "\n".join(parts)
 
 
+def served(metrics: dict) -> str:
+    return metrics.get("served", GBM)
+
+
+def serving_reason(metrics: dict) -> str:
+    """One plain sentence: why the served model serves (its paired comparison)."""
+    comparison = metrics.get("comparison") or {}
+    reason = comparison.get("reason", "no comparison with the baseline recorded")
+    return reason[0].upper() + reason[1:] + "."
+
+
+def _labels(metrics: dict) -> list[tuple[str, str]]:
+    """(row label, metrics.json key) of the two models, the served one marked."""
+    if served(metrics) == BASELINE and metrics.get("run", {}).get("command") == "evaluate":
+        return [(f"{BASELINE} (served)", "model"), (f"{BASELINE} (refit)", "baseline")]
+    mark = {served(metrics): " (served)"}
+    return [(GBM + mark.get(GBM, ""), "model"), (BASELINE + mark.get(BASELINE, ""), "baseline")]
+
+
 def _interval_rows(metrics: dict) -> list[dict]:
     rows = []
-    for name, key in (("gradient boosting (champion)", "model"), ("logistic baseline", "baseline")):
+    for name, key in _labels(metrics):
         for metric, (point, low, high) in metrics.get("intervals", {}).get(key, {}).items():
             rows.append({"model": name, "metric": metric, "value": point, "low": low, "high": high})
     return rows
+
+
+def template_version(answers: Path) -> str:
+    """The template release this project was generated or last updated from (copier's answers
+    file ``_commit``), or why it is unknown."""
+    import yaml
+
+    try:
+        commit = (yaml.safe_load(answers.read_text("utf-8")) or {}).get("_commit")
+    except (OSError, yaml.YAMLError):
+        return f"unknown (no readable {answers.name})"
+    return str(commit) if commit else f"unknown (no _commit in {answers.name})"
 
 
 def write_card(settings: Settings, path: Path) -> Path:
@@ -91,7 +124,7 @@ def write_card(settings: Settings, path: Path) -> Path:
     metrics = json.loads(metrics_path.read_text("utf-8"))
     run = metrics.get("run", {})
     card = ModelCard(
-        title="Churn model (gradient boosting, served with ONNX Runtime)",
+        title=f"Churn model ({served(metrics)}, served with ONNX Runtime)",
         summary=(
             "Predicts the probability that a telecom customer leaves (churns), from 19 account "
             "and service columns. Served behind a champion/challenger router with drift, live "
@@ -116,14 +149,16 @@ def write_card(settings: Settings, path: Path) -> Path:
         ],
         metrics=_interval_rows(metrics),
         metrics_note=(
-            "Test split; 95% intervals by bootstrap over test rows. The threshold for F1 is the "
-            "F1-best on the validation split."
+            f"Served: {served(metrics)}. {serving_reason(metrics)} Test split; 95% intervals by "
+            "bootstrap over test rows; the comparison is paired (DeLong) on the same rows. The "
+            "threshold for F1 is the F1-best on the validation split, for both models."
         ),
         limitations=[
             "Synthetic data, when used, only imitates Telco's rates and effects.",
             "Scores are calibrated on the training population; recalibrate after drift.",
-            "A/B decisions use log loss of outcomes that arrive via /feedback: delayed or "
-            "missing feedback biases them.",
+            "A/B decisions use log loss of outcomes that arrive via /feedback, counted only "
+            f"once their prediction is {settings.ab.label_maturity_days:g} days old "
+            "(ab.label_maturity_days); missing feedback still biases them.",
         ],
         ethics=[
             "Gender and senior-citizen status are inputs: check slice metrics (the promotion "
@@ -132,9 +167,11 @@ def write_card(settings: Settings, path: Path) -> Path:
         provenance={
             "run id": str(run.get("run_id") or "untracked"),
             "model version": str(metrics.get("version", "?")),
+            "served model (ONNX SHA-256)": str(run.get("sha256", "?")),
             "command": run.get("command", "train"),
             "date": run.get("date", "?"),
-            "template version": __version__,
+            "template version": template_version(Path(".copier-answers.yml")),
+            "package version": __version__,
             "data fingerprint": run.get("fingerprint", "?"),
         },
     )

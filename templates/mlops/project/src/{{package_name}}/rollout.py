@@ -10,10 +10,10 @@ import logging
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from . import registry
+from .abtest import log_losses, mature, plan, shadow_pairs
 from .artifacts import (
     CHALLENGER,
     CHAMPION,
@@ -28,46 +28,41 @@ from .artifacts import (
 )
 from .canary import Rollback
 from .config import Settings, ShadowSettings
-from .predlog import SHADOW_SUFFIX, read_predictions
+from .predlog import read_predictions
 from .promotion import Decision, log_decision
 
 log = logging.getLogger(__name__)
 
 
-def _log_loss(y: np.ndarray, p: np.ndarray) -> float:
-    p = np.clip(p, 1e-6, 1 - 1e-6)
-    return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
-
-
-def shadow_checks(frame: pd.DataFrame, version: str, settings: ShadowSettings) -> dict:
+def shadow_checks(
+    frame: pd.DataFrame,
+    version: str,
+    settings: ShadowSettings,
+    maturity_days: float = 0.0,
+    now: float | None = None,
+) -> dict:
     """Whether ``version``'s shadow scores earned it live traffic.
 
     ``frame`` is the whole log (served and shadow rows). Each shadow score is paired with the
-    champion's answer to the same request; the pairs whose answer got feedback compare the two
-    models' log loss on identical customers.
+    champion's answer to the same request; the pairs whose answer has a mature outcome (its
+    prediction at least ``maturity_days`` old) compare the two models' log loss on identical
+    customers.
     """
-    shadow = frame[
-        (frame["served"] == 0)
-        & (frame["variant"] == CHALLENGER)
-        & (frame["model_version"].astype(str) == version)
-    ]
-    served = frame[frame["served"] == 1].set_index("prediction_id")
-    answered = shadow["prediction_id"].str.removesuffix(SHADOW_SUFFIX)
-    paired = answered.isin(served.index)
-    answers = served.loc[answered[paired]]
-    labelled = answers["churn"].notna().to_numpy()
-    y = answers["churn"][labelled].astype(int).to_numpy()
-    checks: dict = {"shadow_predictions": int(len(shadow)), "labelled": int(labelled.sum())}
-    if labelled.any():
-        checks["champion_log_loss"] = _log_loss(y, answers["score"][labelled].to_numpy(float))
-        checks["challenger_log_loss"] = _log_loss(
-            y, shadow["score"][paired.to_numpy()][labelled].to_numpy(float)
-        )
+    pairs = shadow_pairs(frame, version)
+    now = time.time() if now is None else now
+    labelled = mature(pairs, maturity_days, now)
+    checks: dict = {"shadow_predictions": int(len(pairs)), "labelled": int(len(labelled))}
+    if len(labelled):
+        checks["champion_log_loss"] = float(log_losses(labelled).mean())
+        checks["challenger_log_loss"] = float(log_losses(labelled, "shadow_score").mean())
         checks["log_loss_increase"] = checks["challenger_log_loss"] - checks["champion_log_loss"]
     if checks["shadow_predictions"] < settings.min_predictions:
         why = f"{checks['shadow_predictions']} of {settings.min_predictions} shadow predictions"
     elif checks["labelled"] < settings.min_labelled:
-        why = f"{checks['labelled']} of {settings.min_labelled} labelled shadow requests"
+        why = (
+            f"{checks['labelled']} of {settings.min_labelled} shadow requests with a mature "
+            f"outcome ({maturity_days:g}-day maturity)"
+        )
     elif checks["log_loss_increase"] > settings.max_log_loss_increase:
         why = (
             f"log loss {checks['challenger_log_loss']:.4f} vs champion "
@@ -100,9 +95,12 @@ def change_mode(
     outcome = {"reason": f"by hand from {current or 'the API setting'}", "checks": {}}
     if current == "shadow" and not force:
         frame = read_predictions(settings.serve.prediction_db, served_only=False)  # path or URL
-        outcome = shadow_checks(frame, version, settings.shadow)
+        outcome = shadow_checks(frame, version, settings.shadow, settings.ab.label_maturity_days)
         if not outcome["passed"]:
             raise ValueError(f"the shadow period has not passed: {outcome['reason']} (--force)")
+        if mode == "ab":
+            share = settings.routing.challenger_share
+            outcome["reason"] += "; " + plan(frame, version, settings.ab, share)
     if track:
         registry.set_challenger_mode(name, mode)
         registry.export(name, artifacts)

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Literal
 
 import pandas as pd
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 
 def _not_bool(value: object) -> object:
@@ -14,7 +22,19 @@ def _not_bool(value: object) -> object:
     return value
 
 
-Number = Annotated[float, BeforeValidator(_not_bool)]
+def _finite(value: object) -> object:
+    """Refuse NaN and infinities (JSON's ``Infinity`` too) before any range check runs."""
+    value = _not_bool(value)
+    try:
+        number = float(value) if isinstance(value, int | float | str) else None
+    except ValueError:
+        return value  # not a number at all: the float validator says so
+    if number is not None and not math.isfinite(number):
+        raise ValueError(f"expected a finite number, not {value!r}")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_finite)]
 Count = Annotated[int, BeforeValidator(_not_bool)]
 YesNo = Literal["Yes", "No"]
 InternetAddOn = Literal["Yes", "No", "No internet service"]
@@ -39,6 +59,8 @@ CATEGORICAL = [
     "payment_method",
 ]
 FEATURES = NUMERIC + CATEGORICAL
+MAX_TOTAL = 120 * 1000.0  # the largest tenure times the largest monthly charge
+CHARGE_SLACK = 2.0
 ID = "customer_id"
 TARGET = "churn"
 
@@ -73,6 +95,14 @@ class Customer(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _strip(cls, data: object) -> object:
+        """Strip every string first: the categories are matched exactly ("  Female  ")."""
+        if isinstance(data, dict):
+            return {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
+        return data
+
     customer_id: str = Field(min_length=1, max_length=64)
     gender: Literal["Female", "Male"]
     senior_citizen: Literal["Yes", "No"]
@@ -94,9 +124,21 @@ class Customer(BaseModel):
         "Electronic check", "Mailed check", "Bank transfer (automatic)", "Credit card (automatic)"
     ]
     monthly_charges: Number = Field(ge=0, le=1000)
-    total_charges: Annotated[float, Field(ge=0), BeforeValidator(_not_bool)] | None = Field(
+    total_charges: Annotated[Number, Field(ge=0, le=MAX_TOTAL)] | None = Field(
         default=None, description="empty for new customers"
     )
+
+    @model_validator(mode="after")
+    def _charges_agree(self) -> Customer:
+        """Total charges cannot exceed what the tenure at the monthly price allows (x2 for
+        price changes, plus a month's slack): a larger one is a unit or entry error."""
+        limit = CHARGE_SLACK * max(self.tenure, 1) * self.monthly_charges + 100.0
+        if self.total_charges is not None and self.total_charges > limit:
+            raise ValueError(
+                f"total_charges {self.total_charges:g} is more than {CHARGE_SLACK:g} x tenure "
+                f"({self.tenure}) x monthly_charges ({self.monthly_charges:g}) + 100"
+            )
+        return self
 
 
 class LabelledCustomer(Customer):

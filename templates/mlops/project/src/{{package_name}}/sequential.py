@@ -20,6 +20,15 @@ import numpy as np
 BURN_IN = 30  # observations per arm before the plug-in variance is trusted
 
 
+def _msprt_p(diff: np.ndarray, v: np.ndarray, ready: np.ndarray, tau: float) -> np.ndarray:
+    """Running minimum of 1 / L for estimated differences ``diff`` with variances ``v``."""
+    v = np.maximum(v, 1e-12)
+    t2 = tau * tau
+    log_ratio = 0.5 * np.log(v / (v + t2)) + diff**2 * t2 / (2 * v * (v + t2))
+    p = np.where(ready, np.minimum(1.0, np.exp(-log_ratio)), 1.0)
+    return np.minimum.accumulate(p)
+
+
 def always_valid_p(values: np.ndarray, is_b: np.ndarray, tau: float) -> np.ndarray:
     """The always-valid p-value after each observation of a stream in arrival order.
 
@@ -39,8 +48,19 @@ def always_valid_p(values: np.ndarray, is_b: np.ndarray, tau: float) -> np.ndarr
     mean_a, mean_b = s_a / safe_a, s_b / safe_b
     var_a = np.maximum(q_a - safe_a * mean_a**2, 0.0) / (safe_a - 1)
     var_b = np.maximum(q_b - safe_b * mean_b**2, 0.0) / (safe_b - 1)
-    v = np.maximum(var_a / safe_a + var_b / safe_b, 1e-12)
-    t2 = tau * tau
-    log_ratio = 0.5 * np.log(v / (v + t2)) + (mean_b - mean_a) ** 2 * t2 / (2 * v * (v + t2))
-    p = np.where(ready, np.minimum(1.0, np.exp(-log_ratio)), 1.0)
-    return np.minimum.accumulate(p)
+    return _msprt_p(mean_b - mean_a, var_a / safe_a + var_b / safe_b, ready, tau)
+
+
+def always_valid_paired_p(differences: np.ndarray, tau: float) -> np.ndarray:
+    """The always-valid p-value of "mean difference 0" after each paired difference (B - A on
+    the same unit, e.g. both models' log loss on one customer), in arrival order.
+
+    Pairing removes the spread between customers, which dominates a two-sample comparison of
+    log losses: the same evidence needs far fewer outcomes. Before ``BURN_IN`` pairs: 1.
+    """
+    d = np.asarray(differences, dtype=float)
+    n = np.arange(1, len(d) + 1)
+    safe = np.maximum(n, 2)
+    mean = np.cumsum(d) / n
+    var = np.maximum(np.cumsum(d * d) - n * mean**2, 0.0) / (safe - 1)
+    return _msprt_p(mean, var / n, n >= BURN_IN, tau)

@@ -37,6 +37,9 @@ class Deployed:
     def versions(self) -> dict[str, str]:
         return {variant: record.version for variant, record in self.models.items()}
 
+    def digests(self) -> dict[str, str]:
+        return {variant: record.digest for variant, record in self.models.items()}
+
     def route(self, entity_id: str) -> tuple[str, str | None]:
         """(variant that answers, variant scored in the shadow or None)."""
         if self.mode == "shadow":

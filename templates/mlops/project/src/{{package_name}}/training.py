@@ -15,7 +15,16 @@ import pandas as pd
 
 from . import model as m
 from . import registry
-from .artifacts import CHALLENGER, CHAMPION, REFERENCE, ModelRecord, load_artifact, save_artifact
+from .artifacts import (
+    BASELINE,
+    CHALLENGER,
+    CHAMPION,
+    GBM,
+    REFERENCE,
+    ModelRecord,
+    load_artifact,
+    save_artifact,
+)
 from .config import Settings
 from .data import split
 from .schema import FEATURES, ID, TARGET
@@ -24,19 +33,54 @@ from .tracking import tracked_run
 SCORE = "prediction_score"
 
 
+SERVE_CHOICES = ("auto", "model", "baseline")
+
+
 @dataclass
 class TrainResult:
-    model: ModelRecord
+    model: ModelRecord  # the served one: gradient boosting or the baseline (``model.kind``)
     baseline_metrics: dict[str, float]
     alias: str  # which alias the new version got
+    model_metrics: dict[str, float]  # gradient boosting's, whichever serves
+    comparison: dict  # gradient boosting vs baseline: paired AUC gain, 95% interval, why
+
+
+def compare_to_baseline(y: np.ndarray, p_model: np.ndarray, p_base: np.ndarray, serve: str) -> dict:
+    """Which model serves: gradient boosting only when its AUC gain over the baseline has a paired
+    (DeLong) 95% interval above 0; else the baseline, a model too and the simpler one. ``serve``
+    ``model`` or ``baseline`` overrides the choice (the reason says so)."""
+    from .gate import delong
+
+    if serve not in SERVE_CHOICES:
+        raise ValueError(f"serve must be one of {', '.join(SERVE_CHOICES)}, not {serve!r}")
+    gain, se, p_value = delong(y, p_model, p_base)
+    low, high = gain - 1.959964 * se, gain + 1.959964 * se
+    beats = bool(low > 0)
+    interval = f"AUC gain {gain:+.4f}, paired 95% interval [{low:+.4f}, {high:+.4f}]"
+    if serve == "auto":
+        served = GBM if beats else BASELINE
+        verdict = (
+            "gradient boosting beats the logistic baseline"
+            if beats
+            else "gradient boosting does not beat the logistic baseline: the baseline serves"
+        )
+    else:
+        served = GBM if serve == "model" else BASELINE
+        verdict = f"{served} serves because --serve {serve} said so" + (
+            "" if beats == (served == GBM) else " (against the comparison)"
+        )
+    return {
+        "gain": gain, "low": low, "high": high, "p_value": p_value,
+        "beats_baseline": beats, "served": served, "interval": interval,
+        "reason": f"{verdict} ({interval})",
+    }  # fmt: skip
 
 
 def fit_model(
     settings: Settings, frame: pd.DataFrame, with_baseline: bool = True
 ) -> tuple[Any, Any, float, dict]:
     """Fit the HGB pipeline (and the baseline) on ``frame``; thresholds from its valid split."""
-    parts = split(frame, test_share=0.0, valid_share=0.15, salt="valid")
-    train, valid = parts["train"], parts["valid"]
+    train, valid = _fit_parts(frame)
     ts = settings.train
     hgb = m.fit(m.gradient_boosting(ts.seed, ts.max_iter, ts.learning_rate), train, ts.threads)
     y_valid = valid[TARGET].astype(int).to_numpy()
@@ -45,9 +89,25 @@ def fit_model(
         threshold = m.best_threshold(y_valid, m.scores(hgb, valid))
     if not with_baseline:
         return hgb, None, float(threshold), {}
-    base = m.fit(m.baseline(ts.seed), train, ts.threads)
-    base_threshold = m.best_threshold(y_valid, m.scores(base, valid))
+    base, base_threshold = fit_baseline(settings, frame)
     return hgb, base, float(threshold), {"baseline_threshold": base_threshold}
+
+
+def _fit_parts(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    parts = split(frame, test_share=0.0, valid_share=0.15, salt="valid")
+    return parts["train"], parts["valid"]
+
+
+def fit_baseline(settings: Settings, frame: pd.DataFrame) -> tuple[Any, float]:
+    """The logistic baseline fitted as `train` fits it, and its F1-best validation threshold
+    (`evaluate` refits it the same way: the same figures, never a threshold tuned on test)."""
+    train, valid = _fit_parts(frame)
+    base = m.fit(m.baseline(settings.train.seed), train, settings.train.threads)
+    y_valid = valid[TARGET].astype(int).to_numpy()
+    threshold = settings.train.threshold
+    if threshold is None:
+        threshold = m.best_threshold(y_valid, m.scores(base, valid))
+    return base, float(threshold)
 
 
 def reference_frame(pipeline: Any, frame: pd.DataFrame, n: int = 5000) -> pd.DataFrame:
@@ -70,6 +130,7 @@ def register(
     name: str,
     threshold: float,
     metrics: dict[str, float],
+    kind: str = GBM,
 ) -> tuple[str, str]:
     """Register ``model`` from ``run`` and keep its drift reference with the run (so `export` and
     `promote` can restore it); return the new version and the run id."""
@@ -77,7 +138,7 @@ def register(
         path = Path(tmp) / REFERENCE
         reference.to_csv(path, index=False)
         run.artifact(path)
-    tags = {"threshold": threshold, "metrics": json.dumps(metrics)}
+    tags = {"threshold": threshold, "metrics": json.dumps(metrics), "kind": kind}
     return registry.log_model(model, name, tags), run.run_id
 
 
@@ -88,8 +149,12 @@ def train(
     track: bool = True,
     root: Path = Path("."),
     data_facts: dict | None = None,
+    serve: str = "auto",
 ) -> TrainResult:
-    """Train the model and the baseline, evaluate on the test split, log, register, export."""
+    """Train the model and the baseline, evaluate on the test split, log, register, export.
+
+    The model registered and served is gradient boosting only when it beats the baseline
+    (:func:`compare_to_baseline`), else the baseline; ``serve`` overrides the choice."""
     parts = split(frame, settings.data.test_share, settings.data.valid_share)
     fit_frame = pd.concat([parts["train"], parts["valid"]], ignore_index=True)
     test = parts["test"]
@@ -100,6 +165,11 @@ def train(
     p_model, p_base = m.scores(hgb, test), m.scores(base, test)
     model_metrics = m.metrics(y, p_model, threshold)
     base_metrics = m.metrics(y, p_base, extra["baseline_threshold"])
+    comparison = compare_to_baseline(y, p_model, p_base, serve)
+    if comparison["served"] == BASELINE:
+        served, served_threshold, served_metrics = base, extra["baseline_threshold"], base_metrics
+    else:
+        served, served_threshold, served_metrics = hgb, threshold, model_metrics
     reports = root / settings.reports_dir
     plots = m.plot_curves(y, {"gradient boosting": p_model, "logistic baseline": p_base}, reports)
     artifacts_dir = root / settings.serve.artifacts_dir
@@ -123,16 +193,25 @@ def train(
         )
         run.metrics({f"test_{k}": v for k, v in model_metrics.items()})
         run.metrics({f"baseline_{k}": v for k, v in base_metrics.items()})
-        reference = reference_frame(hgb, fit_frame)
+        run.params({"served": comparison["served"]})
+        reference = reference_frame(served, fit_frame)
         if track:
-            version, run_id = register(run, hgb, reference, name, threshold, model_metrics)
+            version, run_id = register(
+                run, served, reference, name, served_threshold, served_metrics,
+                kind=comparison["served"],
+            )  # fmt: skip
             alias = CHALLENGER if registry.alias_version(name, CHAMPION) else CHAMPION
             registry.set_alias(name, alias, version)
-        facts = run_facts(frame, "train", version=version, run_id=run_id, **(data_facts or {}))
-        write_metrics(reports, y, p_model, p_base, model_metrics, base_metrics, facts)
+        record = ModelRecord(
+            served, version, served_threshold, served_metrics, run_id, kind=comparison["served"]
+        )
+        facts = run_facts(
+            frame, "train", version=version, sha256=record.digest, run_id=run_id,
+            **(data_facts or {}),
+        )  # fmt: skip
+        write_metrics(reports, y, p_model, p_base, model_metrics, base_metrics, facts, comparison)
         for path in [*plots, reports / "metrics.json"]:
             run.artifact(path)
-    record = ModelRecord(hgb, version, threshold, model_metrics, run_id)
     if track:
         registry.export(name, artifacts_dir)
     else:
@@ -140,7 +219,7 @@ def train(
     if alias == CHAMPION:
         write_reference(reference, artifacts_dir)
         write_history(root / settings.data.history, fit_frame, settings.promotion.history_rows)
-    return TrainResult(record, base_metrics, alias)
+    return TrainResult(record, base_metrics, alias, model_metrics, comparison)
 
 
 def write_history(path: Path, frame: pd.DataFrame, rows: int) -> None:
@@ -171,15 +250,18 @@ def intervals(y: np.ndarray, p: np.ndarray) -> dict[str, tuple[float, float, flo
 
 def write_metrics(
     reports: Path, y: np.ndarray, p_model: np.ndarray, p_base: np.ndarray,
-    model_metrics: dict, base_metrics: dict, run: dict,
+    model_metrics: dict, base_metrics: dict, run: dict, comparison: dict,
 ) -> Path:  # fmt: skip
-    """reports/metrics.json: both models' test metrics, their intervals, and the run's facts."""
+    """reports/metrics.json: both models' test metrics, their intervals, the paired comparison
+    (and so which one serves), and the run's facts."""
     reports.mkdir(parents=True, exist_ok=True)
     path = reports / "metrics.json"
     body = {
         "model": model_metrics,
         "baseline": base_metrics,
         "intervals": {"model": intervals(y, p_model), "baseline": intervals(y, p_base)},
+        "comparison": comparison,
+        "served": comparison["served"],
         "version": run.get("version"),
         "run": run,
     }
@@ -194,25 +276,43 @@ def run_facts(frame: pd.DataFrame, command: str, **extra: object) -> dict:
         "command": command,
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "rows": len(frame),
-        "fingerprint": digest[:16],
+        "fingerprint": f"sha256:{digest}",
         **extra,
     }
 
 
 def evaluate(settings: Settings, frame: pd.DataFrame, root: Path = Path(".")) -> dict[str, Any]:
-    """Score the served champion (and the baseline, refitted) on the test split; write reports."""
+    """Score the served champion on the test split against gradient boosting's baseline, fitted
+    and thresholded on validation exactly as `train` does; write the reports."""
     artifacts_dir = root / settings.serve.artifacts_dir
     champion = load_artifact(artifacts_dir, CHAMPION)
     parts = split(frame, settings.data.test_share, settings.data.valid_share)
     fit_frame = pd.concat([parts["train"], parts["valid"]], ignore_index=True)
     test = parts["test"]
     y = test[TARGET].astype(int).to_numpy()
-    base = m.fit(m.baseline(settings.train.seed), fit_frame, settings.train.threads)
+    base, base_threshold = fit_baseline(settings, fit_frame)
     p_model, p_base = m.scores(champion.pipeline, test), m.scores(base, test)
     model_metrics = m.metrics(y, p_model, champion.threshold)
-    base_metrics = m.metrics(y, p_base, m.best_threshold(y, p_base))
+    base_metrics = m.metrics(y, p_base, base_threshold)
     reports = root / settings.reports_dir
-    m.plot_curves(y, {"gradient boosting": p_model, "logistic baseline": p_base}, reports)
-    facts = run_facts(frame, "evaluate", version=champion.version, run_id=champion.run_id)
-    write_metrics(reports, y, p_model, p_base, model_metrics, base_metrics, facts)
-    return {"model": model_metrics, "baseline": base_metrics, "version": champion.version}
+    m.plot_curves(y, {f"{champion.kind} (served)": p_model, BASELINE: p_base}, reports)
+    if champion.kind == BASELINE:  # the baseline serves: nothing to compare it with
+        reason = "the logistic baseline serves: gradient boosting did not beat it at `train`"
+        comparison = {"served": BASELINE, "reason": reason, "beats_baseline": False}
+    else:
+        comparison = compare_to_baseline(y, p_model, p_base, "auto")
+        if not comparison["beats_baseline"]:
+            comparison["reason"] = (
+                "gradient boosting serves but does not beat the logistic baseline on this data "
+                f"({comparison['interval']}): `train --serve auto` would serve the baseline"
+            )
+        comparison["served"] = GBM
+    facts = run_facts(
+        frame, "evaluate", version=champion.version, sha256=champion.digest,
+        run_id=champion.run_id,
+    )  # fmt: skip
+    write_metrics(reports, y, p_model, p_base, model_metrics, base_metrics, facts, comparison)
+    return {
+        "model": model_metrics, "baseline": base_metrics, "version": champion.version,
+        "served": champion.kind, "comparison": comparison["reason"],
+    }  # fmt: skip
