@@ -89,6 +89,7 @@ class Metadata(BaseModel):
     levels: list[int]
     series: list[str]
     test_metrics: dict[str, float]
+    comparison: dict = Field(default={}, description="Every model against the best baseline")
     source: str
 
 
@@ -118,12 +119,13 @@ def create_app(artifacts_dir: Path | str | None = None) -> FastAPI:
             model=f.name,
             posted_model=f.posted_name,
             exog={name: list(f.exog_of(name)) for name in f.models},
-            freq=str(f.freq),
+            freq=f.freq.freqstr,
             horizon=f.horizon,
             min_history=f.min_history,
             levels=list(f.levels),
             series=sorted(f.series),
             test_metrics=f.meta.get("test_metrics", {}),
+            comparison=f.meta.get("comparison", {}),
             source=f.meta.get("source", ""),
         )
 
