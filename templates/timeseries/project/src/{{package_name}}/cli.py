@@ -189,6 +189,7 @@ def train(**opts) -> None:
             f"{name:12s} val MASE {res['val']['mase']:.3f}  test MASE {res['test']['mase']:.3f}"
         )
     click.echo(f"winner (validation): {summary['winner']}; {summary['total_seconds']:.0f} s")
+    click.echo(summary["comparison"]["verdict"])
 
 
 @main.command()
