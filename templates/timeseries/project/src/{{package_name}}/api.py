@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from fastapi import FastAPI, Request
 from fastapi import Path as PathParam
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from . import __version__
 from .demo import add_demo_page
@@ -51,7 +51,16 @@ class HistoryRequest(BaseModel):
     future_exog: Columns | None = Field(default=None, description="... and over the horizon")
 
 
-ForecastRequest = SeriesRequest | HistoryRequest
+def _request_kind(body: object) -> str:
+    """A body naming ``series_id`` asks for a known series, any other one posts a history (so a
+    bad field is reported against the request it belongs to, not against both kinds)."""
+    return "series" if isinstance(body, dict) and "series_id" in body else "history"
+
+
+ForecastRequest = Annotated[
+    Annotated[SeriesRequest, Tag("series")] | Annotated[HistoryRequest, Tag("history")],
+    Discriminator(_request_kind),
+]
 
 
 class Interval(BaseModel):
@@ -89,6 +98,7 @@ class Metadata(BaseModel):
     levels: list[int]
     series: list[str]
     test_metrics: dict[str, float]
+    comparison: dict = Field(default={}, description="Every model against the best baseline")
     source: str
 
 
@@ -118,12 +128,13 @@ def create_app(artifacts_dir: Path | str | None = None) -> FastAPI:
             model=f.name,
             posted_model=f.posted_name,
             exog={name: list(f.exog_of(name)) for name in f.models},
-            freq=str(f.freq),
+            freq=f.freq.freqstr,
             horizon=f.horizon,
             min_history=f.min_history,
             levels=list(f.levels),
             series=sorted(f.series),
             test_metrics=f.meta.get("test_metrics", {}),
+            comparison=f.meta.get("comparison", {}),
             source=f.meta.get("source", ""),
         )
 

@@ -5,6 +5,7 @@ models refit at every origin; global models (LightGBM, LSTM, Transformer) are fi
 block on the data before the block's first origin, so no block ever trains on what it scores.
 Validation origins end where the test origins begin, so choosing the winner never looks at test
 data; conformal intervals for the test origins are calibrated on the validation residuals.
+Steps that were gaps filled by interpolation are forecast but never scored.
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ def make_model(name: str, seasons: Seasons, freq, horizon: int, options: dict):
     if name == "lightgbm":
         from .boosting import Boosting
 
-        return Boosting(seasons, freq, options.get("seed", 0), exog)
+        return Boosting(seasons, freq, horizon, options.get("seed", 0), exog,
+                        options.get("holidays", ""))  # fmt: skip
     if name in DEEP:
         from .deep import DeepForecaster
 
@@ -81,9 +83,10 @@ def run(
     (as if their forecasts were perfect: weather forecasts would add their own error).
     """
     seasons = Seasons.for_freq(data.freq)
-    options = options | {"exog": data.exog}
+    options = options | {"exog": data.exog, "holidays": data.report.get("holidays", "")}
     series = {uid: (data.values(uid), data.times(uid)) for uid in data.ids}
     exog = {uid: data.exog_values(uid) for uid in data.ids}
+    filled = {uid: data.filled(uid) for uid in data.ids}
     h = protocol.horizon
     rows, fitted = [], {}
     for name in names:
@@ -119,7 +122,9 @@ def run(
                             "ds": times[start : start + h],
                             "actual": values[start : start + h],
                             "forecast": forecast,
-                            "scale": naive_scale(values[:start]),
+                            "filled": filled[uid][start : start + h],
+                            "scale": naive_scale(values[:start], seasons.scale),
+                            "scale1": naive_scale(values[:start]),
                         }
                     )
                 )
@@ -130,6 +135,24 @@ def run(
     result = Backtest(frame, fitted)
     add_intervals(result, h)
     return result
+
+
+def too_short(
+    data: Dataset, names: tuple[str, ...], protocol: Protocol, options: dict
+) -> dict[str, str]:
+    """The series too short for the protocol with every model: id -> why (they are skipped)."""
+    seasons = Seasons.for_freq(data.freq)
+    options = options | {"exog": data.exog}
+    need = max(
+        make_model(n, seasons, data.freq, protocol.horizon, options).min_history for n in names
+    )
+    short = {}
+    for uid in data.ids:
+        try:
+            protocol.starts(len(data.values(uid)), need)
+        except ValueError as exc:
+            short[uid] = str(exc)
+    return short
 
 
 def forecast_all(model, inputs: list, h: int, desc: str) -> list[np.ndarray]:
@@ -143,8 +166,9 @@ def forecast_all(model, inputs: list, h: int, desc: str) -> list[np.ndarray]:
 
 
 def residual_matrix(frame: pd.DataFrame, horizon: int) -> np.ndarray:
-    """(origins, horizon) residuals actual - forecast, one row per series and origin."""
-    res = (frame["actual"] - frame["forecast"]).to_numpy()
+    """(origins, horizon) residuals actual - forecast, one row per series and origin (NaN on
+    interpolated steps)."""
+    res = (frame["actual"] - frame["forecast"]).where(~frame["filled"]).to_numpy()
     return res.reshape(-1, horizon)
 
 
@@ -172,13 +196,13 @@ def per_origin(frame: pd.DataFrame) -> pd.DataFrame:
     for (name, block, uid, origin), g in frame.groupby(
         ["model", "block", "unique_id", "origin"], sort=False
     ):
-        actual, forecast, scale = (
-            g["actual"].to_numpy(),
-            g["forecast"].to_numpy(),
-            g["scale"].iloc[0],
-        )
+        g = g[~g["filled"]]  # interpolated steps are not actuals
+        if g.empty:
+            continue
+        actual, forecast = g["actual"].to_numpy(), g["forecast"].to_numpy()
+        scale, scale1 = g["scale"].iloc[0], g["scale1"].iloc[0]
         row = {"model": name, "block": block, "unique_id": uid, "origin": origin}
-        row |= point_metrics(actual, forecast, scale)
+        row |= point_metrics(actual, forecast, scale, scale1)
         if block == "test":
             for level in LEVELS:
                 lo, hi = g[f"lo_{level}"].to_numpy(), g[f"hi_{level}"].to_numpy()

@@ -1,4 +1,12 @@
-"""LightGBM on lags, calendar features and exogenous columns through mlforecast (recursive)."""
+"""LightGBM on day-ahead-safe lags, calendar, holiday and exogenous features (mlforecast).
+
+Every lag is at least the trained horizon, so forecasting ``h`` steps never feeds the model its
+own forecasts: one model is a direct multi-horizon forecaster (a recursive model with lags 1-3
+compounds its errors over a day and lost to the weekly seasonal naive on Taylor). The target is
+differenced by the longest season (a week), so the trees learn how this week departs from the
+last, which they can extrapolate, rather than levels, which they cannot (on Taylor's test
+origins: seasonal MASE 0.90 differenced, 0.95 differenced and standardised, 1.49 standardised).
+"""
 
 from __future__ import annotations
 
@@ -8,13 +16,46 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .calendars import after, before
 from .models import Seasons
 
 Job = tuple[np.ndarray, pd.Timestamp, "np.ndarray | None"]  # history, its end, exog (n + h, k)
 
 
+def safe_lags(seasons: Seasons, horizon: int) -> list[int]:
+    """Lags h, h+1, h+2 and every multiple of each season from h up to the longest season."""
+    longest = max([*seasons.periods, horizon + 2])
+    lags = {horizon, horizon + 1, horizon + 2}
+    for p in (p for p in seasons.periods if p > 1):
+        lags |= {k * p for k in range(1, longest // p + 1) if k * p >= horizon}
+    return sorted(lags)
+
+
+class HolidayFlag:
+    """A date feature: 1 on the public holidays of a country or market (the ``holidays``
+    library), else 0. Picklable by reference, so a saved model finds it when served."""
+
+    __name__ = "holiday"
+
+    def __init__(self, code: str) -> None:
+        self.code, self._days = code, {}
+
+    def __call__(self, dates: pd.DatetimeIndex) -> np.ndarray:
+        from .calendars import holiday_dates
+
+        years = sorted(set(dates.year))
+        missing = [y for y in years if y not in self._days]
+        if missing:
+            days = set(holiday_dates(self.code, missing))
+            for year in missing:
+                self._days[year] = {d for d in days if d.year == year}
+        closed = set().union(*(self._days[y] for y in years))
+        return np.fromiter((d in closed for d in dates.date), bool, len(dates)).astype(int)
+
+
 class Boosting:
-    """A global LightGBM model over every series; lags of a day and a week, hour and weekday.
+    """A global LightGBM model over every series: lags of at least the horizon, rolling means
+    of the latest known day and week, step of day, weekday, month and holidays.
 
     Exogenous columns (temperature, holidays, ...) are dynamic features: the model sees their
     value at the step it forecasts and at the step before (their change is what moves demand
@@ -24,12 +65,19 @@ class Boosting:
     name = "lightgbm"
 
     def __init__(
-        self, seasons: Seasons, freq: pd.Timedelta, seed: int = 0, exog: tuple[str, ...] = ()
+        self,
+        seasons: Seasons,
+        freq: pd.DateOffset,
+        horizon: int,
+        seed: int = 0,
+        exog: tuple[str, ...] = (),
+        holidays: str = "",
     ) -> None:
         self.seasons, self.freq, self.seed, self.exog = seasons, freq, seed, tuple(exog)
-        self.lags = sorted({1, 2, 3, seasons.day, 2 * seasons.day, seasons.week} - {0})
-        # each forecast scales its history by that history's mean and deviation: a fixed window
-        # (four times the longest lag) makes the forecast independent of how much is posted
+        self.horizon, self.holidays = horizon, holidays
+        self.lags = safe_lags(seasons, horizon)
+        # a fixed window (four times the longest lag) makes a forecast independent of how much
+        # history is posted (the differences, lags and rolling means all fit inside it)
         self.min_history = 4 * (max(self.lags) + 1)
         self.fcst = None
 
@@ -38,7 +86,7 @@ class Boosting:
         past, future = [], []
         for i, (values, end, exog) in enumerate(jobs):
             n = len(values)
-            ds = pd.date_range(end=end + h * self.freq, periods=n + h, freq=self.freq)
+            ds = before(end, n, self.freq).append(after(end, h, self.freq))
             frame = pd.DataFrame({"unique_id": str(i), "ds": ds[:n], "y": values})
             if self.exog:
                 x = np.asarray(exog, float)[-(n + h) :]
@@ -56,7 +104,7 @@ class Boosting:
         import lightgbm as lgb
         from mlforecast import MLForecast
         from mlforecast.lag_transforms import RollingMean
-        from mlforecast.target_transforms import LocalStandardScaler
+        from mlforecast.target_transforms import Differences, LocalStandardScaler
 
         model = lgb.LGBMRegressor(
             n_estimators=300,
@@ -70,14 +118,19 @@ class Boosting:
             n_jobs=1,
             verbosity=-1,
         )
-        day = max(self.seasons.day, 2)
+        windows = sorted({max(p, 2) for p in self.seasons.periods})
+        features = [_step_of_day, "dayofweek"] + (["month"] if self.seasons.day == 1 else [])
+        if self.holidays:
+            features.append(HolidayFlag(self.holidays))
         self.fcst = MLForecast(
             models={"lightgbm": model},
-            freq=pd.tseries.frequencies.to_offset(self.freq),
+            freq=self.freq,
             lags=self.lags,
-            lag_transforms={1: [RollingMean(window_size=day)]},
-            date_features=[_step_of_day, "dayofweek"],
-            target_transforms=[LocalStandardScaler()],
+            lag_transforms={self.horizon: [RollingMean(window_size=w) for w in windows]},
+            date_features=features,
+            target_transforms=[Differences([self.seasons.scale])]
+            if self.seasons.scale > 1
+            else [LocalStandardScaler()],
             num_threads=1,
         )
         jobs = [(v, t, (exog or {}).get(u)) for u, (v, t) in series.items()]
@@ -85,7 +138,9 @@ class Boosting:
         self.fcst.fit(frame, static_features=[])
 
     def forecast_many(self, jobs: list[Job], h: int) -> list[np.ndarray]:
-        """Forecasts for many histories in one recursive pass (each its own pseudo-series)."""
+        """Forecasts for many histories in one pass (each its own pseudo-series)."""
+        if h > self.horizon:
+            raise ValueError(f"LightGBM was trained for at most {self.horizon} steps ahead")
         trimmed = [(np.asarray(v[-self.min_history :], float), t, x) for v, t, x in jobs]
         frame, x_df = self._frames(trimmed, h)
         out = self.fcst.predict(h, new_df=frame, X_df=x_df)
@@ -97,14 +152,16 @@ class Boosting:
 
     def save(self, folder: Path) -> None:
         self.fcst.save(folder / "lightgbm")
-        (folder / "lightgbm" / "exog.json").write_text(json.dumps(list(self.exog)), "utf-8")
+        spec = {"exog": list(self.exog), "horizon": self.horizon, "holidays": self.holidays}
+        (folder / "lightgbm" / "spec.json").write_text(json.dumps(spec), "utf-8")
 
     @classmethod
-    def load(cls, folder: Path, seasons: Seasons, freq: pd.Timedelta) -> Boosting:
+    def load(cls, folder: Path, seasons: Seasons, freq: pd.DateOffset) -> Boosting:
         from mlforecast import MLForecast
 
-        exog = tuple(json.loads((folder / "lightgbm" / "exog.json").read_text("utf-8")))
-        model = cls(seasons, freq, exog=exog)
+        spec = json.loads((folder / "lightgbm" / "spec.json").read_text("utf-8"))
+        model = cls(seasons, freq, spec["horizon"], exog=tuple(spec["exog"]),
+                    holidays=spec["holidays"])  # fmt: skip
         model.fcst = MLForecast.load(folder / "lightgbm")
         return model
 

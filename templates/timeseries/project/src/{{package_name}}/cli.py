@@ -26,8 +26,15 @@ def data_options(func):
         click.option("--value-col", default=None, help="[default: demand_mw for Taylor, else demand]"),
         click.option("--id-col", default="", help="Series id column for many series"),
         click.option("--exog", default="", help="Comma-separated exogenous columns (validated)"),
-        click.option("--freq", default=None, help="e.g. 30min, h [default: inferred]"),
-        click.option("--timezone", default=None, help="Local zone of naive timestamps (DST)"),
+        click.option("--freq", default=None,
+                     help="Any pandas offset: 30min, h, D, B, W-MON, MS, ME, QS [default: inferred]"),
+        click.option("--holidays", default=None,
+                     help="Country (GB, US, GB-ENG) or market (NYSE) holidays: a LightGBM feature "
+                          "and the closed days of a business-day calendar [default: GB-ENG for "
+                          "Taylor, none for your data]"),
+        click.option("--timezone", default=None,
+                     help="Zone of naive local timestamps (DST-aware); rows with a UTC offset "
+                          "are converted from it"),
         click.option("--gaps", type=click.Choice(["interpolate", "refuse"]), default="interpolate"),
         click.option("--duplicates", type=click.Choice(["mean", "first", "refuse"]), default="mean"),
         click.option("--max-gap", type=click.IntRange(1), default=48, help="Longest gap filled"),
@@ -45,10 +52,14 @@ def _load(opts: dict):
         raise click.ClickException(f"no {path}: run `download` first, or pass --data FILE")
     exog = tuple(c.strip() for c in opts["exog"].split(",") if c.strip())
     columns = Columns(opts["time_col"], value, opts["id_col"], exog)
+    holidays = opts.get("holidays")
+    if holidays is None:
+        holidays = "GB-ENG" if opts["data"] is None else ""
     try:
         return load(path, columns, freq=opts["freq"], gaps=opts["gaps"],
                     duplicates=opts["duplicates"], timezone=opts["timezone"],
-                    max_gap=opts["max_gap"])  # fmt: skip
+                    max_gap=opts["max_gap"], holidays=holidays,
+                    warn=functools.partial(click.echo, err=True))  # fmt: skip
     except DataError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -56,7 +67,7 @@ def _load(opts: dict):
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
 @click.version_option(__version__)
 def main() -> None:
-    """Forecast energy demand: baselines to deep models, backtested honestly, served as an API."""
+    """Forecast time series: baselines to deep models, backtested honestly, served as an API."""
 
 
 @main.command()
@@ -171,13 +182,14 @@ def train(**opts) -> None:
         )
     load = {k: (str(v) if isinstance(v, Path) else v) for k, v in opts.items()
             if k in ("data", "time_col", "value_col", "id_col", "exog", "freq", "timezone", "gaps",
-                     "duplicates", "max_gap")}  # fmt: skip
+                     "duplicates", "max_gap", "holidays")}  # fmt: skip
     (opts["artifacts"] / LOAD_FILE).write_text(json.dumps(load), "utf-8")
     for name, res in summary["metrics"].items():
         click.echo(
             f"{name:12s} val MASE {res['val']['mase']:.3f}  test MASE {res['test']['mase']:.3f}"
         )
     click.echo(f"winner (validation): {summary['winner']}; {summary['total_seconds']:.0f} s")
+    click.echo(summary["comparison"]["verdict"])
 
 
 @main.command()

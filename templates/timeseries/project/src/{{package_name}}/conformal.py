@@ -22,7 +22,10 @@ def calibrate(residuals: np.ndarray, levels: tuple[int, ...]) -> dict[str, list[
         half = []
         for h in range(horizon):
             pooled = abs_res[:, max(0, h - POOL) : h + POOL + 1].ravel()
+            pooled = pooled[np.isfinite(pooled)]  # NaN: an interpolated step, not an actual
             n = len(pooled)
+            if n == 0:
+                raise ValueError("conformal calibration needs residuals of at least one origin")
             q = min(1.0, np.ceil((n + 1) * level / 100) / n)
             half.append(float(np.quantile(pooled, q, method="higher")))
         widths[str(level)] = half

@@ -15,37 +15,59 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from . import calendars
+
 MODEL_CHOICES = (
     "naive",
     "snaive_day",
     "snaive_week",
+    "snaive_year",
     "mstl",
     "mstl_arima",
     "lightgbm",
     "lstm",
     "transformer",
 )
-DEFAULT_MODELS = ("naive", "snaive_day", "snaive_week", "mstl", "lightgbm", "lstm", "transformer")
+DEFAULT_MODELS = (
+    "naive",
+    "snaive_day",
+    "snaive_week",
+    "snaive_year",
+    "mstl",
+    "lightgbm",
+    "lstm",
+    "transformer",
+)
+BASELINES = ("naive", "snaive_day", "snaive_week", "snaive_year")
 QUICK_MODELS = DEFAULT_MODELS
 DEEP = ("lstm", "transformer")
 EXOG_MODELS = ("mstl_arima", "lightgbm")  # regress on exogenous columns when the data has them
 # Forecast a posted history in milliseconds: no refit (MSTL decomposes again, 0.1-0.4 s) and no
 # recursive pass (mlforecast rebuilds LightGBM's features once per step, 0.1-1 s for a day).
-POSTED_MODELS = ("naive", "snaive_day", "snaive_week", "lstm", "transformer")
+POSTED_MODELS = ("naive", "snaive_day", "snaive_week", "snaive_year", "lstm", "transformer")
 
 
 @dataclass(frozen=True)
 class Seasons:
-    """Season lengths in steps for a frequency: one day and one week (1 when not sub-periodic)."""
+    """Season lengths in steps: a day, a week (5 business days) and, for weekly or coarser
+    steps, a year (1 where the step is not shorter than the season)."""
 
     day: int
     week: int
+    year: int = 1
 
     @classmethod
-    def for_freq(cls, freq: pd.Timedelta) -> Seasons:
-        day = max(1, int(pd.Timedelta("1D") / freq)) if freq <= pd.Timedelta("1D") else 1
-        week = max(1, int(pd.Timedelta("7D") / freq)) if freq <= pd.Timedelta("7D") else 1
-        return cls(day, week)
+    def for_freq(cls, freq: pd.DateOffset) -> Seasons:
+        return cls(*calendars.season_lengths(freq))
+
+    @property
+    def scale(self) -> int:
+        """The season of the seasonal-naive MASE scale: a week, else a year, else 1."""
+        return self.week if self.week > 1 else self.year
+
+    @property
+    def periods(self) -> list[int]:
+        return [p for p in (self.day, self.week, self.year) if p > 1] or [1]
 
 
 class Naive:
@@ -81,7 +103,7 @@ class Mstl:
         self, name: str, seasons: Seasons, lookback_weeks: int = 4, exog: tuple[str, ...] = ()
     ) -> None:
         self.name = name
-        self.periods = [p for p in (seasons.day, seasons.week) if p > 1] or [1]
+        self.periods = seasons.periods
         self.lookback = max(self.periods) * lookback_weeks
         self.min_history = 2 * max(self.periods) + 1
         self.exog = tuple(exog) if name == "mstl_arima" else ()
@@ -131,6 +153,8 @@ def local_model(name: str, seasons: Seasons, lookback_weeks: int = 4, exog: tupl
         return SeasonalNaive(name, seasons.day)
     if name == "snaive_week":
         return SeasonalNaive(name, seasons.week)
+    if name == "snaive_year":
+        return SeasonalNaive(name, seasons.year)
     if name in ("mstl", "mstl_arima"):
         return Mstl(name, seasons, lookback_weeks, exog)
     return None
@@ -143,6 +167,8 @@ def check_models(names: tuple[str, ...], seasons: Seasons) -> tuple[str, ...]:
         if name == "snaive_day" and seasons.day <= 1:
             continue
         if name == "snaive_week" and seasons.week <= 1:
+            continue
+        if name == "snaive_year" and seasons.year <= 1:
             continue
         keep.append(name)
     return tuple(keep)

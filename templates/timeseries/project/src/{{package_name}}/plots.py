@@ -39,8 +39,10 @@ def plot_all(frame: pd.DataFrame, origins: pd.DataFrame, winner: str, reports: P
     for name, g in test.groupby("model", sort=False):
         axes[0].plot(g.groupby("hour")["abs_err"].mean(), label=name, lw=1.2)
         axes[1].plot(g.groupby("weekday")["abs_err"].mean(), marker="o", label=name, lw=1.2)
-    axes[0].set(title="Scaled absolute error by hour of day (test)", xlabel="hour")
+    axes[0].set(title="Seasonal-scaled absolute error by hour of day (test)", xlabel="hour")
     axes[1].set(title="by day of week (0 = Monday)", xlabel="weekday")
+    for ax in axes:
+        ax.set_yscale("log")  # a poor baseline (naive) would flatten the useful models
     axes[1].legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(reports / "errors.png", dpi=110)

@@ -1,4 +1,4 @@
-"""Frequency inference, duplicate timestamps, off-grid times and gaps, reported and handled."""
+"""Duplicate timestamps, off-grid times and gaps on the series' calendar, reported and handled."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
+from . import calendars
 from .ledger import DataError, Ledger
 
 GAP_POLICIES = ("interpolate", "refuse")
@@ -20,6 +21,7 @@ class Regularity:
     freq: str = ""
     series: int = 0
     duplicates: int = 0
+    merged: int = 0
     off_grid: int = 0
     gaps: int = 0
     filled: int = 0
@@ -30,13 +32,21 @@ class Regularity:
         return asdict(self)
 
 
-def infer_freq(ds: pd.Series) -> pd.Timedelta:
-    """The most common positive step between consecutive timestamps (robust to gaps)."""
-    steps = ds.sort_values().diff().dropna()
-    steps = steps[steps > pd.Timedelta(0)]
-    if steps.empty:
-        raise DataError("cannot infer the frequency: fewer than two distinct timestamps")
-    return steps.mode().iloc[0]
+FILL_WARNING = 0.03  # above this share of filled steps, `load` warns: the series is partly made up
+
+
+def choose_offset(frame: pd.DataFrame, freq: str | None, holidays: str) -> pd.DateOffset:
+    """The given ``--freq`` or the one inferred from the longest series; business days become
+    a calendar whose closures are the weekdays absent from every series (and ``--holidays``)."""
+    if freq:
+        offset = calendars.parse(freq)
+    else:
+        longest = frame.groupby("unique_id")["ds"].nunique().idxmax()
+        times = pd.DatetimeIndex(frame.loc[frame["unique_id"] == longest, "ds"].unique())
+        offset = calendars.infer(times.sort_values())
+    if calendars.is_business(offset):
+        offset = calendars.business_calendar(pd.DatetimeIndex(frame["ds"]), offset, holidays)
+    return offset
 
 
 def regularize(
@@ -47,31 +57,27 @@ def regularize(
     gaps: str,
     duplicates: str,
     max_gap: int,
-) -> tuple[pd.DataFrame, pd.Timedelta, Regularity]:
+    holidays: str = "",
+) -> tuple[pd.DataFrame, pd.DateOffset, Regularity]:
     """Sort each series, settle duplicates, reject off-grid rows and fill (or refuse) gaps."""
     if gaps not in GAP_POLICIES or duplicates not in DUPLICATE_POLICIES:
         raise DataError(
             f"gaps must be one of {GAP_POLICIES}, duplicates one of {DUPLICATE_POLICIES}"
         )
-    if freq:
-        try:
-            step = pd.Timedelta(pd.tseries.frequencies.to_offset(freq))
-        except ValueError:
-            raise DataError(
-                f"--freq {freq!r} is not a pandas frequency (e.g. 30min, h, D)"
-            ) from None
-    else:
-        step = min(infer_freq(g["ds"]) for _, g in frame.groupby("unique_id"))
-    report = Regularity(freq=str(step))
+    step = choose_offset(frame, freq, holidays)
+    report = Regularity(freq=step.freqstr)
     out = []
     for uid, group in frame.sort_values(["unique_id", "ds", "_line"]).groupby("unique_id"):
         group = _settle_duplicates(group, ledger, duplicates, report)
-        offset = (group["ds"] - group["ds"].iloc[0]) % step
-        for line in group.loc[offset != pd.Timedelta(0), "_line"]:
-            ledger.reject(int(line), f"timestamp is off the {step} grid")
+        grid = calendars.grid(group["ds"].iloc[0], group["ds"].iloc[-1], step)
+        on_grid = group["ds"].isin(grid)
+        for line in group.loc[~on_grid, "_line"]:
+            ledger.reject(int(line), f"timestamp is off the {step.freqstr} calendar")
             report.off_grid += 1
-        group = group.loc[offset == pd.Timedelta(0)]
-        grid = pd.date_range(group["ds"].iloc[0], group["ds"].iloc[-1], freq=step)
+        group = group.loc[on_grid]
+        if group.empty:
+            continue
+        grid = grid[(grid >= group["ds"].iloc[0]) & (grid <= group["ds"].iloc[-1])]
         filled = group.set_index("ds").drop(columns=["_line", "unique_id"]).reindex(grid)
         missing = filled["y"].isna().to_numpy()
         runs = _runs(missing)
@@ -81,7 +87,8 @@ def regularize(
             report.longest_gap = max(report.longest_gap, longest)
             if gaps == "refuse":
                 raise DataError(
-                    f"series {uid}: {len(runs)} gap(s), {int(missing.sum())} missing steps of {step} "
+                    f"series {uid}: {len(runs)} gap(s), {int(missing.sum())} missing steps of "
+                    f"{step.freqstr} "
                     "(use --gaps interpolate to fill them)"
                 )
             if longest > max_gap:
@@ -90,6 +97,7 @@ def regularize(
                     "split the series or raise --max-gap"
                 )
             filled = filled.interpolate(method="time", limit_area="inside")
+        filled["filled"] = missing
         report.gaps += len(runs)
         report.filled += int(missing.sum())
         report.per_series[str(uid)] = stats
@@ -97,6 +105,8 @@ def regularize(
         filled.insert(0, "unique_id", str(uid))
         out.append(filled)
     report.series = len(out)
+    if not out:
+        raise DataError(f"no series has a timestamp on the {step.freqstr} calendar")
     result = pd.concat(out, ignore_index=True)
     return result, step, report
 
@@ -114,15 +124,11 @@ def _settle_duplicates(
             f"series {first['unique_id']}: {int(repeated.sum())} duplicate timestamps, first "
             f"{first['ds']} on line {first['_line']} (--duplicates mean|first settles them)"
         )
-    reason = (
-        "duplicate timestamp (kept the first)"
-        if policy == "first"
-        else ("duplicate timestamp (averaged into the first)")
-    )
-    for line in group.loc[repeated, "_line"]:
-        ledger.reject(int(line), reason)
     if policy == "first":
+        for line in group.loc[repeated, "_line"]:
+            ledger.reject(int(line), "duplicate timestamp (kept the first)")
         return group.loc[~repeated]
+    report.merged += int(repeated.sum())  # averaged rows are used, not rejected
     values = group.drop(columns=["unique_id", "_line"]).groupby("ds").mean().reset_index()
     lines = group.groupby("ds")["_line"].first().to_numpy()
     values.insert(0, "unique_id", group["unique_id"].iloc[0])

@@ -7,37 +7,56 @@ import json
 from pathlib import Path
 
 from . import __version__
+from .comparison import coverage_flag, describe
 from .modelcard import ModelCard, write_model_card
 from .readme import markdown_table, write_results
 
-COLUMNS = ("mase", "smape", "mae", "rmse", "coverage_90", "width_90", "pinball_90")
+COLUMNS = ("mase", "vs_baseline", "mase1", "smape", "mae", "coverage_90", "width_90")
 
 
 def _fmt(cell: dict | None) -> str:
     if not cell:
         return ""
+    if "low" not in cell:
+        return f"{cell['value']:.3f}"
     return f"{cell['value']:.3f} [{cell['low']:.3f}, {cell['high']:.3f}]"
+
+
+def _coverage(cell: dict | None) -> str:
+    flag = coverage_flag(cell["value"]) if cell else ""
+    return _fmt(cell) + (f" ⚠ {flag}" if flag else "")
 
 
 def results_markdown(metrics: dict) -> str:
     rows = []
     posted = metrics.get("posted_model", metrics["winner"])
+    comparison = metrics["comparison"]
     for row in metrics["test"]:
         mark = " (served)" if row["model"] == metrics["winner"] else ""
         mark += " (posted histories)" if row["model"] == posted != metrics["winner"] else ""
-        rows.append({"model": row["model"] + mark} | {c: _fmt(row.get(c)) for c in COLUMNS})
+        cells = {c: _fmt(row.get(c)) for c in COLUMNS}
+        cells["coverage_90"] = _coverage(row.get("coverage_90"))
+        cells["vs_baseline"] = describe(row["model"], comparison)
+        rows.append({"model": row["model"] + mark} | cells)
     p = metrics["protocol"]
     val = {r["model"]: r["mase"]["value"] for r in metrics["validation"]}
+    skipped = metrics.get("skipped", {})
     lines = [
-        f"Data: `{metrics['source']}`, {metrics['data']['regularity']['series']} series at "
-        f"{metrics['data']['freq']}. Rolling origins: {p['val_origins']} validation then "
-        f"{p['test_origins']} test origins, {p['horizon']} steps ahead each.",
+        f"Data: {Path(metrics['source']).name}, {metrics['data']['regularity']['series']} series "
+        f"at {metrics['data']['freq']}. Rolling origins: {p['val_origins']} validation then "
+        f"{p['test_origins']} test origins, {p['horizon']} steps ahead each."
+        + (f" Skipped as too short: {', '.join(sorted(skipped))}." if skipped else ""),
+        "",
+        f"**{comparison['verdict']}**",
         "",
         f"Winner on validation MASE: **{metrics['winner']}** "
         f"({val[metrics['winner']]:.3f}); test figures below, mean over test origins with a 95% "
-        "bootstrap interval over origins. MASE scales by the in-sample one-step naive MAE; "
-        "width and pinball are scaled the same way; intervals are split-conformal, calibrated "
-        "on the validation origins.",
+        "bootstrap interval over origins. MASE scales by the in-sample MAE of the seasonal naive "
+        "(a week back for daily and finer steps, a year for coarser ones; M4 practice), `mase1` "
+        "by the one-step naive's. `vs_baseline`: the mean MASE difference to the best baseline on "
+        "the same test origins, with its 95% paired bootstrap interval. Intervals are "
+        "split-conformal, calibrated on the validation origins; a 90% coverage outside 85-95% is "
+        "flagged.",
         "",
         f"A posted history (`POST /forecast` with `timestamps` and `values`) is forecast by "
         f"**{posted}**, the best on validation among models that answer in milliseconds.",
@@ -58,7 +77,7 @@ def results_markdown(metrics: dict) -> str:
 def model_card(metrics: dict, reports: Path) -> ModelCard:
     rows = []
     for row in metrics["test"]:
-        for metric in ("mase", "mae", "coverage_90"):
+        for metric in ("mase", "mase1", "mae", "coverage_90"):
             if row.get(metric):
                 cell = row[metric]
                 rows.append({"model": row["model"], "metric": metric, "value": cell["value"],
@@ -67,15 +86,19 @@ def model_card(metrics: dict, reports: Path) -> ModelCard:
     regular = metrics["data"]["regularity"]
     digest = hashlib.sha256((reports / "backtest.json").read_bytes()).hexdigest()[:12]
     p = metrics["protocol"]
+    comparison = metrics["comparison"]
+    served = describe(metrics["winner"], comparison)
+    coverage = coverage_flag(next(r for r in metrics["test"] if r["model"] == metrics["winner"])
+                             .get("coverage_90", {"value": 0.9})["value"])  # fmt: skip
     return ModelCard(
-        title=f"Demand forecaster: {metrics['winner']}",
+        title=f"Forecaster: {metrics['winner']}",
         summary=(
             f"{metrics['winner']} forecasts the next {p['horizon']} steps of each series, with "
             "80% and 90% conformal intervals; chosen among naive, seasonal naive, statistical, "
             "boosting and deep models on validation origins and scored on later test origins."
         ),
         intended_use=[
-            "Short-term load forecasting of series like the training data (same frequency).",
+            "Short-term forecasting of series like the training data (same frequency).",
             "A portfolio baseline to compare new models against, honestly backtested.",
         ],
         out_of_scope=[
@@ -83,24 +106,34 @@ def model_card(metrics: dict, reports: Path) -> ModelCard:
             "unseen in training (holidays, outages) without retraining.",
         ],
         data=[
-            f"Source: {metrics['source']}; {ledger['records']} records, {ledger['read']} used, "
-            f"{ledger.get('bad', 0)} rejected by reason: {json.dumps(ledger.get('rejected', {}))[:300]}.",
-            f"Frequency {metrics['data']['freq']}; {regular['duplicates']} duplicate timestamps, "
-            f"{regular['gaps']} gaps ({regular['filled']} steps filled).",
+            f"Source: {Path(metrics['source']).name}; {ledger['records']} records, "
+            f"{ledger['read']} used, {ledger['rejected']} rejected by reason: "
+            f"{json.dumps({k: v['count'] for k, v in ledger['reasons'].items()})[:300]}.",
+            f"Frequency {metrics['data']['freq']}; {regular['duplicates']} duplicate timestamps "
+            f"({regular.get('merged', 0)} averaged into the first), {regular['gaps']} gaps "
+            f"({regular['filled']} steps filled by interpolation, never scored).",
+            f"Series skipped as too short: {', '.join(sorted(metrics.get('skipped', {})))}."
+            if metrics.get("skipped")
+            else "No series skipped.",
             f"Split: {p['val_origins']} validation origins, then {p['test_origins']} test origins "
             f"every {p['step'] or p['horizon']} steps; nothing after an origin is seen.",
         ],
         metrics=rows,
         metrics_note=(
-            "Test origins; 95% bootstrap intervals over origins. Baselines (naive, seasonal naive) "
-            "are in the table; MASE below 1 beats the one-step naive in-sample error."
+            f"{comparison['verdict']} Served model: {served or 'no comparison'}. "
+            "Test origins; 95% bootstrap intervals over origins. MASE scales by the in-sample "
+            "seasonal naive error (mase1 by the one-step naive's)."
+            + (f" 90% intervals {coverage}." if coverage else "")
         ),
         limitations=[
             "Few origins give wide intervals; the ranking of close models can flip.",
             "Conformal coverage assumes errors like those on the validation origins.",
             "Deep models are trained once per block, not refit at each origin.",
         ],
-        ethics=["Demand data can reveal household behaviour: aggregate meters before sharing."],
+        ethics=[
+            "Series about people (meters, sales, visits) can reveal behaviour: aggregate "
+            "before sharing."
+        ],  # fmt: skip
         provenance={
             "created": metrics["created"],
             "command": "train, evaluate, report",

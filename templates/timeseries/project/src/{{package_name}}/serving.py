@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import calendars
 from .models import DEEP, Seasons, local_model
 
 META_FILE = "meta.json"
@@ -63,7 +64,7 @@ class Forecaster:
         self.meta = json.loads(meta_path.read_text("utf-8"))
         self.name = self.meta["model"]
         self.posted_name = self.meta["posted_model"]
-        self.freq = pd.Timedelta(self.meta["freq"])
+        self.freq = calendars.from_spec(self.meta.get("calendar") or {"freq": self.meta["freq"]})
         self.seasons = Seasons(**self.meta["seasons"])
         self.horizon = int(self.meta["horizon"])
         self.levels = tuple(int(x) for x in self.meta["levels"])
@@ -122,14 +123,16 @@ class Forecaster:
             ds = pd.DatetimeIndex(pd.to_datetime(timestamps, utc=True, format="ISO8601"))
         except (ValueError, TypeError, OverflowError):
             raise BadRequest("timestamps must be ISO 8601 date-times", "timestamps") from None
-        steps = np.diff(ds.asi8)
-        if (steps <= 0).any():
+        if (np.diff(ds.asi8) <= 0).any():
             raise BadRequest("timestamps must be sorted and without repeats", "timestamps")
-        if (steps != self.freq.value).any():
+        ds = ds.tz_localize(None)
+        if not calendars.consecutive(ds, self.freq):
             raise BadRequest(
-                f"timestamps must be {self.freq} apart (the trained frequency)", "timestamps"
+                f"timestamps must follow each other by one {self.freq.freqstr} step (the trained "
+                "frequency; business days: open days at midnight)",
+                "timestamps",
             )
-        return y, ds[-1].tz_localize(None)
+        return y, ds[-1]
 
     def parse_exog(
         self, name: str, future: dict | None, h: int, past: np.ndarray | dict, n: int
@@ -147,7 +150,7 @@ class Forecaster:
         self, name: str, values: np.ndarray, end: pd.Timestamp, h: int, levels, exog=None
     ) -> dict:
         point = np.asarray(self.models[name].forecast(values, end, h, exog), float)[:h]
-        times = pd.date_range(end + self.freq, periods=h, freq=self.freq)
+        times = calendars.after(end, h, self.freq)
         widths = self.meta["models"][name]["widths"]
         out = {
             "model": name,

@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .backtest import LEVELS, Protocol, choose, per_origin, run
+from . import __version__, calendars
+from .backtest import LEVELS, Protocol, choose, per_origin, run, too_short
+from .comparison import compare
 from .data import Dataset
 from .models import DEEP, EXOG_MODELS, POSTED_MODELS, Seasons, check_models
 from .serving import META_FILE
@@ -43,6 +44,12 @@ def train(
     started = time.perf_counter()
     seasons = Seasons.for_freq(data.freq)
     names = check_models(names, seasons)
+    skipped = too_short(data, names, protocol, options)
+    if len(skipped) == len(data.ids):
+        raise ValueError(f"every series is too short: {next(iter(skipped.values()))}")
+    for uid, why in skipped.items():
+        log(f"skipped series {uid}: {why}")
+    data = data.without(skipped)
     timings: dict[str, float] = {}
     frames, fitted, widths = [], {}, {}
     for name in names:
@@ -79,17 +86,20 @@ def train(
         "seconds": timings,
         "total_seconds": round(time.perf_counter() - started, 2),
         "metrics": summarize(origins),
+        "comparison": compare(origins, options.get("seed", 0)),
+        "skipped": skipped,
     }
     for key, name in (("test_metrics", winner), ("posted_test_metrics", posted)):
         meta[key] = summary["metrics"][name]["test"]
+    meta["comparison"] = summary["comparison"]
     (artifacts / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", "utf-8")
     (reports / "backtest.json").write_text(json.dumps(summary, indent=2) + "\n", "utf-8")
     return summary
 
 
 def _serving_meta(data, winner, posted, seasons, protocol, options) -> dict:
-    keep = 4 * seasons.week + protocol.horizon if seasons.week > 1 else 2000
-    keep = max(keep, options.get("lookback_weeks", 4) * seasons.week)
+    keep = 4 * seasons.scale + protocol.horizon if seasons.scale > 1 else 2000
+    keep = max(keep, options.get("lookback_weeks", 4) * seasons.scale, 2000)
     series = {}
     for uid in data.ids:
         values, times, exog = data.values(uid), data.times(uid), data.exog_values(uid)
@@ -102,8 +112,10 @@ def _serving_meta(data, winner, posted, seasons, protocol, options) -> dict:
         "model": winner,
         "posted_model": posted,
         "models": {},
-        "freq": str(data.freq),
-        "seasons": {"day": seasons.day, "week": seasons.week},
+        "freq": data.freq.freqstr,
+        "calendar": calendars.to_spec(data.freq),
+        "holidays": data.report.get("holidays", ""),
+        "seasons": {"day": seasons.day, "week": seasons.week, "year": seasons.year},
         "horizon": protocol.horizon,
         "levels": list(LEVELS),
         "exog": list(data.exog),

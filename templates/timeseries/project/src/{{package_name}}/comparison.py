@@ -1,0 +1,76 @@
+"""Every model against the best baseline: paired bootstrap over the same test origins.
+
+The best baseline is the naive or seasonal naive with the lowest validation MASE. A model beats
+it only when the 95% interval of its mean MASE difference, resampling (series, origin) pairs
+together, lies below 0; the verdict says so in one line, or says that nothing beats it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .models import BASELINES
+from .stats import paired_bootstrap
+
+COVERAGE_BAND = (0.85, 0.95)  # 90% intervals whose test coverage falls outside are flagged
+
+
+def best_baseline(origins: pd.DataFrame) -> str | None:
+    val = origins[(origins["block"] == "val") & origins["model"].isin(BASELINES)]
+    if val.empty:
+        return None
+    return str(val.groupby("model")["mase"].mean().idxmin())
+
+
+def compare(origins: pd.DataFrame, seed: int = 0) -> dict:
+    """``{"baseline", "models": {name: difference, low, high, verdict}, "verdict"}`` on test."""
+    baseline = best_baseline(origins)
+    if baseline is None:
+        return {"baseline": None, "models": {}, "verdict": "no baseline was backtested"}
+    test = origins[origins["block"] == "test"]
+    paired = test.pivot_table(index=["unique_id", "origin"], columns="model", values="mase")
+    paired = paired.dropna()
+    rows = {}
+    for name in paired.columns:
+        if name == baseline:
+            continue
+        diff, low, high = paired_bootstrap(
+            np.mean, paired[name].to_numpy(), paired[baseline].to_numpy(), seed=seed
+        )
+        verdict = "better" if high < 0 else "worse" if low > 0 else "not different"
+        rows[str(name)] = {"difference": diff, "low": low, "high": high, "verdict": verdict}
+    better = sorted((r["difference"], n) for n, r in rows.items() if r["verdict"] == "better")
+    if better:
+        diff, name = better[0]
+        verdict = (
+            f"{name} beats the best baseline, {baseline}, by {-diff:.3f} MASE on the test origins "
+            f"(95% paired interval {-rows[name]['high']:.3f} to {-rows[name]['low']:.3f})."
+        )
+    else:
+        verdict = (
+            f"No model beats the best baseline, {baseline}, on the test origins (no paired 95% "
+            "interval of the MASE difference excludes 0): use its forecasts, or improve the models."
+        )
+    return {"baseline": baseline, "origins": len(paired), "models": rows, "verdict": verdict}
+
+
+def describe(name: str, comparison: dict) -> str:
+    """``name``'s MASE difference to the best baseline, with its interval, in words."""
+    row = comparison["models"].get(name)
+    if row is None:
+        return "the best baseline" if name == comparison["baseline"] else ""
+    return (
+        f"{row['difference']:+.3f} [{row['low']:+.3f}, {row['high']:+.3f}] vs "
+        f"{comparison['baseline']} ({row['verdict']})"
+    )
+
+
+def coverage_flag(coverage: float, level: int = 90) -> str:
+    """'' inside the band, else a short warning (over-coverage wastes width, under misleads)."""
+    low, high = COVERAGE_BAND
+    if coverage < low:
+        return f"under-covers: {coverage:.0%} of actuals inside the {level}% interval"
+    if coverage > high:
+        return f"over-covers: {coverage:.0%} inside the {level}% interval (too wide)"
+    return ""
