@@ -6,6 +6,7 @@ with a one-line error asking for --encoding.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import hashlib
 import re
@@ -82,8 +83,9 @@ def suspicious(texts: list[str]) -> list[int]:
 
 
 def detect_encoding(path: Path, raw: bytes) -> str:
-    """The encoding of a non-UTF-8 file when the plausible guesses agree; else a DataError
-    asking for --encoding (single-byte code pages often fit the same bytes equally well)."""
+    """The encoding of a non-UTF-8 file when every plausible guess reads it the same way (a BOM,
+    UTF-16); else a DataError asking for --encoding: single-byte code pages fit the same bytes
+    equally well, and the detector's favourite is often wrong."""
     from charset_normalizer import from_bytes
 
     matches = list(from_bytes(raw))
@@ -91,16 +93,15 @@ def detect_encoding(path: Path, raw: bytes) -> str:
         raise DataError(
             f"{path} is not UTF-8 and its encoding could not be detected: pass --encoding"
         )
-    best = matches[0]
-    rivals = [m for m in matches if m.chaos <= best.chaos + 0.01]
-    readings = {m.encoding: str(m) for m in rivals}
+    best = matches[0]  # every plausible reading counts: on short texts the "best" is often wrong
+    readings = {m.encoding: str(m) for m in matches}
     lines = [r.split("\n") for r in readings.values()]
     differ = sum(len(set(row)) > 1 for row in zip(*lines, strict=False))
     if differ:
         names = ", ".join(readings)
         raise DataError(
             f"{path} is not UTF-8 and its encoding is ambiguous ({names} read {differ} lines "
-            f"differently): pass --encoding, e.g. --encoding {best.encoding}"
+            f"differently): pass --encoding (the detector's best guess is {best.encoding})"
         )
     return best.encoding
 
@@ -109,6 +110,8 @@ def detect_encoding(path: Path, raw: bytes) -> str:
 def utf8_view(path: Path, raw: bytes, encoding: str | None) -> Iterator[tuple[Path, str | None]]:
     """``path`` itself when it is UTF-8, else a UTF-8 copy in a temporary folder (never in the
     user's folder) with the encoding it was read as; errors name ``path``, not the copy."""
+    with contextlib.suppress(LookupError):
+        encoding = None if codecs.lookup(encoding or "utf-8").name == "utf-8" else encoding
     if encoding is None:
         try:
             raw.decode("utf-8")
@@ -159,14 +162,14 @@ def load_texts(
     path = Path(path)
     label_columns = label_columns or ["label"]
     multilabel = len(label_columns) > 1
-    raw = path.read_bytes() if path.is_file() else b""
+    content = path.read_bytes() if path.is_file() else b""
     required = [text_column, *label_columns, *([group_column] if group_column else [])]
     optional = [split_column] if split_column else []
     if path.suffix.lower() in (".parquet", ".pq"):
         encoding = None
         frame, ledger = read_table(path, required=required, optional=optional)
     else:
-        with utf8_view(path, raw, encoding) as (readable, encoding):
+        with utf8_view(path, content, encoding) as (readable, encoding):
             frame, ledger = read_table(readable, required=required, optional=optional)
     ledger.source = str(path)
     keep, targets, splits, groups = [], [], [], []
@@ -218,5 +221,5 @@ def load_texts(
         split=np.asarray(splits) if split_column else None,
         notes=encoding_notes(texts, lines, encoding),
         groups=np.asarray(groups) if group_column else None,
-        fingerprint=f"sha256:{hashlib.sha256(raw).hexdigest()}",
+        fingerprint=f"sha256:{hashlib.sha256(content).hexdigest()}",
     )
