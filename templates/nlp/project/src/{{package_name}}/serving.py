@@ -52,15 +52,18 @@ class TextModel:
         self.probs(["warm up"])  # fail at start-up, not on the first request
 
     def test_metrics(self) -> dict | None:
-        """This graph's figures on the whole test split, measured by `export`."""
+        """This graph's figures on the whole test split, measured by `export` (and the
+        baseline's, measured by `evaluate` on the same split)."""
         check = self.metadata["onnx"].get("checks", {}).get(self.graph, {})
         if "onnx_accuracy" not in check:
             return None
+        baseline = self.metadata.get("test_metrics", {}).get("baseline_macro_f1")
         return {
             "graph": self.graph,
             "macro_f1": check["onnx_macro_f1"],
             "accuracy": check["onnx_accuracy"],
             "n_test": check["n"],
+            **({"baseline_macro_f1": baseline} if baseline is not None else {}),
         }
 
     def encode(self, text: str) -> tuple[np.ndarray, bool]:
