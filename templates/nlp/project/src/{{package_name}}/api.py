@@ -14,19 +14,29 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Body, FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
+from pydantic_core import PydanticCustomError
 
 from . import __version__
 from .demo import add_demo_page
-from .problems import ProblemError, install_problem_handlers, problem_responses
+from .problems import RequestBody, install_problem_handlers, problem_responses
 from .serving import TextModel, check_text
 from .thresholds import moderate
 
 MAX_CHARS = int(os.environ.get("MAX_CHARS", 10_000))
 MAX_BATCH = int(os.environ.get("MAX_BATCH", 32))
 MAX_BODY_BYTES = int(os.environ.get("MAX_BODY_BYTES", 1_000_000))
-# Printable text (tabs and newlines allowed) with at least one non-space character: the schema
-# says so, so a client (or a fuzzer) knows what is accepted before sending it.
+
+
+def _valid_text(text: str) -> str:
+    """Refuse texts the model cannot read, with a plain message (no pattern in it)."""
+    if problem := check_text(text):
+        raise PydanticCustomError("text", problem)
+    return text
+
+
+# Printable text (tabs and newlines allowed) with at least one visible character: check_text
+# decides; the pattern only documents it in the schema, so a client knows before sending.
 ALLOWED = r"[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]"
 TEXT_PATTERN = rf"^{ALLOWED}*[^\s\x00-\x1F\x7F]{ALLOWED}*$"
 TextField = Annotated[
@@ -34,17 +44,18 @@ TextField = Annotated[
     Field(
         min_length=1,
         max_length=MAX_CHARS,
-        pattern=TEXT_PATTERN,
-        description="UTF-8 text: printable, not only whitespace",
+        description="UTF-8 text: printable, with a visible character",
+        json_schema_extra={"pattern": TEXT_PATTERN},
     ),
+    AfterValidator(_valid_text),
 ]
 
 
-class TextIn(BaseModel):
+class TextIn(RequestBody):
     text: TextField
 
 
-class BatchIn(BaseModel):
+class BatchIn(RequestBody):
     texts: list[TextField] = Field(min_length=1, max_length=MAX_BATCH)
 
 
@@ -94,12 +105,6 @@ class Metadata(BaseModel):
 
 
 ERRORS = problem_responses(413, 422)
-
-
-def _check(texts: list[str], field: str) -> None:
-    for i, text in enumerate(texts):
-        if problem := check_text(text):
-            raise ProblemError(422, problem, field=field if len(texts) == 1 else f"{field}.{i}")
 
 
 def _classify(model: TextModel, texts: list[str]) -> list[Classification]:
@@ -152,14 +157,14 @@ def create_app(model_dir: Path | str | None = None, graph: str | None = None) ->
 
     @app.get("/metadata", response_model=Metadata)
     def metadata(request: Request) -> Metadata:
-        """Labels, thresholds and their goals, test metrics of the model, limits."""
+        """Labels, thresholds and their goals, the served graph's test metrics, limits."""
         m = model(request)
         return Metadata(
             labels=m.labels,
             multilabel=m.multilabel,
             benign=m.metadata["benign"],
             thresholds=m.thresholds,
-            test_metrics=m.metadata.get("test_metrics"),
+            test_metrics=m.test_metrics(),
             graph=m.graph,
             max_tokens=m.max_tokens,
             model_version=m.version,
@@ -174,13 +179,11 @@ def create_app(model_dir: Path | str | None = None, graph: str | None = None) ->
     @app.post("/classify", response_model=Classification, responses=ERRORS)
     async def classify(request: Request, body: Annotated[TextIn, Body()]) -> Response:
         """Scores per label for one text (texts over the token limit are truncated: `truncated`)."""
-        _check([body.text], "text")
         return _json((await run_in_threadpool(_classify, model(request), [body.text]))[0])
 
     @app.post("/classify/batch", response_model=BatchOut, responses=ERRORS)
     async def classify_batch(request: Request, body: Annotated[BatchIn, Body()]) -> Response:
         """Scores for 1 to MAX_BATCH texts in one request."""
-        _check(body.texts, "texts")
         m = model(request)
         results = await run_in_threadpool(_classify, m, body.texts)
         return _json(BatchOut(results=results, model_version=m.version))
@@ -188,7 +191,6 @@ def create_app(model_dir: Path | str | None = None, graph: str | None = None) ->
     @app.post("/moderate", response_model=Moderation, responses=ERRORS)
     async def moderate_text(request: Request, body: Annotated[TextIn, Body()]) -> Response:
         """allow / review / block with the thresholds chosen on validation, and the labels fired."""
-        _check([body.text], "text")
         m = model(request)
         result = (await run_in_threadpool(_classify, m, [body.text]))[0]
         action, fired = moderate(result.scores, m.thresholds)

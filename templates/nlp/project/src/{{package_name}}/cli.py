@@ -56,12 +56,16 @@ def tiny_model(data: Path, out: Path) -> None:
 @cli.command()
 @data_options
 def validate(**kw: object) -> None:
-    """Read the data and account for every record; exit 1 if any row is rejected."""
+    """Read the data and account for every record (encoding, duplicates, label conflicts);
+    exit 1 if any row is rejected."""
+    from .duplicates import describe, find_duplicates
     from .train import load_dataset
 
     with one_line_errors():
         data = load_dataset(to_config(kw))
     click.echo(data.ledger.summary())
+    for line in [*data.notes, *describe(find_duplicates(data), data)]:
+        click.echo(line)
     click.echo(
         f"{len(data)} usable texts, labels {data.labels}"
         f"{' (multi-label)' if data.multilabel else ''}"
@@ -78,15 +82,17 @@ def validate(**kw: object) -> None:
 @click.option("--max-train", type=int, help="Use a stratified subset of this many training texts.")
 @click.option("--max-bad-share", default=0.01, help="Stop if more rows than this are rejected.")
 @click.option(
-    "--benign",
+    "--benign-label",
     multiple=True,
-    help="Labels that never fire [default: multi-class: the most frequent].",
+    default=[defaults.BENIGN] if defaults.BENIGN else [],
+    help="The harmless label, never flagged (repeat for several); required for multi-class "
+    "data [default: the project's answer].",
 )
 @click.option("--block-precision", default=0.9, help="Goal for the block threshold (validation).")
 @click.option("--review-recall", default=0.9, help="Goal for the review threshold (validation).")
 @click.option("--model", default=defaults.BASE_MODEL, help="Hugging Face model id or local folder.")
 @click.option("--max-length", default=128, help="Tokens per text (longer texts are truncated).")
-@click.option("--epochs", default=3)
+@click.option("--epochs", default=3, type=click.IntRange(min=1))
 @click.option("--batch-size", default=32)
 @click.option("--lr", default=5e-5)
 @click.option("--warmup", default=0.1, help="Share of steps with a linear warm-up (then decay).")
@@ -141,13 +147,15 @@ def evaluate(out_dir: Path, reports: Path, data: str | None, n_boot: int) -> Non
     with one_line_errors():
         metrics = run(out_dir, reports, data, n_boot)
     click.echo(f"{headline(metrics)}; wrote {reports}")
+    for warning in metrics["warnings"]:
+        click.echo(f"warning: {warning}", err=True)
 
 
 @cli.command("learning-curve")
 @data_options
 @click.option("--sizes", default="250,500,1000,2000", help="Training-set sizes, comma-separated.")
 @click.option("--model", default=defaults.BASE_MODEL)
-@click.option("--epochs", default=3)
+@click.option("--epochs", default=3, type=click.IntRange(min=1))
 @click.option("--max-length", default=128)
 @click.option("--batch-size", default=32)
 @click.option("--lr", default=5e-5)
@@ -183,14 +191,15 @@ def export(out_dir: Path, quantize: bool, max_accuracy_drop: float) -> None:
 
 @cli.command()
 @REPORTS
+@OUT
 @click.option("--readme", default="README.md", type=click.Path(path_type=Path))
 @click.option("--card", default="MODEL_CARD.md", type=click.Path(path_type=Path))
-def report(reports: Path, readme: Path, card: Path) -> None:
-    """Write the results into README.md and MODEL_CARD.md from reports/."""
+def report(reports: Path, out_dir: Path, readme: Path, card: Path) -> None:
+    """Write the results into README.md and MODEL_CARD.md from reports/ and the served model."""
     from .report import write_report
 
     with one_line_errors():
-        write_report(reports, readme, card)
+        write_report(reports, readme, card, out_dir)
     click.echo(f"updated {readme} and wrote {card}")
 
 

@@ -38,6 +38,7 @@ class TrainConfig:
     text_column: str = "text"
     label_columns: list[str] = field(default_factory=lambda: ["label"])
     split_column: str | None = None
+    group_column: str | None = None
     encoding: str | None = None
     val_fraction: float = 0.1
     test_fraction: float = 0.2

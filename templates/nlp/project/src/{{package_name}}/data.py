@@ -1,10 +1,17 @@
 """Labelled texts from CSV, JSONL or Parquet: one label column (multi-class) or several 0/1 columns
-(multi-label). Every record is accounted for by the shared ledger; non-UTF-8 files are transcoded
-when their encoding can be detected, or refused with a one-line error.
+(multi-label). Every record is accounted for by the shared ledger; a non-UTF-8 file is transcoded in
+memory when its encoding is given or unambiguous (and what that changed is reported), else refused
+with a one-line error asking for --encoding.
 """
 
 from __future__ import annotations
 
+import codecs
+import contextlib
+import hashlib
+import re
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +27,8 @@ SPLITS = {
     "dev": "val",
     "test": "test",
 }
+# C1 controls, the replacement character, and UTF-8 read as a single-byte code page ("Ã©").
+MOJIBAKE = re.compile("[\x80-\x9f\ufffd]|â€|Ã[\xa0-\xbf\u0152-\u0192\u2013-\u2122]|Â[\xa0-\xbf]")
 TRUE, FALSE = {"1", "1.0", "true", "yes"}, {"0", "0.0", "false", "no"}
 
 
@@ -36,6 +45,8 @@ class TextData:
     ledger: Ledger | None = None
     source: str = ""
     notes: list[str] = field(default_factory=list)
+    groups: np.ndarray | None = None  # the group column (a film, an author): one side of a split
+    fingerprint: str = ""  # SHA-256 of the file's bytes
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -51,6 +62,8 @@ class TextData:
             self.ledger,
             self.source,
             self.notes,
+            None if self.groups is None else self.groups[index],
+            self.fingerprint,
         )
 
     def onehot(self) -> np.ndarray:
@@ -60,32 +73,80 @@ class TextData:
         return np.eye(len(self.labels), dtype=np.int64)[self.y]
 
 
-def utf8_copy(path: Path, encoding: str | None = None) -> tuple[Path, str | None]:
-    """``path`` when it is UTF-8 (or Parquet); else a UTF-8 copy next to it and the encoding."""
-    if path.suffix.lower() == ".parquet" or not path.is_file():
-        return path, None
-    raw = path.read_bytes()
+def _changed(texts: list[str]) -> int:
+    return sum(not t.isascii() for t in texts)
+
+
+def suspicious(texts: list[str]) -> list[int]:
+    """Indices of texts with C1 control characters or mojibake markers (UTF-8 read wrongly)."""
+    return [i for i, t in enumerate(texts) if MOJIBAKE.search(t)]
+
+
+def detect_encoding(path: Path, raw: bytes) -> str:
+    """The encoding of a non-UTF-8 file when every plausible guess reads it the same way (a BOM,
+    UTF-16); else a DataError asking for --encoding: single-byte code pages fit the same bytes
+    equally well, and the detector's favourite is often wrong."""
+    from charset_normalizer import from_bytes
+
+    matches = list(from_bytes(raw))
+    if not matches:
+        raise DataError(
+            f"{path} is not UTF-8 and its encoding could not be detected: pass --encoding"
+        )
+    best = matches[0]  # every plausible reading counts: on short texts the "best" is often wrong
+    readings = {m.encoding: str(m) for m in matches}
+    lines = [r.split("\n") for r in readings.values()]
+    differ = sum(len(set(row)) > 1 for row in zip(*lines, strict=False))
+    if differ:
+        names = ", ".join(readings)
+        raise DataError(
+            f"{path} is not UTF-8 and its encoding is ambiguous ({names} read {differ} lines "
+            f"differently): pass --encoding (the detector's best guess is {best.encoding})"
+        )
+    return best.encoding
+
+
+@contextlib.contextmanager
+def utf8_view(path: Path, raw: bytes, encoding: str | None) -> Iterator[tuple[Path, str | None]]:
+    """``path`` itself when it is UTF-8, else a UTF-8 copy in a temporary folder (never in the
+    user's folder) with the encoding it was read as; errors name ``path``, not the copy."""
+    with contextlib.suppress(LookupError):
+        encoding = None if codecs.lookup(encoding or "utf-8").name == "utf-8" else encoding
     if encoding is None:
         try:
             raw.decode("utf-8")
-            return path, None
+            yield path, None
+            return
         except UnicodeDecodeError:
-            from charset_normalizer import from_bytes
-
-            best = from_bytes(raw).best()
-            if best is None:
-                raise DataError(
-                    f"{path} is not UTF-8 and its encoding could not be detected: "
-                    "convert it to UTF-8 or pass --encoding"
-                ) from None
-            encoding = best.encoding
+            encoding = detect_encoding(path, raw)
     try:
         text = raw.decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:
         raise DataError(f"{path} cannot be read as {encoding}: {exc}") from None
-    copy = path.with_name(f".{path.stem}.utf8{path.suffix}")
-    copy.write_text(text, "utf-8")
-    return copy, encoding
+    with tempfile.TemporaryDirectory(prefix="texts-") as tmp:
+        copy = Path(tmp) / path.name
+        copy.write_text(text, "utf-8")
+        try:
+            yield copy, encoding
+        except DataError as exc:
+            raise DataError(str(exc).replace(str(copy), str(path))) from None
+
+
+def encoding_notes(texts: list[str], lines: np.ndarray, encoding: str | None) -> list[str]:
+    """What reading the file did to the texts: the encoding and how many texts it changed, and
+    the texts that look damaged (control characters, mojibake)."""
+    notes = []
+    if encoding:
+        notes.append(
+            f"read as {encoding} (not UTF-8) and transcoded: {_changed(texts)} of {len(texts)} "
+            "texts changed"
+        )
+    if bad := suspicious(texts):
+        notes.append(
+            f"{len(bad)} texts contain control characters or mojibake markers (e.g. line "
+            f"{int(lines[bad[0]])}: {texts[bad[0]][:60]!r}); check the encoding (--encoding)"
+        )
+    return notes
 
 
 def load_texts(
@@ -95,17 +156,23 @@ def load_texts(
     label_columns: list[str] | None = None,
     split_column: str | None = None,
     encoding: str | None = None,
+    group_column: str | None = None,
 ) -> TextData:
     """Read labelled texts; rows with an empty text or an invalid label are rejected by reason."""
     path = Path(path)
     label_columns = label_columns or ["label"]
     multilabel = len(label_columns) > 1
-    readable, detected = utf8_copy(path, encoding)
+    content = path.read_bytes() if path.is_file() else b""
+    required = [text_column, *label_columns, *([group_column] if group_column else [])]
     optional = [split_column] if split_column else []
-    frame, ledger = read_table(readable, required=[text_column, *label_columns], optional=optional)
+    if path.suffix.lower() in (".parquet", ".pq"):
+        encoding = None
+        frame, ledger = read_table(path, required=required, optional=optional)
+    else:
+        with utf8_view(path, content, encoding) as (readable, encoding):
+            frame, ledger = read_table(readable, required=required, optional=optional)
     ledger.source = str(path)
-    notes = [f"read as {detected} (not UTF-8), transcoded"] if detected else []
-    keep, targets, splits = [], [], []
+    keep, targets, splits, groups = [], [], [], []
     for values in frame.to_dict("records"):
         line, text = int(values["_line"]), str(values[text_column] or "")
         if not text.strip():
@@ -130,6 +197,8 @@ def load_texts(
             splits.append(name)
         keep.append((line, text))
         targets.append(target)
+        if group_column:
+            groups.append(str(values[group_column] or "").strip())
     if not keep:
         raise DataError(f"{path}: no usable rows ({ledger.summary()})")
     if multilabel:
@@ -140,14 +209,17 @@ def load_texts(
             raise DataError(f"{path}: column {label_columns[0]!r} has one class only: {labels}")
         index = {name: i for i, name in enumerate(labels)}
         y = np.asarray([index[t] for t in targets], dtype=np.int64)  # type: ignore[index]
+    texts, lines = [t for _, t in keep], np.asarray([line for line, _ in keep])
     return TextData(
-        texts=[t for _, t in keep],
+        texts=texts,
         y=y,
         labels=labels,
         multilabel=multilabel,
-        lines=np.asarray([line for line, _ in keep]),
+        lines=lines,
         ledger=ledger,
         source=str(path),
         split=np.asarray(splits) if split_column else None,
-        notes=notes,
+        notes=encoding_notes(texts, lines, encoding),
+        groups=np.asarray(groups) if group_column else None,
+        fingerprint=f"sha256:{hashlib.sha256(content).hexdigest()}",
     )

@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 
 from . import analysis, scoring
+from .artifacts import METADATA_FILE, write_json
 from .config import TrainConfig
 from .ledger import DataError
-from .train import BASELINE_FILE, METADATA_FILE, MODEL_DIR, SPLIT_FILE, load_dataset
+from .train import BASELINE_FILE, MODEL_DIR, SPLIT_FILE, load_dataset
 
 METRICS_FILE, CALIBRATION_PLOT = "metrics.json", "calibration.png"
 
@@ -105,15 +106,17 @@ def evaluate(out_dir: Path, reports: Path, data: str | None = None, n_boot: int 
             **meta["thresholds"],
             "test": scoring.thresholds_on_test(onehot, probs, labels, meta["thresholds"]),
         },
+        "warnings": [],
         "mistakes": analysis.confident_mistakes(test.texts, test.y, probs, labels, multilabel),
         "slices": analysis.slices(test.texts, test.y, models, multilabel, n_boot=min(n_boot, 500)),
         "data": meta["data"],
         "train_seconds": meta["train_seconds"],
         "device": meta["device"],
         "model": cfg.finetune.model,
-        "model_version": meta["model_version"],
+        "trained_at": meta["trained_at"],
         "n_boot": n_boot,
     }
+    metrics["warnings"] = scoring.warnings(metrics["thresholds"]["test"])
     reports.mkdir(parents=True, exist_ok=True)
     (reports / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n", "utf-8")
     plot_calibration(metrics, reports / CALIBRATION_PLOT)
@@ -123,7 +126,7 @@ def evaluate(out_dir: Path, reports: Path, data: str | None = None, n_boot: int 
         "baseline_macro_f1": metrics["models"]["baseline"]["macro_f1"]["value"],
         "n_test": len(test),
     }
-    (out_dir / METADATA_FILE).write_text(json.dumps(meta, indent=2) + "\n", "utf-8")
+    write_json(out_dir / METADATA_FILE, meta)
     return metrics
 
 

@@ -36,6 +36,10 @@ DATA_OPTIONS = [
         help="The label column; repeat it for multi-label 0/1 columns [default: label].",
     ),
     click.option("--split-column", help="A column of train/val/test: your own split."),
+    click.option(
+        "--group-column",
+        help="Rows sharing a value (a film, an author) stay on one side of the split.",
+    ),
     click.option("--encoding", help="The file's encoding [default: UTF-8, else detected]."),
 ]
 
@@ -53,8 +57,8 @@ def to_config(kw: dict[str, Any]):
 
     kw = dict(kw)
     kw["label_columns"] = list(kw.pop("label_columns") or ["label"])
-    if "benign" in kw:
-        kw["benign"] = list(kw["benign"]) or None
+    if "benign_label" in kw:
+        kw["benign"] = list(kw.pop("benign_label")) or None
     if "out_dir" in kw:
         kw["out_dir"] = str(kw["out_dir"])
     return TrainConfig.from_dict(kw)

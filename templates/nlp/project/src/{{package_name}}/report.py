@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
-from . import __version__
+from .artifacts import METADATA_FILE
 from .modelcard import ModelCard, write_model_card
 from .readme import markdown_table, write_results
 
@@ -21,13 +22,42 @@ def _wilson(value: float, ci: list[float]) -> str:
     return f"{value:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
 
 
+def template_version(answers: Path) -> str:
+    """The template commit the project was generated or last updated from (copier's answers)."""
+    text = answers.read_text("utf-8") if answers.is_file() else ""
+    found = re.search(r"^_commit:\s*['\"]?([^'\"\s]+)", text, re.MULTILINE)
+    return found.group(1) if found else f"unknown (no _commit in {answers})"
+
+
+def served(artifacts: Path) -> dict:
+    """The exported graph `serve` runs and its version, or why there is none."""
+    path = artifacts / METADATA_FILE
+    meta = json.loads(path.read_text("utf-8")) if path.is_file() else {}
+    if "onnx" not in meta:
+        return {"graph": "none: run `export`", "version": "none: run `export`"}
+    graph = meta["onnx"]["serve"]
+    return {"graph": graph, "version": meta["onnx"]["versions"][graph]}
+
+
+def _benign(m: dict) -> str:
+    return ", ".join(m["benign"]) or "none (multi-label: every label is moderated)"
+
+
+def _ledger(ledger: dict) -> str:
+    why = "; ".join(f"{reason}: {r['count']}" for reason, r in ledger["reasons"].items())
+    return f"{ledger['records']} records, {ledger['rejected']} rejected" + (
+        f" ({why})" if why else ""
+    )
+
+
 def results_markdown(m: dict, curve: list[dict] | None) -> str:
     t, b = m["models"]["transformer"], m["models"]["baseline"]
     d = m["transformer_minus_baseline_macro_f1"]
     lines = [
         f"Test split: {m['n_test']} texts; fine-tuned `{m['model']}` vs TF-IDF + logistic "
         f"regression; 95% bootstrap intervals ({m['n_boot']} resamples). Trained in "
-        f"{m['train_seconds']:.0f} s on {m['device']}.",
+        f"{m['train_seconds']:.0f} s on {m['device']}. Benign label (never flagged): "
+        f"{_benign(m)}.",
         "",
         markdown_table(
             [
@@ -81,10 +111,12 @@ def results_markdown(m: dict, curve: list[dict] | None) -> str:
             )
     lines += [
         "",
-        f"Moderation thresholds, chosen on validation (block: precision >= "
-        f"{goals['block_precision']}; review: recall >= {goals['review_recall']}), on test:",
+        f"Moderation thresholds, chosen on validation so that the 95% lower bound reaches the "
+        f"goal (block: precision >= {goals['block_precision']}; review: recall >= "
+        f"{goals['review_recall']}), on test:",
         "",
         markdown_table(rows, ["label", "level", "threshold", "precision", "recall", "fired"]),
+        *(f"\n**Warning:** {w}." for w in m.get("warnings", [])),
     ]
     lines += [
         "",
@@ -117,7 +149,7 @@ def results_markdown(m: dict, curve: list[dict] | None) -> str:
     return "\n".join(lines)
 
 
-def model_card(m: dict) -> ModelCard:
+def model_card(m: dict, serving: dict, template: str) -> ModelCard:
     t, b = m["models"]["transformer"], m["models"]["baseline"]
     rows = []
     for name, x in (("fine-tuned transformer", t), ("TF-IDF + logistic regression", b)):
@@ -146,9 +178,13 @@ def model_card(m: dict) -> ModelCard:
             "Languages and domains unlike the training data",
         ],
         data=[
-            f"Source: {m['data']['source']}",
-            f"Records: {ledger}",
-            f"Split sizes: {m['data']['sizes']} (seeded, stratified; saved as artifacts/split.csv)",
+            f"Source: {m['data']['source']} ({m['data'].get('fingerprint', 'no fingerprint')})",
+            f"Records: {_ledger(ledger)}",
+            *m["data"].get("notes", []),
+            "Split sizes: "
+            + ", ".join(f"{k} {v}" for k, v in m["data"]["sizes"].items())
+            + " (seeded, stratified, duplicate texts on one side; saved as artifacts/split.csv)",
+            f"Benign label (never flagged): {_benign(m)}",
         ],
         metrics=rows,
         metrics_note=f"Test split of {m['n_test']} texts; 95% bootstrap intervals. "
@@ -163,16 +199,24 @@ def model_card(m: dict) -> ModelCard:
             "Keep a human in the loop for block decisions",
         ],
         provenance={
-            "model version": m["model_version"],
+            "served model version": serving["version"],
+            "served graph": serving["graph"],
+            "trained at": m.get("trained_at", "unknown"),
             "command": "train; evaluate; export; report",
             "date": dt.date.today().isoformat(),
-            "template version": __version__,
-            "data": str(m["data"]["source"]),
+            "template version": template,
+            "data fingerprint": m["data"].get("fingerprint", "unknown"),
         },
     )
 
 
-def write_report(reports: Path, readme: Path, card: Path) -> None:
+def write_report(
+    reports: Path,
+    readme: Path,
+    card: Path,
+    artifacts: Path = Path("artifacts"),
+    answers: Path = Path(".copier-answers.yml"),
+) -> None:
     path = reports / METRICS_FILE
     if not path.is_file():
         raise FileNotFoundError(f"no {path}: run `evaluate` first")
@@ -180,4 +224,4 @@ def write_report(reports: Path, readme: Path, card: Path) -> None:
     curve_path = reports / CURVE_FILE
     curve = json.loads(curve_path.read_text("utf-8")) if curve_path.is_file() else None
     write_results(readme, results_markdown(metrics, curve))
-    write_model_card(card, model_card(metrics))
+    write_model_card(card, model_card(metrics, served(artifacts), template_version(answers)))

@@ -62,7 +62,9 @@ def versus(y: np.ndarray, a: np.ndarray, b: np.ndarray, multilabel: bool, n_boot
 def thresholds_on_test(
     onehot: np.ndarray, probs: np.ndarray, labels: list[str], thresholds: dict
 ) -> dict:
-    """Precision and recall (Wilson intervals) of each validation-chosen threshold on test."""
+    """Precision and recall (Wilson intervals) of each validation-chosen threshold on test,
+    with a warning where the test interval lies wholly under the goal."""
+    goals = {"block": ("precision", "block_precision"), "review": ("recall", "review_recall")}
     out = {}
     for label, levels in thresholds["labels"].items():
         j = labels.index(label)
@@ -82,7 +84,25 @@ def thresholds_on_test(
                 "recall": tp / pos if pos else float("nan"),
                 "recall_ci": wilson_interval(tp, pos),
             }
+            metric, goal_name = goals[level]
+            goal, high = thresholds["goals"][goal_name], out[label][level][f"{metric}_ci"][1]
+            if high < goal:
+                out[label][level]["warning"] = (
+                    f"{label} {level}: test {metric} 95% interval "
+                    f"{out[label][level][f'{metric}_ci'][0]:.2f}-{high:.2f} is under the goal "
+                    f"{goal} (chosen on validation); do not trust this threshold"
+                )
     return out
+
+
+def warnings(thresholds_test: dict) -> list[str]:
+    """The threshold warnings of ``thresholds_on_test``, in label order."""
+    return [
+        r["warning"]
+        for levels in thresholds_test.values()
+        for r in levels.values()
+        if r and "warning" in r
+    ]
 
 
 def calibration(onehot: np.ndarray, probs: np.ndarray, bins: int = 10) -> dict:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import unicodedata
 from pathlib import Path
 
 import numpy as np
 
-TOKENIZER_FILE = "tokenizer.json"
+from .artifacts import METADATA_FILE, TOKENIZER_FILE, model_version
 
 
 class TextModel:
@@ -21,7 +22,7 @@ class TextModel:
         from tokenizers import Tokenizer
 
         model_dir = Path(model_dir)
-        meta_path = model_dir / "metadata.json"
+        meta_path = model_dir / METADATA_FILE
         if not meta_path.is_file() or "onnx" not in (
             meta := json.loads(meta_path.read_text("utf-8"))
         ):
@@ -31,8 +32,14 @@ class TextModel:
         self.multilabel: bool = meta["multilabel"]
         self.max_tokens: int = meta["max_length"]
         self.thresholds: dict = meta["thresholds"]
-        self.version: str = meta.get("model_version", "unknown")
         self.graph = graph or meta["onnx"]["serve"]
+        self.version = model_version(model_dir, self.graph, meta)
+        recorded = meta["onnx"].get("versions", {}).get(self.graph)
+        if recorded is not None and recorded != self.version:
+            raise RuntimeError(
+                f"{model_dir / self.graph} is not the graph `export` checked (version "
+                f"{self.version}, checked {recorded}): run `export` again"
+            )
         self.tokenizer = Tokenizer.from_file(str(model_dir / TOKENIZER_FILE))
         self.tokenizer.enable_truncation(self.max_tokens)
         self.tokenizer.no_padding()
@@ -43,6 +50,21 @@ class TextModel:
             str(model_dir / self.graph), options, providers=["CPUExecutionProvider"]
         )
         self.probs(["warm up"])  # fail at start-up, not on the first request
+
+    def test_metrics(self) -> dict | None:
+        """This graph's figures on the whole test split, measured by `export` (and the
+        baseline's, measured by `evaluate` on the same split)."""
+        check = self.metadata["onnx"].get("checks", {}).get(self.graph, {})
+        if "onnx_accuracy" not in check:
+            return None
+        baseline = self.metadata.get("test_metrics", {}).get("baseline_macro_f1")
+        return {
+            "graph": self.graph,
+            "macro_f1": check["onnx_macro_f1"],
+            "accuracy": check["onnx_accuracy"],
+            "n_test": check["n"],
+            **({"baseline_macro_f1": baseline} if baseline is not None else {}),
+        }
 
     def encode(self, text: str) -> tuple[np.ndarray, bool]:
         """Token ids (1, tokens) of one text (no padding) and whether it was truncated."""
@@ -70,9 +92,12 @@ def to_probs(logits: np.ndarray, multilabel: bool) -> np.ndarray:
 
 
 def check_text(text: str) -> str | None:
-    """Why ``text`` cannot be classified (empty, binary, not encodable as UTF-8), or None."""
+    """Why ``text`` cannot be classified (empty, nothing visible, binary, not encodable as
+    UTF-8), or None."""
     if not text.strip():
         return "text is empty or whitespace only"
+    if all(c.isspace() or unicodedata.category(c) == "Cf" for c in text):
+        return "text has no visible characters (only whitespace and zero-width characters)"
     if any(ord(c) < 32 and c not in "\t\n\r" for c in text) or "\x7f" in text:
         return "text contains control characters (binary data?)"
     try:

@@ -1,11 +1,15 @@
-"""A seeded, stratified train/validation/test split (multi-label aware), or the user's own."""
+"""A seeded, stratified train/validation/test split (multi-label aware), or the user's own.
+Duplicate texts and rows of one group (``--group-column``) always land on the same side."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 
 from .data import TextData
+from .duplicates import group_ids
 from .ledger import DataError
 
 
@@ -39,6 +43,11 @@ def split_indices(
     index, key = np.arange(len(data)), strata(data)
     if len(data) < 20:
         raise DataError(f"{len(data)} usable rows: at least 20 are needed to split and evaluate")
+    groups = group_ids(data)
+    if len(np.unique(groups)) < len(data):
+        rest, test = _group_split(index, key, groups, test_fraction, seed)
+        train, val = _group_split(rest, key, groups, val_fraction / (1 - test_fraction), seed)
+        return {"train": np.sort(train), "val": np.sort(val), "test": np.sort(test)}
     rest, test = train_test_split(
         index, test_size=test_fraction, random_state=seed, stratify=_stratify(key, test_fraction)
     )
@@ -47,3 +56,20 @@ def split_indices(
         rest, test_size=share, random_state=seed, stratify=_stratify(key[rest], share)
     )
     return {"train": np.sort(train), "val": np.sort(val), "test": np.sort(test)}
+
+
+def _group_split(
+    index: np.ndarray, key: np.ndarray, groups: np.ndarray, fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(rest, held out) of ``index``: about ``fraction`` held out, whole groups, stratified."""
+    folds = max(2, round(1 / fraction))
+    if len(np.unique(groups[index])) < folds:
+        raise DataError(
+            f"{len(np.unique(groups[index]))} groups (duplicate texts and --group-column "
+            f"values): too few to hold out {fraction:.0%} as whole groups"
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "the least populated class has only n members"
+        splitter = StratifiedGroupKFold(folds, shuffle=True, random_state=seed)
+        rest, held = next(splitter.split(index, key[index], groups[index]))
+    return index[rest], index[held]

@@ -2,33 +2,48 @@
 
 `block`: the lowest score threshold whose validation precision reaches the block goal (e.g. 0.9:
 automatic removal must rarely be wrong); `review`: the highest threshold whose validation recall
-reaches the review goal (e.g. 0.9: human review must see most harmful texts). A goal that cannot
-be met leaves that threshold unset (None: never block automatically / review everything flagged).
+reaches the review goal (e.g. 0.9: human review must see most harmful texts). "Reaches" means
+with 95% confidence: the Wilson lower bound, not the point estimate, must be at or over the goal,
+so a handful of lucky validation texts cannot set a threshold. A goal that cannot be met leaves
+that threshold unset (None: never block automatically / never send to review).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .stats import wilson_interval
+
+
+def _ranked(y: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Scores high to low, true positives among the top k, and whether k ends a run of ties
+    (a threshold fires every text at or over it, so only those k are reachable)."""
+    order = np.argsort(-score, kind="stable")
+    ranked = score[order]
+    tp = np.cumsum(y[order] == 1)
+    ends = np.r_[ranked[:-1] > ranked[1:], True]
+    return ranked, tp, ends
+
+
+def lower_bound(successes: int, n: int) -> float:
+    return wilson_interval(int(successes), int(n))[0]
+
 
 def block_threshold(y: np.ndarray, score: np.ndarray, precision_goal: float) -> float | None:
-    """Lowest threshold with precision >= goal (over at least 5 positives predicted)."""
-    order = np.argsort(-score, kind="stable")
-    tp = np.cumsum(y[order] == 1)
-    k = np.arange(1, len(y) + 1)
-    ok = np.flatnonzero((tp / k >= precision_goal) & (k >= 5))
-    return None if not len(ok) else float(score[order][ok.max()])
+    """Lowest threshold whose precision's 95% Wilson lower bound is >= the goal."""
+    ranked, tp, ends = _ranked(y, score)
+    ok = [k for k in np.flatnonzero(ends) if lower_bound(tp[k], k + 1) >= precision_goal]
+    return None if not ok else float(ranked[max(ok)])
 
 
 def review_threshold(y: np.ndarray, score: np.ndarray, recall_goal: float) -> float | None:
-    """Highest threshold with recall >= goal."""
+    """Highest threshold whose recall's 95% Wilson lower bound is >= the goal."""
     positives = int((y == 1).sum())
     if positives == 0:
         return None
-    order = np.argsort(-score, kind="stable")
-    tp = np.cumsum(y[order] == 1)
-    first = int(np.argmax(tp >= recall_goal * positives))
-    return float(score[order][first])
+    ranked, tp, ends = _ranked(y, score)
+    ok = [k for k in np.flatnonzero(ends) if lower_bound(tp[k], positives) >= recall_goal]
+    return None if not ok else float(ranked[min(ok)])
 
 
 def choose(

@@ -83,9 +83,15 @@ def write_sample(path: Path, rows: int = 400, seed: int = 0) -> Path:
 
 
 def tiny_model(
-    texts: list[str], out: Path, hidden: int = 32, layers: int = 2, seed: int = 0
+    texts: list[str],
+    out: Path,
+    hidden: int = 32,
+    layers: int = 2,
+    seed: int = 0,
+    lowercase: bool = True,
 ) -> Path:
-    """A WordPiece tokenizer trained on ``texts`` and a random BERT encoder, saved to ``out``."""
+    """A WordPiece tokenizer trained on ``texts`` (cased unless ``lowercase``) and a random BERT
+    encoder, saved to ``out``."""
     import torch
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
@@ -95,7 +101,7 @@ def tiny_model(
 
     specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
     tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.normalizer = normalizers.BertNormalizer(lowercase=lowercase)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     tok.train_from_iterator(
         texts, trainers.WordPieceTrainer(vocab_size=500, special_tokens=specials)

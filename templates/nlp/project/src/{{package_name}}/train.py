@@ -13,13 +13,16 @@ from pathlib import Path
 
 import numpy as np
 
+from .artifacts import METADATA_FILE, write_json
 from .config import TrainConfig
 from .data import TextData, load_texts
 from .datasets import NAME, dataset_path, download_rotten_tomatoes
+from .duplicates import describe as describe_duplicates
+from .duplicates import find_duplicates
 from .ledger import DataError
 from .split import split_indices
 
-METADATA_FILE, SPLIT_FILE, HISTORY_FILE = "metadata.json", "split.csv", "history.json"
+SPLIT_FILE, HISTORY_FILE = "split.csv", "history.json"
 MODEL_DIR, BASELINE_FILE = "model", "baseline.joblib"
 
 
@@ -39,6 +42,7 @@ def load_dataset(cfg: TrainConfig) -> TextData:
         label_columns=cfg.label_columns,
         split_column=cfg.split_column,
         encoding=cfg.encoding,
+        group_column=cfg.group_column,
     )
 
 
@@ -57,11 +61,22 @@ def subsample(data: TextData, index: np.ndarray, n: int | None, seed: int) -> np
     return np.sort(keep)
 
 
-def default_benign(data: TextData, train: np.ndarray) -> list[str]:
-    """Multi-class: the most frequent training class is the benign one. Multi-label: none."""
-    if data.multilabel:
-        return []
-    return [data.labels[int(np.bincount(data.y[train]).argmax())]]
+def benign_labels(cfg: TrainConfig, data: TextData) -> list[str]:
+    """The labels that never fire, as the owner answered them (multi-label: none by default).
+    A multi-class project must name one: moderating the wrong class silently is worse than
+    stopping."""
+    if cfg.benign is None:
+        if data.multilabel:
+            return []
+        raise DataError(
+            f"which label is harmless? pass --benign-label (one of: {', '.join(data.labels)})"
+        )
+    if unknown := sorted(set(cfg.benign) - set(data.labels)):
+        raise DataError(
+            f"--benign-label {', '.join(unknown)} is not a label of the data "
+            f"({', '.join(data.labels)}): pass --benign-label with one of them"
+        )
+    return list(cfg.benign)
 
 
 def estimate_seconds(n_train: int, epochs: int, model) -> float:
@@ -97,12 +112,11 @@ def train(
     ft = cfg.finetune
     data = load_dataset(cfg)
     data.ledger.enforce(cfg.max_bad_share, f"run `validate --data {cfg.data}` to see the rows")
+    dups = find_duplicates(data)
     parts = split_indices(data, cfg.val_fraction, cfg.test_fraction, ft.seed)
     parts["train"] = subsample(data, parts["train"], cfg.max_train, ft.seed)
     tr, va = data.subset(parts["train"]), data.subset(parts["val"])
-    benign = cfg.benign if cfg.benign is not None else default_benign(data, parts["train"])
-    if unknown := sorted(set(benign) - set(data.labels)):
-        raise DataError(f"--benign {unknown}: not a label of the data ({data.labels})")
+    benign = benign_labels(cfg, data)
     device = pick_device(ft.device)
     if world > 1 and device.type == "cuda":
         device = torch.device("cuda", torch.cuda.current_device())
@@ -113,6 +127,9 @@ def train(
             f"{len(data)} texts ({data.ledger.summary()}); train {len(tr)}, val {len(va)}, "
             f"test {len(parts['test'])}; {world} process(es) on {device}"
         )
+        for note in [*data.notes, describe_duplicates(dups, data, examples=0)[0]]:
+            log(note)
+        log(f"benign (never flagged): {', '.join(benign) or 'none'}")
         t0 = time.perf_counter()
         baseline, baseline_info = fit_baseline(
             tr.texts, tr.y, va.texts, va.y, data.multilabel, ft.seed
@@ -180,6 +197,8 @@ def train(
         "data": {
             "source": data.source,
             "notes": data.notes,
+            "fingerprint": data.fingerprint,
+            "duplicates": dups.as_dict(),
             "ledger": data.ledger.as_dict(),
             "sizes": {k: len(v) for k, v in parts.items()},
         },
@@ -187,9 +206,8 @@ def train(
         "device": str(device),
         "world_size": world,
         "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "model_version": dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S"),
     }
-    (out / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n", "utf-8")
+    write_json(out / METADATA_FILE, metadata)
     with tracked_run(experiment, enabled=track) as run:
         settings = dataclasses.asdict(cfg)
         run.params({**settings.pop("finetune"), **settings})
@@ -205,5 +223,6 @@ def summary(meta: dict, out_dir: object) -> str:
     val = meta["val"]
     return (
         f"trained in {meta['train_seconds']:.0f} s: val macro-F1 {val['macro_f1']:.4f} "
-        f"(baseline {val['baseline_macro_f1']:.4f}); saved to {out_dir}"
+        f"(baseline {val['baseline_macro_f1']:.4f}); benign (never flagged): "
+        f"{', '.join(meta['benign']) or 'none'}; saved to {out_dir}"
     )
