@@ -66,16 +66,25 @@ def sample_data(out: Path, users: int, seed: int) -> None:
 @data_options
 def validate(**options: object) -> None:
     """Account for every record of the data: read, rejected (by reason, with line numbers)."""
+    from .owndata import data_notes
+
     dataset, ledger = load_data(options)
     if ledger is not None:
         click.echo(ledger.summary())
+        for line in data_notes(dataset.report):
+            click.echo(line)
     else:
         report = dataset.report
         click.echo(
             f"{dataset.name}: {report['records']} records, {report['read']} read, 0 rejected"
         )
-    click.echo(f"{len(dataset.interactions)} interactions after merging repeats")
-    if ledger is not None and ledger.bad:
+    pairs = len(dataset.interactions[["user", "item"]].drop_duplicates())
+    click.echo(
+        f"{len(dataset.interactions)} interactions ({pairs} distinct user-item pairs; "
+        "repeats are merged after the split)"
+    )
+    items_bad = dataset.report.get("items_file", {}).get("rejected", 0)
+    if ledger is not None and (ledger.bad or items_bad):
         raise SystemExit(1)
 
 
@@ -151,6 +160,11 @@ def train(**options: object) -> None:
         except DataError as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(f"loaded {dataset.name}: {len(dataset.interactions)} interactions")
+    if ledger is not None:
+        from .owndata import data_notes
+
+        for line in data_notes(dataset.report):
+            click.echo(line)
     from .prepare import Config
     from .tracking import tracked_run
     from .train import run
