@@ -124,6 +124,14 @@ def validate(**options: object) -> None:
 @click.option(
     "--last-n", type=click.IntRange(1), default=1, show_default=True, help="leave-last-n: per user"
 )
+@click.option(
+    "--cutoffs",
+    type=click.IntRange(0),
+    default=20,
+    show_default=True,
+    help="Strict protocol: global cut-offs over the last --rolling-share of the log (0: none)",
+)
+@click.option("--rolling-share", type=click.FloatRange(0.01, 0.99), default=0.5, show_default=True)
 @click.option("-k", "--k", "k", type=click.IntRange(1, 100), default=10, show_default=True)
 @click.option("--models", default=",".join(MODEL_NAMES), show_default=True, help="Comma-separated")
 @click.option(
@@ -180,6 +188,8 @@ def train(**options: object) -> None:
         test_fraction=options["test_fraction"],
         last_n=options["last_n"],
         k=options["k"],
+        cutoffs=options["cutoffs"],
+        rolling_share=options["rolling_share"],
         models=models,
         seed=options["seed"],
     )

@@ -195,7 +195,10 @@ def load_interactions(path: Path, columns: Columns | None = None) -> tuple[Datas
     # One row per event: repeats of a (user, item) pair are merged only after the split, so
     # no later event adds to an earlier one's weight.
     return Dataset(
-        kept.reset_index(drop=True), pd.DataFrame(columns=["item", "title", "tokens"]), path.stem, report
+        kept.reset_index(drop=True),
+        pd.DataFrame(columns=["item", "title", "tokens"]),
+        path.stem,
+        report,
     ), ledger
 
 

@@ -25,6 +25,9 @@ class Config:
     test_fraction: float = 0.2
     last_n: int = 1
     k: int = 10
+    # The strict protocol (rolling.py): global cut-offs over the last share of the log; 0: none.
+    cutoffs: int = 20
+    rolling_share: float = 0.5
     models: tuple[str, ...] = MODEL_NAMES
     seed: int = 42
     # Hyper-parameters per model (tuning replaces them with the best found on validation).
