@@ -45,6 +45,13 @@ def test_templates_without_torch_install_no_torch(template: str, tmp_path: Path)
     assert "pip install -e '.[dev]'" in lines[2]
 
 
+def test_recommender_own_data_steps_name_the_time_column() -> None:
+    template = Path(__file__).parents[1] / "templates" / "recommender"
+    lines = steps(template, {"dataset": "csv", "package_name": "shop"})
+    assert sum("--timestamp-col" in line for line in lines) == 2
+    assert not any("--timestamp-col" in line for line in steps(template, {"package_name": "x"}))
+
+
 def test_verbs_come_in_the_order_that_works(tmp_path: Path) -> None:
     lines = new("image_classifier", str(tmp_path / "vision"))
     verbs = ["download", "train", "evaluate", "export", "report", "serve"]

@@ -1,6 +1,7 @@
 """FastAPI app: recommendations for known and anonymous users, similar items, health, metadata.
 
-Artifacts are loaded once, in the lifespan; ``ARTIFACTS_DIR`` serves another folder and
+Artifacts are loaded in the lifespan and reloaded when `train` publishes new ones (lifecycle.py);
+every answer carries the ``model_version`` that made it. ``ARTIFACTS_DIR`` serves another folder and
 ``RECOMMENDER_ANN=1`` answers from an HNSW index (see ann.py). Every error is an RFC 9457
 problem (``application/problem+json``), documented in the OpenAPI schema for each route.
 Ids may contain ``/`` (the routes take the rest of the path).
@@ -21,6 +22,7 @@ from pydantic import BaseModel, BeforeValidator, Field
 
 from . import __version__
 from .demo import add_demo_page
+from .lifecycle import Reloader
 from .problems import ProblemError, RequestBody, install_problem_handlers, problem_responses
 from .serving import MAX_K, Recommender, UnknownItems
 
@@ -62,12 +64,15 @@ class ScoredItem(Item):
 
 
 class Health(BaseModel):
-    status: str
+    status: str = Field(description="ok, or stale when new artifacts could not be loaded")
     model: str
+    model_version: str = Field(description="Content hash of the served artifacts")
+    detail: str | None = None
 
 
 class Metadata(BaseModel):
     version: str
+    model_version: str
     served_model: str
     selection: str
     models: list[str]
@@ -85,6 +90,7 @@ class Metadata(BaseModel):
 
 
 class UserRecommendations(BaseModel):
+    model_version: str
     user_id: str
     known_user: bool
     fallback: bool
@@ -93,12 +99,15 @@ class UserRecommendations(BaseModel):
 
 
 class AnonymousRecommendations(BaseModel):
+    model_version: str
     model: str
     liked: list[ItemId]
+    unknown: list[str] = Field(description="Liked ids the model does not know (left out)")
     items: list[ScoredItem]
 
 
 class SimilarItems(BaseModel):
+    model_version: str
     item: Item
     model: str
     items: list[ScoredItem]
@@ -114,7 +123,7 @@ def create_app(artifacts_dir: Path | str | None = None, ann: bool | None = None)
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         folder = Path(artifacts_dir or os.environ.get("ARTIFACTS_DIR", "artifacts"))
         use_ann = ann if ann is not None else os.environ.get("RECOMMENDER_ANN") == "1"
-        app.state.rec = Recommender(folder, ann=use_ann)
+        app.state.live = Reloader(folder, lambda path: Recommender(path, ann=use_ann))
         yield
 
     app = FastAPI(title="Recommender", version=__version__, lifespan=lifespan)
@@ -122,11 +131,19 @@ def create_app(artifacts_dir: Path | str | None = None, ann: bool | None = None)
     add_demo_page(app, Path(__file__).parent / "static" / "demo.html")
 
     def rec(request: Request) -> Recommender:
-        return request.app.state.rec
+        return request.app.state.live.current()
 
     @app.get("/health", response_model=Health, responses=problem_responses(500))
     async def health(request: Request) -> Response:
-        return _json({"status": "ok", "model": rec(request).model_name})
+        r, stale = rec(request), request.app.state.live.stale
+        return _json(
+            {
+                "status": "stale" if stale else "ok",
+                "model": r.model_name,
+                "model_version": r.version,
+                "detail": stale,
+            }
+        )
 
     @app.get("/metadata", response_model=Metadata, responses=problem_responses(500))
     async def metadata(request: Request) -> Response:
@@ -135,6 +152,7 @@ def create_app(artifacts_dir: Path | str | None = None, ann: bool | None = None)
         return _json(
             {
                 "version": __version__,
+                "model_version": r.version,
                 "served_model": r.model_name,
                 "selection": meta["summary"].get("selection", ""),
                 "models": meta["models"],
@@ -164,6 +182,7 @@ def create_app(artifacts_dir: Path | str | None = None, ann: bool | None = None)
         fallback = result.strategy == "popularity-fallback"
         return _json(
             {
+                "model_version": r.version,
                 "user_id": user_id,
                 "known_user": not fallback,
                 "fallback": fallback,
@@ -175,16 +194,20 @@ def create_app(artifacts_dir: Path | str | None = None, ann: bool | None = None)
     @app.post(
         "/recommend",
         response_model=AnonymousRecommendations,
-        responses=problem_responses(400, 404, 413, 422, 500),
+        responses=problem_responses(400, 413, 422, 500),
     )
     async def recommend_anonymous(request: Request, body: LikedItems) -> Response:
         r = rec(request)
-        try:
-            result = r.for_items([str(i) for i in body.items], body.k)
-        except UnknownItems as exc:
-            detail = f"unknown item id(s): {', '.join(exc.ids[:20])}"
-            raise ProblemError(404, detail, field="items") from None
-        return _json({"model": result.strategy, "liked": body.items, "items": r.render(result)})
+        result = r.for_items([str(i) for i in body.items], body.k)
+        return _json(
+            {
+                "model_version": r.version,
+                "model": result.strategy,
+                "liked": body.items,
+                "unknown": result.unknown,
+                "items": r.render(result),
+            }
+        )
 
     @app.get(
         "/similar/{item_id:path}",
@@ -198,7 +221,12 @@ def create_app(artifacts_dir: Path | str | None = None, ann: bool | None = None)
         except UnknownItems:
             raise ProblemError(404, f"unknown item id: {item_id}", field="item_id") from None
         return _json(
-            {"item": r.render_one(item_id), "model": result.strategy, "items": r.render(result)}
+            {
+                "model_version": r.version,
+                "item": r.render_one(item_id),
+                "model": result.strategy,
+                "items": r.render(result),
+            }
         )
 
     return app

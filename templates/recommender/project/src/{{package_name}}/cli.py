@@ -66,16 +66,25 @@ def sample_data(out: Path, users: int, seed: int) -> None:
 @data_options
 def validate(**options: object) -> None:
     """Account for every record of the data: read, rejected (by reason, with line numbers)."""
+    from .owndata import data_notes
+
     dataset, ledger = load_data(options)
     if ledger is not None:
         click.echo(ledger.summary())
+        for line in data_notes(dataset.report):
+            click.echo(line)
     else:
         report = dataset.report
         click.echo(
             f"{dataset.name}: {report['records']} records, {report['read']} read, 0 rejected"
         )
-    click.echo(f"{len(dataset.interactions)} interactions after merging repeats")
-    if ledger is not None and ledger.bad:
+    pairs = len(dataset.interactions[["user", "item"]].drop_duplicates())
+    click.echo(
+        f"{len(dataset.interactions)} interactions ({pairs} distinct user-item pairs; "
+        "repeats are merged after the split)"
+    )
+    items_bad = dataset.report.get("items_file", {}).get("rejected", 0)
+    if ledger is not None and (ledger.bad or items_bad):
         raise SystemExit(1)
 
 
@@ -115,6 +124,14 @@ def validate(**options: object) -> None:
 @click.option(
     "--last-n", type=click.IntRange(1), default=1, show_default=True, help="leave-last-n: per user"
 )
+@click.option(
+    "--cutoffs",
+    type=click.IntRange(0),
+    default=20,
+    show_default=True,
+    help="Strict protocol: global cut-offs over the last --rolling-share of the log (0: none)",
+)
+@click.option("--rolling-share", type=click.FloatRange(0.01, 0.99), default=0.5, show_default=True)
 @click.option("-k", "--k", "k", type=click.IntRange(1, 100), default=10, show_default=True)
 @click.option("--models", default=",".join(MODEL_NAMES), show_default=True, help="Comma-separated")
 @click.option(
@@ -151,6 +168,11 @@ def train(**options: object) -> None:
         except DataError as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(f"loaded {dataset.name}: {len(dataset.interactions)} interactions")
+    if ledger is not None:
+        from .owndata import data_notes
+
+        for line in data_notes(dataset.report):
+            click.echo(line)
     from .prepare import Config
     from .tracking import tracked_run
     from .train import run
@@ -166,6 +188,8 @@ def train(**options: object) -> None:
         test_fraction=options["test_fraction"],
         last_n=options["last_n"],
         k=options["k"],
+        cutoffs=options["cutoffs"],
+        rolling_share=options["rolling_share"],
         models=models,
         seed=options["seed"],
     )

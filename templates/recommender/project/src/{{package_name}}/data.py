@@ -2,9 +2,11 @@
 
 A :class:`Dataset` holds ``interactions`` with the columns ``user`` and ``item`` (strings, exactly
 as given), ``rating`` (float, NaN when the source has none), ``timestamp`` (int seconds, or row
-order when the source has no times) and ``weight`` (float: event weight times repeats, 1 for
-ratings); ``items`` with ``item``, ``title`` and ``tokens`` (genres/tags for the content model);
-and ``report``, the record-by-record account of the source (the shared ledger's ``as_dict``).
+order when the source has no times) and ``weight`` (float: the event's weight, 1 for ratings),
+one row per event: repeats of a (user, item) pair are merged only after the split (prepare.py),
+so a later event never adds to an earlier one's weight; ``items`` with ``item``, ``title`` and
+``tokens`` (genres/tags for the content model); and ``report``, the record-by-record account of
+the source (the shared ledger's ``as_dict``).
 """
 
 from __future__ import annotations
@@ -30,19 +32,6 @@ class Dataset:
         """True when every item id is a canonical integer (no leading zeros), so JSON numbers
         round-trip to the same id; otherwise the API returns ids as strings."""
         return bool(self.items["item"].str.fullmatch(r"0|-?[1-9]\d{0,15}").all())
-
-
-def merge_repeats(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """One row per (user, item): weights add up (repeat purchases count), the first time stays.
-
-    Returns the merged frame and how many rows were merged into an earlier one.
-    """
-    frame = frame.sort_values("timestamp", kind="stable")
-    merged = frame.groupby(["user", "item"], sort=False, as_index=False).agg(
-        rating=("rating", "last"), timestamp=("timestamp", "first"), weight=("weight", "sum")
-    )
-    merged = merged.sort_values("timestamp", kind="stable").reset_index(drop=True)
-    return merged[COLUMNS], int(len(frame) - len(merged))
 
 
 def to_implicit(interactions: pd.DataFrame, threshold: float | None) -> pd.DataFrame:

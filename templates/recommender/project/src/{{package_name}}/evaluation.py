@@ -58,8 +58,9 @@ def score_model(model: Scorer, prep: Prepared, k: int, detail: bool = True) -> S
             }
             for b, name in enumerate(BUCKETS)
         }
-        _, low, high = bootstrap_interval(np.mean, per_user["ndcg"], seed=0)
-        summary["ndcg_ci95"] = [low, high]
+        for metric, values in per_user.items():
+            _, low, high = bootstrap_interval(np.mean, values, seed=0)
+            summary[f"{metric}_ci95"] = [low, high]
     return Scored(lists, per_user, summary)
 
 

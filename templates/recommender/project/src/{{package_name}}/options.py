@@ -57,9 +57,12 @@ def data_options(command: Callable) -> Callable:
         ),
         click.option(
             "--event-weights",
-            default="view=1,click=1,cart=3,wishlist=3,purchase=5",
-            show_default=True,
-            help="Weight of each event type; repeats of a (user, item) pair add up",
+            default=None,
+            help="Weight per event type, e.g. view=1,cart=3,purchase=5 "
+            "(default: the weights `validate` shows)",
+        ),
+        click.option(
+            "--items-id-col", default=None, help="Id column of --items (default: --item-col)"
         ),
         click.option("--item-title-col", default=None, help="Default: 'title' if present"),
         click.option(
@@ -76,7 +79,7 @@ def load_data(options: dict) -> tuple[object, object | None]:
     from .datasets import download, load
     from .download import DownloadError
     from .ledger import DataError
-    from .owndata import Columns, load_own, parse_event_weights
+    from .owndata import DEFAULT_EVENT_WEIGHTS, Columns, load_own, parse_event_weights
 
     try:
         if options["dataset"] == "csv" or options["interactions"]:
@@ -88,7 +91,9 @@ def load_data(options: dict) -> tuple[object, object | None]:
                 options["rating_col"],
                 options["timestamp_col"],
                 options["event_col"],
-                parse_event_weights(options["event_weights"]),
+                parse_event_weights(options["event_weights"])
+                if options["event_weights"]
+                else dict(DEFAULT_EVENT_WEIGHTS),
             )
             return load_own(
                 options["interactions"],
@@ -96,6 +101,7 @@ def load_data(options: dict) -> tuple[object, object | None]:
                 options["items"],
                 options["item_title_col"],
                 options["item_tags_col"],
+                options["items_id_col"],
             )
         folder = options["data_dir"] or download(options["dataset"], Path("data"))
         return load(folder), None

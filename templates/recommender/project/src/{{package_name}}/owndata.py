@@ -13,10 +13,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .data import COLUMNS, Dataset, add_unlisted_items, items_frame, merge_repeats, split_tokens
+from .data import COLUMNS, Dataset, add_unlisted_items, items_frame, split_tokens
 from .ledger import DataError, Ledger, read_table
 
-DEFAULT_EVENT_WEIGHTS = {"view": 1.0, "click": 1.0, "cart": 3.0, "wishlist": 3.0, "purchase": 5.0}
+DEFAULT_EVENT_WEIGHTS = {
+    "view": 1.0,
+    "click": 1.0,
+    "add_to_cart": 3.0,
+    "cart": 3.0,
+    "wishlist": 3.0,
+    "purchase": 5.0,
+    "buy": 5.0,
+}
+# Column names taken as the time of an event when no --timestamp-col is given, in this order.
+TIME_COLUMNS = ("timestamp", "event_time", "ts", "time", "datetime", "date", "when", "created_at")
 
 
 @dataclass
@@ -24,8 +34,9 @@ class Columns:
     """Column names of an interactions file.
 
     ``rating``, ``timestamp`` and ``event`` None: use the column of the default name when the
-    file has one. A name given explicitly must exist (a typo is an error, never a silent
-    fallback); an empty string means the file has no such column.
+    file has one (for the time, the first of :data:`TIME_COLUMNS`). A name given explicitly must
+    exist (a typo is an error, never a silent fallback); an empty string means the file has no
+    such column.
     """
 
     user: str = "user_id"
@@ -77,10 +88,41 @@ def parse_timestamps(values: pd.Series) -> pd.Series:
     return out
 
 
-def _resolve(header: list[str], given: str | None, default: str) -> str | None:
+def _resolve(header: list[str], given: str | None, *defaults: str) -> str | None:
     if given is None:
-        return default if default in header else None
+        return next((name for name in defaults if name in header), None)
     return given or None
+
+
+def time_notice(report: dict) -> str:
+    """One line saying which column gives event times, or that the split follows row order."""
+    column = report.get("columns", {}).get("timestamp")
+    if column:
+        return f"event times from column {column!r} (another: --timestamp-col NAME)"
+    return (
+        "no time column (looked for " + ", ".join(TIME_COLUMNS) + "): splits follow row order; "
+        "name one with --timestamp-col NAME"
+    )
+
+
+def data_notes(report: dict) -> list[str]:
+    """What loading did to the data beyond the ledger, one line each (printed by validate/train)."""
+    notes = [time_notice(report)]
+    if report.get("exact_duplicates_dropped"):
+        notes.append(
+            f"{report['exact_duplicates_dropped']} exact duplicate rows dropped "
+            "(same user, item, rating, time and event as an earlier row)"
+        )
+    if report.get("event_weights"):
+        counts = report.get("events") or {}
+        shown = ", ".join(
+            f"{name}={weight:g} ({counts.get(name.lower(), 0)} rows)"
+            for name, weight in report["event_weights"].items()
+        )
+        notes.append(f"event weights: {shown}; change them with --event-weights")
+    if "items_file" in report:
+        notes.append(report["items_file"]["summary"])
+    return notes
 
 
 def load_interactions(path: Path, columns: Columns | None = None) -> tuple[Dataset, Ledger]:
@@ -88,11 +130,14 @@ def load_interactions(path: Path, columns: Columns | None = None) -> tuple[Datas
     columns = columns or Columns()
     given = {"rating": columns.rating, "timestamp": columns.timestamp, "event": columns.event}
     explicit = [name for name in given.values() if name]
-    auto = [default for default, name in given.items() if name is None]
+    auto = [
+        *(d for d in ("rating", "event") if given[d] is None),
+        *(TIME_COLUMNS if columns.timestamp is None else ()),
+    ]
     raw, ledger = read_table(path, required=[columns.user, columns.item, *explicit], optional=auto)
     header = [c for c in raw.columns if c != "_line"]
     rating = _resolve(header, columns.rating, "rating")
-    timestamp = _resolve(header, columns.timestamp, "timestamp")
+    timestamp = _resolve(header, columns.timestamp, *TIME_COLUMNS)
     event = _resolve(header, columns.event, "event")
     frame = pd.DataFrame(
         {"user": raw[columns.user].str.strip(), "item": raw[columns.item].str.strip()}
@@ -128,42 +173,61 @@ def load_interactions(path: Path, columns: Columns | None = None) -> tuple[Datas
         frame["weight"] = weights.fillna(0.0).to_numpy()
     ledger.read = int((~bad).sum())
     ledger.check()
-    kept = frame[~bad][COLUMNS]
+    # Exact duplicates: the same user, item, rating, time and event on two lines (a logging
+    # glitch, not a repeat). Without a time column every line is its own event.
+    same = frame.assign(event=raw[event].str.strip().str.lower() if event else "")
+    duplicate = same.duplicated(keep="first").to_numpy() if timestamp else np.zeros(len(same), bool)
+    kept = frame[~bad & ~duplicate][COLUMNS].sort_values("timestamp", kind="stable")
     if kept.empty:
         raise DataError(f"{path}: no usable interactions; run `validate` to see why")
-    merged, repeats = merge_repeats(kept)
     report = ledger.as_dict()
     report.update(
         {
             "summary": ledger.summary(),
             "columns": {"rating": rating, "timestamp": timestamp, "event": event},
             "has_timestamps": bool(timestamp),
-            "repeats_merged": repeats,
-            "interactions": len(merged),
+            "exact_duplicates_dropped": int((duplicate & ~bad).sum()),
+            "interactions": len(kept),
+            "event_weights": dict(columns.event_weights) if event else None,
+            "events": same["event"][~bad & ~duplicate].value_counts().to_dict() if event else None,
         }
     )
+    # One row per event: repeats of a (user, item) pair are merged only after the split, so
+    # no later event adds to an earlier one's weight.
     return Dataset(
-        merged, pd.DataFrame(columns=["item", "title", "tokens"]), path.stem, report
+        kept.reset_index(drop=True),
+        pd.DataFrame(columns=["item", "title", "tokens"]),
+        path.stem,
+        report,
     ), ledger
 
 
 def load_items(
     path: Path, id_col: str, title_col: str | None, tokens_col: str | None
-) -> pd.DataFrame:
-    """An item metadata file: id, title and tokens (separated by ``| , ;``).
+) -> tuple[pd.DataFrame, Ledger]:
+    """An item metadata file (id, title and tokens separated by ``| , ;``) and its ledger.
 
     ``title_col``/``tokens_col`` None: ``title``/``genres`` when present; a name given must exist.
+    Rows without an id are rejected; a repeated id keeps its first row (the rest are rejected).
     """
     explicit = [c for c in (title_col, tokens_col) if c]
     auto = [d for d, c in (("title", title_col), ("genres", tokens_col)) if c is None]
     raw, ledger = read_table(path, required=[id_col, *explicit], optional=auto)
     ledger.read = len(raw)
+    ids = raw[id_col].str.strip()
+    lines = raw["_line"].to_numpy()
+    for line in lines[(ids == "").to_numpy()]:
+        ledger.reject(int(line), "missing item id")
+    for line in lines[(ids.duplicated() & (ids != "")).to_numpy()]:
+        ledger.reject(int(line), "item id repeated (the first row is kept)")
+    ledger.check()
+    keep = (ids != "") & ~ids.duplicated()
+    raw, ids = raw[keep], ids[keep]
     title_col = _resolve(list(raw.columns), title_col, "title")
     tokens_col = _resolve(list(raw.columns), tokens_col, "genres")
-    ids = raw[id_col].str.strip()
     tokens = raw[tokens_col].map(lambda s: split_tokens(s, "|,;")) if tokens_col else None
     titles = raw[title_col].where(raw[title_col].str.strip() != "") if title_col else None
-    return items_frame(ids, titles, tokens)
+    return items_frame(ids, titles, tokens), ledger
 
 
 def load_own(
@@ -172,11 +236,15 @@ def load_own(
     items_path: Path | None = None,
     title_col: str | None = None,
     tokens_col: str | None = None,
+    items_id_col: str | None = None,
 ) -> tuple[Dataset, Ledger]:
-    """Interactions plus optional item metadata; returns (Dataset, Ledger)."""
+    """Interactions plus optional item metadata (its id column: ``items_id_col``, by default the
+    interactions' item column); the items file's ledger goes into ``report["items_file"]``."""
     dataset, ledger = load_interactions(path, columns)
     items = pd.DataFrame({"item": [], "title": [], "tokens": []})
     if items_path is not None:
-        items = load_items(items_path, (columns or Columns()).item, title_col, tokens_col)
+        id_col = items_id_col or (columns or Columns()).item
+        items, items_ledger = load_items(items_path, id_col, title_col, tokens_col)
+        dataset.report["items_file"] = {**items_ledger.as_dict(), "summary": items_ledger.summary()}
     dataset.items = add_unlisted_items(items, dataset.interactions)
     return dataset, ledger

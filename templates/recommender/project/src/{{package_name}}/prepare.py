@@ -25,6 +25,9 @@ class Config:
     test_fraction: float = 0.2
     last_n: int = 1
     k: int = 10
+    # The strict protocol (rolling.py): global cut-offs over the last share of the log; 0: none.
+    cutoffs: int = 20
+    rolling_share: float = 0.5
     models: tuple[str, ...] = MODEL_NAMES
     seed: int = 42
     # Hyper-parameters per model (tuning replaces them with the best found on validation).
@@ -72,6 +75,7 @@ def prepare(
     item_pos = pd.Index(items)
 
     def matrix(frame: pd.DataFrame, weights: np.ndarray) -> sp.csr_matrix:
+        # one cell per (user, item): the weights of its events (all from ``train``) add up
         rows = user_pos.get_indexer(frame["user"])
         cols = item_pos.get_indexer(frame["item"])
         keep = (rows >= 0) & (cols >= 0)
@@ -85,6 +89,7 @@ def prepare(
     event = positives["weight"].to_numpy(dtype=np.float32)
     pos = matrix(positives, event * recency_weights(positives, cfg.recency_half_life))
     seen = matrix(train, np.ones(len(train), dtype=np.float32))
+    seen.data[:] = 1.0  # repeats of a pair were summed: seen is a set
     stats: dict[str, object] = {
         "train_interactions": len(train),
         "train_positives": int(pos.nnz),
@@ -94,7 +99,7 @@ def prepare(
     if target is None:
         return Prepared(users, items, pos, seen, np.zeros(0, np.int64), [], stats)
     held = to_implicit(target, cfg.threshold)
-    held = held[held["user"].isin(user_pos)]
+    held = held[held["user"].isin(user_pos)].drop_duplicates(["user", "item"])
     trained_pairs = pd.MultiIndex.from_frame(train[["user", "item"]])
     held = held[~pd.MultiIndex.from_frame(held[["user", "item"]]).isin(trained_pairs)]
     relevant: dict[int, list[int]] = {}

@@ -8,7 +8,7 @@ from pathlib import Path
 from . import __version__
 from .modelcard import ModelCard, write_model_card
 from .readme import write_results
-from .reporting import activity_table, comparison_table
+from .reporting import activity_table, comparison_table, plot_metrics
 
 
 def _comparison_lines(summary: dict) -> list[str]:
@@ -19,11 +19,7 @@ def _comparison_lines(summary: dict) -> list[str]:
         if c.get("ratio") is None:
             lines.append(f"- {served} vs {other}: {other}'s NDCG@{k} is 0, no ratio.")
             continue
-        verdict = (
-            "**the interval includes 1: the difference is not established on this split.**"
-            if c["includes_1"]
-            else "the interval excludes 1."
-        )
+        verdict = _verdict(c)
         lines.append(
             f"- {served} vs {other}: NDCG@{k} ratio {c['ratio']:.2f}x, paired bootstrap 95% "
             f"interval {c['low']:.2f}x-{c['high']:.2f}x over the same {users} test users; {verdict}"
@@ -31,11 +27,59 @@ def _comparison_lines(summary: dict) -> list[str]:
     return lines
 
 
+def _verdict(c: dict) -> str:
+    if c["includes_1"]:
+        return "**the interval includes 1: the difference is not established.**"
+    return "the interval excludes 1."
+
+
+def strict_lines(summary: dict) -> list[str]:
+    """The headline: the served model against popularity under rolling global cut-offs."""
+    rolling, k, served = summary.get("rolling") or {}, summary["k"], summary["served_model"]
+    if not rolling:
+        return ["Strict protocol: not run (`train --cutoffs 0`)."]
+    head = (
+        f"**Strict protocol** (the headline): {rolling['evaluations']} (user, cut-off) evaluations "
+        f"at {len(rolling['windows'])} global cut-offs over the last {rolling.get('share', 0):.0%} "
+        "of the log; at each cut-off every model is fit only on the events before it (nobody's "
+        "future is seen) and scored on the positives of users active on both sides."
+    )
+    c = rolling.get("comparison")
+    if not c:
+        return [head, "", f"Served model {served}: no comparison with popularity."]
+    if c.get("ratio") is None:
+        return [head, "", f"Popularity's NDCG@{k} is 0 here: no ratio."]
+    ndcg = rolling["ndcg"]
+    return [
+        head,
+        "",
+        f"- {served} vs popularity: NDCG@{k} {ndcg[served]:.4f} vs {ndcg['popularity']:.4f}, "
+        f"ratio {c['ratio']:.2f}x, paired bootstrap 95% interval {c['low']:.2f}x-{c['high']:.2f}x "
+        f"over {rolling['users']} users (all of a user's cut-offs resampled together); "
+        f"{_verdict(c)}",
+    ]
+
+
 def results_markdown(summary: dict, chart: str = "reports/metrics.png") -> str:
     stats, val = summary.get("stats", {}), summary.get("protocol", {}).get("validation", {})
     data = summary.get("data", {})
     k, served = summary["k"], summary["served_model"]
+    time_line = (
+        []
+        if data.get("has_timestamps", True)
+        else [
+            "**The data has no time column: every split follows the file's row order** "
+            "(name one with `--timestamp-col`).",
+            "",
+        ]
+    )
     lines = [
+        *time_line,
+        *strict_lines(summary),
+        "",
+        f"Secondary, **{summary['split']}** split (it leaks across users: other users' later "
+        "interactions are in training):",
+        "",
         f"Dataset **{summary['dataset']}**, **{summary['split']}** split: "
         f"{stats.get('eval_users', '?')} test users evaluated on "
         f"{stats.get('held_out_positives', '?')} held-out positives "
@@ -78,11 +122,22 @@ def model_card(summary: dict) -> ModelCard:
                 "high": high,
             }
         )
+    strict = (summary.get("rolling") or {}).get("comparison") or {}
+    if strict.get("ratio") is not None:
+        rows.append(
+            {
+                "model": f"{served} / popularity (strict, rolling cut-offs)",
+                "metric": f"NDCG@{k} ratio",
+                "value": strict["ratio"],
+                "low": strict["low"],
+                "high": strict["high"],
+            }
+        )
     for other, c in summary.get("comparisons", {}).items():
         if c.get("ratio") is not None:
             rows.append(
                 {
-                    "model": f"{served} / {other}",
+                    "model": f"{served} / {other} ({summary['split']}, leaks across users)",
                     "metric": f"NDCG@{k} ratio",
                     "value": c["ratio"],
                     "low": c["low"],
@@ -107,6 +162,12 @@ def model_card(summary: dict) -> ModelCard:
             f"Source: {summary['dataset']}; {summary.get('licence') or 'your own data'}",
             f"Records {data.get('records', '?')}, rejected {data.get('rejected', 0)} (by reason in "
             "reports/metrics.json)",
+            "Time: "
+            + (
+                f"column {data.get('columns', {}).get('timestamp') or 'timestamp'}"
+                if data.get("has_timestamps", True)
+                else "no time column, splits follow row order"
+            ),
             f"Split: {summary['split']}; {stats.get('eval_users', '?')} test users, "
             f"{stats.get('held_out_positives', '?')} held-out positives, "
             f"{stats.get('items', '?')} items",
@@ -143,5 +204,6 @@ def load_summary(reports: Path) -> dict:
 
 def write_readme(readme: Path, reports: Path, card: Path | None = None) -> None:
     summary = load_summary(reports)
+    plot_metrics(summary, reports / "metrics.png")  # the chart changes with the README only
     write_results(readme, results_markdown(summary))
     write_model_card(card or readme.with_name("MODEL_CARD.md"), model_card(summary))

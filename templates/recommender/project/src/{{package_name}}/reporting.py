@@ -1,4 +1,5 @@
-"""reports/: metrics.json, a Markdown comparison table and a bar chart, from one run's summary."""
+"""reports/: metrics.json and a Markdown comparison table from one run's summary; the bar chart
+is drawn by `report`, together with the README that shows it."""
 
 from __future__ import annotations
 
@@ -69,10 +70,16 @@ def plot_metrics(summary: dict, path: Path) -> Path:
     x = np.arange(len(shown))
     fig, ax = plt.subplots(figsize=(9, 4.5), dpi=100)
     for i, name in enumerate(names):
-        values = [summary["models"][name].get(m, 0.0) for m in shown]
-        ax.bar(x + i * width - 0.4 + width / 2, values, width, label=name)
+        result = summary["models"][name]
+        values = np.array([result.get(m, 0.0) for m in shown])
+        # 95% bootstrap interval over test users (coverage is one figure per run: no bar)
+        bounds = np.array(
+            [result.get(f"{m}_ci95") or (v, v) for m, v in zip(shown, values, strict=True)]
+        )
+        errors = np.clip([values - bounds[:, 0], bounds[:, 1] - values], 0, None)
+        ax.bar(x + i * width - 0.4 + width / 2, values, width, yerr=errors, capsize=2, label=name)
     ax.set_xticks(x, [f"{LABELS[m]}@{summary['k']}" for m in shown])
-    ax.set_ylabel("score on the test split (higher is better)")
+    ax.set_ylabel("test score with 95% interval (higher is better)")
     ax.set_title(f"{summary['dataset']}, {summary['split']} split: models side by side")
     ax.legend(ncols=4, fontsize="small")
     ax.grid(axis="y", alpha=0.3)
@@ -87,4 +94,3 @@ def write_reports(folder: Path, summary: dict[str, object]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "metrics.json").write_text(json.dumps(summary, indent=2, default=str) + "\n", "utf-8")
     (folder / "comparison.md").write_text(comparison_table(summary) + "\n", "utf-8")
-    plot_metrics(summary, folder / "metrics.png")

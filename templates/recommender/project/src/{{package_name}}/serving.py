@@ -5,7 +5,7 @@ Imports only numpy and scipy, so the Docker image needs neither pandas nor the t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +32,7 @@ class Recommendation:
     items: np.ndarray  # catalogue indices, best first
     scores: np.ndarray
     strategy: str
+    unknown: list[str] = field(default_factory=list)  # asked-for ids the catalogue lacks
 
 
 class Recommender:
@@ -39,6 +40,7 @@ class Recommender:
 
     def __init__(self, folder: Path, model: str | None = None, ann: bool = False) -> None:
         self.meta = read_meta(folder)
+        self.version: str = self.meta.get("model_version", "unknown")
         prep, titles = load_catalog(folder / "catalog.npz")
         self.user_ids: list[str] = prep.users.tolist()
         self.item_ids: list[str] = prep.items.tolist()
@@ -122,10 +124,17 @@ class Recommender:
     def for_items(self, item_ids: list[str], k: int) -> Recommendation:
         """An anonymous user who liked ``item_ids``: the served model folds them in.
 
-        When none of the items has any interaction (all cold), collaborative models have nothing
-        to go on, so the content model answers from the items' metadata.
+        Ids the catalogue does not know (a book added after training) are listed in ``unknown``
+        and the known ones answer; with none known, popular items do. When none of the items has
+        any interaction (all cold), collaborative models have nothing to go on, so the content
+        model answers from the items' metadata.
         """
-        liked = self.indices(item_ids)
+        unknown = list(dict.fromkeys(i for i in item_ids if i not in self.item_index))
+        known = [i for i in item_ids if i in self.item_index]
+        if not known:
+            pop = self._popular
+            return Recommendation(pop.items[:k], pop.scores[:k], "popularity-fallback", unknown)
+        liked = self.indices(known)
         row = sp.csr_matrix(
             (np.ones(liked.size, dtype=np.float32), liked, np.array([0, liked.size])),
             shape=(1, len(self.item_ids)),
@@ -135,9 +144,19 @@ class Recommender:
         if not warm.any() and "content" in self.models:
             name = "content"
         scores = self.models[name].score(None, row)
-        best = top_k(scores, k, row)[0]
-        best = best[best >= 0]
-        return Recommendation(best, scores[0, best], name)
+        if name == "content":
+            best = self._ties_by_popularity(scores[0], k, liked)
+        else:
+            best = top_k(scores, k, row)[0]
+            best = best[best >= 0]
+        return Recommendation(best, scores[0, best], name, unknown)
+
+    def _ties_by_popularity(self, scores: np.ndarray, k: int, exclude: np.ndarray) -> np.ndarray:
+        """The k best-scoring items with a positive score, equal scores the more popular first."""
+        scores = np.asarray(scores, dtype=np.float32).copy()
+        scores[exclude] = -np.inf
+        order = np.lexsort((-self._item_counts, -scores))[:k]
+        return order[scores[order] > 0]
 
     def similar(self, item_id: str, k: int) -> Recommendation:
         """Items like ``item_id``: item-kNN neighbours, content similarity for cold items."""
@@ -160,10 +179,8 @@ class Recommender:
         if isinstance(content, ContentBased):
             candidates.append(("content", content))
         for name, model in candidates:
-            scores = np.asarray(model.similar(int(item)), dtype=np.float32).copy()  # type: ignore[attr-defined]
-            scores[item] = -np.inf
-            best = top_k(scores[None, :], k)[0]
-            best = best[scores[best] > 0]
+            scores = np.asarray(model.similar(int(item)), dtype=np.float32)  # type: ignore[attr-defined]
+            best = self._ties_by_popularity(scores, k, np.array([item]))
             if best.size:
                 return Recommendation(best, scores[best], name)
         return Recommendation(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), "none")

@@ -17,10 +17,14 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from .artifacts import save_catalog, save_models, write_meta
 from .data import Dataset
 from .evaluation import Scored, lift, score_model
 from .fitting import fit_model
+from .lifecycle import publish, served_version, staging_dir
 from .models import SIMPLE_BASELINES, Scorer
 from .prepare import Config, Prepared, prepare, protocol
 
@@ -57,6 +61,35 @@ def best_simple_baseline(validation: dict[str, dict], served: str) -> str | None
     return max(others, key=lambda n: validation[n]["ndcg"]) if others else None
 
 
+def strict_protocol(
+    data: pd.DataFrame,
+    items: np.ndarray,
+    tokens: list[list[str]],
+    cfg: Config,
+    served: str,
+    log: Callable[[str], None],
+) -> dict[str, object]:
+    """The served model and popularity under rolling global cut-offs (rolling.py)."""
+    if not cfg.cutoffs:
+        return {}
+    from .rolling import evaluate
+
+    began = time.perf_counter()
+    result = evaluate(data, items, tokens, cfg, tuple(dict.fromkeys((served, "popularity"))))
+    lift = result.get("comparison") or {}
+    figure = (
+        f"; {served} / popularity NDCG@{cfg.k} {lift['ratio']:.2f}x"
+        f" [{lift['low']:.2f}, {lift['high']:.2f}]"
+        if lift.get("ratio") is not None
+        else ""
+    )
+    log(
+        f"strict protocol: {result['evaluations']} (user, cut-off) evaluations at "
+        f"{len(result['windows'])} global cut-offs{figure} ({time.perf_counter() - began:.1f}s)"
+    )
+    return result
+
+
 def run(
     dataset: Dataset,
     cfg: Config,
@@ -85,11 +118,24 @@ def run(
         from .tuning import tune
 
         tuning = tune(cfg.models, prep_val, tokens, cfg.k, tune_trials, cfg.seed, log)
-        cfg.params.update({n: dict(t["params"]) for n, t in tuning.items()})
+        tuned = {
+            "params": {n: dict(t["params"]) for n, t in tuning.items()},
+            "tuned_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        cfg.params.update(tuned["params"])
+    else:
+        tuned = previous_tuning(artifacts)  # a retrain keeps what the last tuning chose
+        if tuned:
+            log(
+                f"reusing the parameters tuned at {tuned['tuned_at']} (artifacts/meta.json) for "
+                f"{', '.join(tuned['params'])}; --tune N tunes again"
+            )
+            cfg.params = {**tuned["params"], **cfg.params}
     val_models, _ = fit_all(cfg.models, prep_val, tokens, cfg, "validation")
     validation = {n: score_model(m, prep_val, cfg.k, False).summary for n, m in val_models.items()}
     served, reason = choose(validation, cfg.models)
     log(f"served model: {reason}")
+    rolling = strict_protocol(data, items, tokens, cfg, served, log)
 
     test_models, fit_seconds = fit_all(cfg.models, prep_test, tokens, cfg, "test")
     scored: dict[str, Scored] = {
@@ -100,14 +146,16 @@ def run(
     for other in dict.fromkeys(("popularity", simple)):
         if other and other != served and other in scored:
             comparisons[other] = lift(scored[served], scored[other])
-    save_models(artifacts / "eval" / "models", test_models)
-    save_catalog(artifacts / "eval" / "catalog.npz", prep_test, titles)
-
     prep_all = prepare(data, None, items, cfg)
     serve_names = tuple(dict.fromkeys((served, *(n for n in FALLBACKS if n in cfg.models))))
     serve_models, _ = fit_all(serve_names, prep_all, tokens, cfg, "refit on all")
-    save_models(artifacts / "models", serve_models)
-    save_catalog(artifacts / "catalog.npz", prep_all, titles)
+
+    staging = staging_dir(artifacts)  # published by a rename once complete
+    save_models(staging / "eval" / "models", test_models)
+    save_catalog(staging / "eval" / "catalog.npz", prep_test, titles)
+    save_models(staging / "models", serve_models)
+    save_catalog(staging / "catalog.npz", prep_all, titles)
+    version = served_version(staging)
 
     summary: dict[str, object] = {
         "dataset": dataset.name,
@@ -122,9 +170,11 @@ def run(
             "served_fit": prep_all.stats,
         },
         "stats": prep_test.stats,
+        "rolling": rolling,
         "validation": validation,
         "models": {n: s.summary for n, s in scored.items()},
         "served_model": served,
+        "model_version": version,
         "selection": reason,
         "best_simple_baseline": simple,
         "comparisons": comparisons,
@@ -134,8 +184,10 @@ def run(
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     write_meta(
-        artifacts,
+        staging,
         {
+            "model_version": version,
+            "tuned": tuned,
             "dataset": dataset.name,
             "split": cfg.split,
             "k": cfg.k,
@@ -148,8 +200,21 @@ def run(
             "summary": {key: v for key, v in summary.items() if key != "models"},
         },
     )
+    publish(staging, artifacts)
+    log(f"artifacts published in {artifacts} (model version {version})")
     write_reports(reports, summary)
     return summary
+
+
+def previous_tuning(artifacts: Path) -> dict[str, object]:
+    """The parameters the last `train --tune N` chose (kept in meta.json), or {}."""
+    from .artifacts import ArtifactsError, read_meta
+
+    try:
+        tuned = read_meta(artifacts).get("tuned") or {}
+    except (ArtifactsError, ValueError):
+        return {}
+    return tuned if tuned.get("params") else {}
 
 
 def evaluate_saved(artifacts: Path, reports: Path) -> dict[str, object]:
