@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .models import Scorer, csr_arrays, csr_from, load_scorer
-from .prepare import Prepared
+from .matrices import Prepared
 
 ARTIFACT_VERSION = 2
 
