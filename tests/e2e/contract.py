@@ -50,7 +50,7 @@ def read_spec(template_yml: Path, source: str | None = None) -> Spec:
     """The ``smoke`` and ``demo`` keys of ``template_yml``; AssertionError naming what is wrong."""
     source = source or str(template_yml)
     data = yaml.safe_load(template_yml.read_text("utf-8")) or {}
-    for key in ("smoke", "demo", "predict"):
+    for key in ("smoke", "demo"):
         if not data.get(key):
             raise AssertionError(
                 f"{source} has no `{key}` key: the contract harness needs it; {DOCS}"
@@ -80,6 +80,8 @@ def read_spec(template_yml: Path, source: str | None = None) -> Spec:
                 f"{source}: schemathesis_accept entry {number} must be {{path, method, statuses: "
                 f"[4xx, ...], why: reason the schema cannot express}}; {DOCS}"
             )
+    if not data.get("predict"):
+        raise AssertionError(f"{source} has no `predict` key: the image check needs it; {DOCS}")
     return Spec(source, smoke, demo, accept, check_predict(data["predict"], source))
 
 
@@ -146,7 +148,8 @@ def differences(expected: object, got: object, vary: list[str], where: str = "")
     numbers = all(isinstance(x, int | float) and not isinstance(x, bool) for x in (expected, got))
     if numbers and math.isclose(expected, got, rel_tol=1e-5, abs_tol=1e-5):
         return []
-    return [] if expected == got else [f"{where or '/'}: {expected!r} != {got!r}"]
+    same = expected == got and type(expected) is type(got)  # True is not 1 here
+    return [] if same else [f"{where or '/'}: {expected!r} != {got!r}"]
 
 
 def package_of(project: Path) -> str:

@@ -18,13 +18,15 @@ import shutil
 import subprocess
 import tarfile
 import time
+import tomllib
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from .helpers import REAL_HOME
 
+KEY = "e2e_image"  # user_properties entry: (template, size in MB)
 TOOLS = ("buildah", "podman", "runc", "debootstrap")
 CACHE = Path(
     os.environ.get("MLSCAFFOLD_IMAGE_CACHE", REAL_HOME / ".cache" / "mlscaffold-e2e-images")
@@ -140,6 +142,17 @@ def _import_tree(store: Store, folder: Path, image: str, changes: list[str]) -> 
         archive.unlink(missing_ok=True)
 
 
+def _uv_binary() -> str:
+    """This environment's uv binary (from the uv wheel, as in .ci/run)."""
+    try:
+        from uv import find_uv_bin
+    except ImportError:
+        found = shutil.which("uv")
+        assert found, "the uv stand-in copies this environment's uv binary: pip install uv"
+        return found
+    return find_uv_bin()
+
+
 def provide_base(store: Store, image: str) -> None:
     """Tag a local stand-in as ``image`` (python:* or ghcr.io/astral-sh/uv:*) unless present."""
     if store.has(image):
@@ -148,8 +161,7 @@ def provide_base(store: Store, image: str) -> None:
         env = f"ENV SSL_CERT_FILE=/etc/ssl/certs/{CA_BUNDLE.name}"
         _import_tree(store, _python_rootfs(), image, [env, 'CMD ["python3"]'])
     elif re.fullmatch(r"ghcr\.io/astral-sh/uv:[\w.-]+", image):
-        uv = shutil.which("uv")
-        assert uv, "the uv stand-in copies this environment's uv binary: pip install uv"
+        uv = _uv_binary()
         folder = store.root / "uv-image"
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir()
@@ -180,6 +192,11 @@ def distributions(store: Store, tag: str) -> set[str]:
     out = store.podman("run", "--rm", "--runtime", "runc", "--network", "none", tag,
                        "python", "-c", LIST_DISTRIBUTIONS)  # fmt: skip
     return set(json.loads(out.strip().splitlines()[-1]))
+
+
+def runtime_requirements(project: Path) -> list[str]:
+    """The project's [project] dependencies (what its image installs)."""
+    return tomllib.loads((project / "pyproject.toml").read_text("utf-8"))["project"]["dependencies"]
 
 
 def training_libraries_in(found: set[str], runtime: list[str]) -> set[str]:
@@ -233,3 +250,13 @@ def remove(store: Store, tag: str) -> None:
     subprocess.run(["buildah", *store.flags, "rm", "--all"], env=store.env, capture_output=True)
     subprocess.run(["podman", *store.flags, "image", "prune", "-f"], env=store.env,
                    capture_output=True)  # fmt: skip
+
+
+def sizes(reports: Iterable[object]) -> dict[str, float]:
+    """The image sizes (MB) the tests in ``reports`` recorded, by template."""
+    found = {}
+    for report in reports:
+        for key, value in getattr(report, "user_properties", ()):
+            if key == KEY:
+                found[value[0]] = value[1]
+    return found
