@@ -178,9 +178,20 @@ def test_image_stand_ins_and_lean_check(tmp_path: Path) -> None:
         "Dockerfile",
     )
     assert images.base_images(dockerfile) == {"python:3.12-slim", "ghcr.io/astral-sh/uv:0.9.5"}
-    found = {"fastapi", "numpy", "pandas", "scikit_learn", "torch", "protobuf"}
-    assert images.training_libraries_in(found, ["pandas>=2.2", "numpy"]) == {
-        "scikit-learn",
-        "torch",
+    env = {"python_version": "3.12", "sys_platform": "linux", "platform_machine": "x86_64"}
+    dists = {
+        "my-proj": [],
+        "fastapi": ["starlette>=0.40", "email-validator; extra == 'all'"],
+        "Starlette": ["typing-extensions; python_version < '3.10'"],
+        "uvicorn": ["click", "uvloop; extra == 'standard' and sys_platform != 'win32'"],
+        "click": [],
+        "uvloop": [],
+        "typing_extensions": [],
+        "torch": ["sympy"],
+        "sympy": [],
     }
-    assert images.training_libraries_in({"fastapi"}, []) == set()
+    found = {"env": env, "dists": dists}
+    lean = ["fastapi>=0.115", "uvicorn[standard]>=0.30"]
+    assert images.not_needed(found, "my_proj", lean) == {"torch", "sympy", "typing-extensions"}
+    assert images.not_needed(found, "my-proj", [*lean, "torch"]) == {"typing-extensions"}
+    assert "uvloop" in images.not_needed(found, "my-proj", ["uvicorn"])

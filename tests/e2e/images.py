@@ -35,16 +35,22 @@ BUILD_TIMEOUT = int(os.environ.get("MLSCAFFOLD_E2E_BUILD_TIMEOUT", "1800"))
 SUITE = "bookworm"
 PYTHON_PACKAGES = "python3,python3-venv,python3-pip,ca-certificates"
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
-# What the images may not hold where the template's [project] dependencies do not name it.
-TRAINING_LIBRARIES = frozenset(
-    {"torch", "mlflow", "scikit-learn", "pandas", "transformers", "matplotlib", "optuna",
-     "implicit", "skl2onnx", "onnx", "onnxscript", "pyspark", "lightning"}
-)  # fmt: skip
-# Lists the distributions installed where the image's `python` is, as JSON (no pip needed).
-LIST_DISTRIBUTIONS = (
-    "import json, importlib.metadata as m; "
-    "print(json.dumps(sorted({d.metadata['Name'].lower() for d in m.distributions()})))"
-)
+# Prints, from the image's `python`, its marker environment and every installed distribution's
+# requirements, as JSON (standard library only: the image need not hold pip or packaging).
+CONTENTS = """
+import importlib.metadata as m, json, os, platform, sys
+v = sys.implementation.version
+env = {"implementation_name": sys.implementation.name,
+       "implementation_version": f"{v.major}.{v.minor}.{v.micro}", "os_name": os.name,
+       "platform_machine": platform.machine(), "platform_release": platform.release(),
+       "platform_system": platform.system(), "platform_version": platform.version(),
+       "platform_python_implementation": platform.python_implementation(),
+       "python_full_version": platform.python_version(),
+       "python_version": ".".join(platform.python_version_tuple()[:2]),
+       "sys_platform": sys.platform}
+dists = {d.metadata["Name"]: d.requires or [] for d in m.distributions()}
+print(json.dumps({"env": env, "dists": dists}))
+"""
 
 
 def tools_missing() -> str | None:
@@ -177,7 +183,7 @@ def build(store: Store, project: Path, tag: str) -> float:
         provide_base(store, image)
     began = time.monotonic()
     _run(["buildah", *store.flags, "bud", "--isolation", "chroot", "--network", "host",
-          "--layers", "--format", "docker", "-t", tag, "."],
+          "--format", "docker", "-t", tag, "."],
          timeout=BUILD_TIMEOUT, env=store.env, cwd=project)  # fmt: skip
     return time.monotonic() - began
 
@@ -187,23 +193,42 @@ def size_mb(store: Store, tag: str) -> float:
     return int(store.podman("image", "inspect", "--format", "{{.Size}}", tag)) / 1e6
 
 
-def distributions(store: Store, tag: str) -> set[str]:
-    """The (lower-case) distributions installed in the image's Python environment."""
+def contents(store: Store, tag: str) -> dict:
+    """The image's marker environment and installed distributions with their requirements."""
     out = store.podman("run", "--rm", "--runtime", "runc", "--network", "none", tag,
-                       "python", "-c", LIST_DISTRIBUTIONS)  # fmt: skip
-    return set(json.loads(out.strip().splitlines()[-1]))
+                       "python", "-c", CONTENTS)  # fmt: skip
+    return json.loads(out.strip().splitlines()[-1])
 
 
-def runtime_requirements(project: Path) -> list[str]:
-    """The project's [project] dependencies (what its image installs)."""
-    return tomllib.loads((project / "pyproject.toml").read_text("utf-8"))["project"]["dependencies"]
+def runtime_requirements(project: Path) -> tuple[str, list[str]]:
+    """The project's distribution name and [project] dependencies (what its image installs)."""
+    table = tomllib.loads((project / "pyproject.toml").read_text("utf-8"))["project"]
+    return table["name"], table.get("dependencies", [])
 
 
-def training_libraries_in(found: set[str], runtime: list[str]) -> set[str]:
-    """The training libraries in ``found`` that the runtime requirements do not name."""
-    named = {re.split(r"[\s\[<>=!~;]", r.strip(), maxsplit=1)[0].lower().replace("_", "-")
-             for r in runtime}  # fmt: skip
-    return {name.replace("_", "-") for name in found} & (TRAINING_LIBRARIES - named)
+def not_needed(found: dict, name: str, requirements: list[str]) -> set[str]:
+    """The distributions in the image (``contents``) that neither the project nor its
+    [project] dependencies need, transitively: extras, training or test libraries."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    installed = {canonicalize_name(d): reqs for d, reqs in found["dists"].items()}
+    needed, expanded = {canonicalize_name(name)}, set()
+    todo = [(Requirement(line), "") for line in requirements]
+    while todo:
+        requirement, extra = todo.pop()
+        marker = requirement.marker
+        if marker and not marker.evaluate(found["env"] | {"extra": extra}):
+            continue
+        dist = canonicalize_name(requirement.name)
+        if dist not in installed:
+            continue
+        needed.add(dist)
+        for wanted in ("", *requirement.extras):
+            if (dist, wanted) not in expanded:
+                expanded.add((dist, wanted))
+                todo += [(Requirement(line), wanted) for line in installed[dist]]
+    return set(installed) - needed
 
 
 def _command(store: Store, tag: str, port: int) -> list[str]:

@@ -120,17 +120,14 @@ def test_image_builds_and_serves_the_same_prediction(
                 images.build(store, built.project, tag)
             size = images.size_mb(store, tag)
             request.node.user_properties.append((images.KEY, (built.name, size)))
-            found = images.distributions(store, tag)
+            found = images.contents(store, tag)
             container = images.running(store, tag, contract.free_port())
             with timed.phase("container"), container as url:
                 answer = contract.send(url, predict, built.project)
         finally:
             images.remove(store, tag)
-    runtime = images.runtime_requirements(built.project)
-    assert not images.training_libraries_in(found, runtime), (
-        f"training libraries in the serving image: "
-        f"{sorted(images.training_libraries_in(found, runtime))}"
-    )
+    extra = images.not_needed(found, *images.runtime_requirements(built.project))
+    assert not extra, f"the serving image holds what no [project] dependency needs: {sorted(extra)}"
     assert not (diff := contract.differences(expected, answer, predict.get("vary", []))), (
         f"the image answers {predict['method']} {predict['path']} otherwise than the served API:\n"
         + "\n".join(diff)
