@@ -177,15 +177,13 @@ def provide_base(store: Store, image: str) -> None:
         raise AssertionError(f"no local stand-in for the base image {image}: add one to {__file__}")
 
 
-def build(store: Store, project: Path, tag: str) -> float:
-    """Build ``project``'s Dockerfile as ``tag`` (stand-ins first); the seconds it took."""
+def build(store: Store, project: Path, tag: str) -> None:
+    """Build ``project``'s Dockerfile as ``tag`` (the base images' stand-ins first)."""
     for image in sorted(base_images(project / "Dockerfile")):
         provide_base(store, image)
-    began = time.monotonic()
     _run(["buildah", *store.flags, "bud", "--isolation", "chroot", "--network", "host",
           "--format", "docker", "-t", tag, "."],
          timeout=BUILD_TIMEOUT, env=store.env, cwd=project)  # fmt: skip
-    return time.monotonic() - began
 
 
 def size_mb(store: Store, tag: str) -> float:
