@@ -12,6 +12,7 @@ import pytest
 from mlscaffold import gitutil
 from mlscaffold.sources import history
 
+from .e2e import images
 from .e2e.timing import collect, table
 
 REPO = Path(__file__).resolve().parents[1]
@@ -58,3 +59,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if timings := collect(reports):
         terminalreporter.write_sep("=", "e2e timings per template (seconds)")
         terminalreporter.write_line(table(timings))
+    if built := images.sizes(reports):
+        terminalreporter.write_sep("=", "e2e images built (podman image inspect)")
+        for name, size in sorted(built.items()):
+            terminalreporter.write_line(f"{name:20s} {size:8.0f} MB")

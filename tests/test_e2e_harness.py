@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e import contract, timing
+from tests.e2e import contract, images, timing
 from tests.e2e.helpers import needs_torch
 
 GOOD = """\
@@ -14,6 +14,7 @@ title: T
 description: d
 smoke:
   - python -m {package} train
+predict: {method: POST, path: /predict, json: {x: 1}, vary: [id]}
 demo:
   - {fill: "#x", value: "1"}
   - {select: "#u", index: 2}
@@ -56,6 +57,21 @@ def test_schemathesis_accept_rules(tmp_path: Path) -> None:
         ("smoke: [a]\ndemo: [{click: '#go', value: x}]\n", "demo step 1"),
         ("smoke: [a]\ndemo: [{fill: '#x'}]\n", "demo step 1"),
         ("smoke: [a]\ndemo: [{select: '#x', index: first}]\n", "`index` must be an integer"),
+        ("smoke: [a]\ndemo: [{click: '#go'}]\n", "has no `predict` key: the image check"),
+        (
+            "smoke: [a]\ndemo: [{click: '#go'}]\npredict: {method: PUT, path: /p}\n",
+            "`predict` must",
+        ),
+        ("smoke: [a]\ndemo: [{click: '#go'}]\npredict: {method: GET, path: p}\n", "`predict` must"),
+        (
+            "smoke: [a]\ndemo: [{click: '#go'}]\npredict: {method: GET, path: /p, x: 1}\n",
+            "`predict`",
+        ),
+        (
+            "smoke: [a]\ndemo: [{click: '#go'}]\npredict: {method: POST, path: /p, json: {}, "
+            "upload: {field: f, path: a.png, type: image/png}}\n",
+            "`predict` must",
+        ),
     ],
 )
 def test_bad_specs_fail_with_a_clear_message(tmp_path: Path, text: str, message: str) -> None:
@@ -138,3 +154,44 @@ def test_timing_table_merges_reports() -> None:
 def test_needs_torch(tmp_path: Path, deps: str, expected: bool) -> None:
     write(tmp_path, f'[project]\nname = "p"\n{deps}\n', "pyproject.toml")
     assert needs_torch(tmp_path) is expected
+
+
+def test_answers_agree_within_tolerance_vary_keys_aside() -> None:
+    served = {"id": "a1", "scores": [{"label": "pos", "p": 0.912345}], "model": "m1"}
+    same = {"id": "b2", "scores": [{"label": "pos", "p": 0.9123451}], "model": "m1"}
+    assert contract.differences(served, same, vary=["id"]) == []
+    assert contract.differences(served, same, vary=[]) == ["/id: 'a1' != 'b2'"]
+    other = {"id": "a1", "scores": [{"label": "neg", "p": 0.95}], "model": "m1"}
+    assert contract.differences(served, other, vary=[]) == [
+        "/scores/0/label: 'pos' != 'neg'",
+        "/scores/0/p: 0.912345 != 0.95",
+    ]
+    assert contract.differences({"items": [1, 2]}, {"items": [1]}, vary=[]) != []
+    assert contract.differences({"ok": True}, {"ok": 1}, vary=[]) != []
+
+
+def test_image_stand_ins_and_lean_check(tmp_path: Path) -> None:
+    dockerfile = write(
+        tmp_path,
+        "FROM python:3.12-slim AS builder\nCOPY --from=ghcr.io/astral-sh/uv:0.9.5 /uv /bin/uv\n"
+        "FROM python:3.12-slim\nCOPY --from=builder /opt/venv /opt/venv\n",
+        "Dockerfile",
+    )
+    assert images.base_images(dockerfile) == {"python:3.12-slim", "ghcr.io/astral-sh/uv:0.9.5"}
+    env = {"python_version": "3.12", "sys_platform": "linux", "platform_machine": "x86_64"}
+    dists = {
+        "my-proj": [],
+        "fastapi": ["starlette>=0.40", "email-validator; extra == 'all'"],
+        "Starlette": ["typing-extensions; python_version < '3.10'"],
+        "uvicorn": ["click", "uvloop; extra == 'standard' and sys_platform != 'win32'"],
+        "click": [],
+        "uvloop": [],
+        "typing_extensions": [],
+        "torch": ["sympy"],
+        "sympy": [],
+    }
+    found = {"env": env, "dists": dists}
+    lean = ["fastapi>=0.115", "uvicorn[standard]>=0.30"]
+    assert images.not_needed(found, "my_proj", lean) == {"torch", "sympy", "typing-extensions"}
+    assert images.not_needed(found, "my-proj", [*lean, "torch"]) == {"typing-extensions"}
+    assert "uvloop" in images.not_needed(found, "my-proj", ["uvicorn"])

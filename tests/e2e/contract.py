@@ -5,6 +5,7 @@ in headless Chromium."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -42,6 +43,7 @@ class Spec:
     smoke: list[str]
     demo: list[dict] = field(default_factory=list)
     accept: list[dict] = field(default_factory=list)  # the optional `schemathesis_accept` key
+    predict: dict = field(default_factory=dict)  # one request the served API and image answer
 
 
 def read_spec(template_yml: Path, source: str | None = None) -> Spec:
@@ -78,7 +80,76 @@ def read_spec(template_yml: Path, source: str | None = None) -> Spec:
                 f"{source}: schemathesis_accept entry {number} must be {{path, method, statuses: "
                 f"[4xx, ...], why: reason the schema cannot express}}; {DOCS}"
             )
-    return Spec(source, smoke, demo, accept)
+    if not data.get("predict"):
+        raise AssertionError(f"{source} has no `predict` key: the image check needs it; {DOCS}")
+    return Spec(source, smoke, demo, accept, check_predict(data["predict"], source))
+
+
+PREDICT_KEYS = {"method", "path", "json", "upload", "vary"}
+UPLOAD_KEYS = {"field", "path", "type"}
+
+
+def check_predict(predict: object, source: str) -> dict:
+    """The ``predict`` key: {method: GET|POST, path: /..., json: body | upload: {field, path,
+    type}, vary: [answer keys that differ between two answers, e.g. a fresh prediction id]}."""
+    ok = isinstance(predict, dict) and {"method", "path"} <= set(predict) <= PREDICT_KEYS
+    ok = ok and predict["method"] in ("GET", "POST") and str(predict["path"]).startswith("/")
+    ok = ok and not ("json" in predict and "upload" in predict)
+    upload = predict.get("upload") if ok else None
+    ok = ok and (upload is None or (isinstance(upload, dict) and set(upload) == UPLOAD_KEYS))
+    ok = ok and isinstance(predict.get("vary", []), list)
+    if not ok:
+        raise AssertionError(
+            f"{source}: `predict` must be {{method: GET|POST, path: /..., json: body or upload: "
+            f"{{field, path, type}}, vary: [keys]}}; {DOCS}"
+        )
+    return predict
+
+
+def send(base: str, predict: dict, project: Path, timeout: float = 60) -> dict:
+    """Send the ``predict`` request to the API at ``base``; its JSON answer (AssertionError unless
+    it is a 200 with JSON)."""
+    data, headers = None, {}
+    if "json" in predict:
+        data, headers = json.dumps(predict["json"]).encode(), {"Content-Type": "application/json"}
+    elif upload := predict.get("upload"):
+        boundary = "mlscaffold-e2e-boundary"
+        data = (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{upload["field"]}"; '
+                f'filename="{Path(upload["path"]).name}"\r\nContent-Type: {upload["type"]}\r\n\r\n'
+            ).encode()
+            + (project / upload["path"]).read_bytes()
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    request = urllib.request.Request(
+        base + predict["path"], data=data, headers=headers, method=predict["method"]
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.load(response)
+    except urllib.error.HTTPError as error:
+        body = error.read()[:2000].decode(errors="replace")
+        what = f"{predict['method']} {predict['path']}"
+        raise AssertionError(f"{what}: HTTP {error.code}: {body}") from None
+
+
+def differences(expected: object, got: object, vary: list[str], where: str = "") -> list[str]:
+    """Where ``got`` differs from ``expected`` (numbers within 1e-5, relative or absolute),
+    leaving out the top-level keys in ``vary``."""
+    if isinstance(expected, dict) and isinstance(got, dict):
+        keys = (set(expected) | set(got)) - (set(vary) if not where else set())
+        found = [differences(expected.get(k), got.get(k), vary, f"{where}/{k}") for k in keys]
+        return sorted(d for part in found for d in part)
+    if isinstance(expected, list) and isinstance(got, list) and len(expected) == len(got):
+        pairs = enumerate(zip(expected, got, strict=True))
+        return [d for i, (a, b) in pairs for d in differences(a, b, vary, f"{where}/{i}")]
+    numbers = all(isinstance(x, int | float) and not isinstance(x, bool) for x in (expected, got))
+    if numbers and math.isclose(expected, got, rel_tol=1e-5, abs_tol=1e-5):
+        return []
+    same = expected == got and type(expected) is type(got)  # True is not 1 here
+    return [] if same else [f"{where or '/'}: {expected!r} != {got!r}"]
 
 
 def package_of(project: Path) -> str:

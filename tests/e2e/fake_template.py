@@ -37,6 +37,7 @@ smoke:
   - python -m {package} make-data data/tiny.csv
   - python -m {package} train data/tiny.csv
   - python -m {package} report
+predict: {method: GET, path: "/predict?x=0.8"}
 demo:
   - {fill: "#x", value: "0.8"}
   - {click: "#go"}

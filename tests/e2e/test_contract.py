@@ -1,6 +1,8 @@
 """Contract v2 for every built-in template (docs/templates.md, "The e2e harness"): the smoke run
 writes MODEL_CARD.md and the README results, the served API passes schemathesis, and the demo page
-shows a prediction and the test metrics in headless Chromium. Slow: run with -m e2e."""
+shows a prediction and the test metrics in headless Chromium. Contract v3, item 1: the trained
+API serves from a runtime-only install, and the project's Dockerfile builds an image that serves
+the same prediction over HTTP, without training libraries. Slow: run with -m e2e."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from mlscaffold import gitutil
 from mlscaffold.cli import cli
 from mlscaffold.sources import history
 
-from . import contract
+from . import contract, images
 from .helpers import install, needs_torch, sh
 from .timing import Timer
 
@@ -93,3 +95,41 @@ def test_demo_page_in_chromium(built: Built, timed: Timer) -> None:
     with timed.phase("serve+demo"), contract.served(built.project) as url:
         shown = contract.run_demo(url, built.spec.demo, built.project)
     assert all(shown.values()), shown
+
+
+def test_trained_api_serves_from_a_runtime_only_install(built: Built, timed: Timer) -> None:
+    """The project's own quick check (tests/test_runtime_only.py), now with artifacts/ to serve."""
+    with timed.phase("runtime-only"):
+        python = built.project / ".venv" / "bin" / "python"
+        out = sh(python, "-m", "pytest", "-q", "-rs", "tests/test_runtime_only.py",
+                 cwd=built.project)  # fmt: skip
+    assert "3 passed" in out, out
+
+
+def test_image_builds_and_serves_the_same_prediction(
+    built: Built, timed: Timer, request: pytest.FixtureRequest
+) -> None:
+    if reason := images.tools_missing():
+        pytest.skip(reason)
+    predict = built.spec.predict
+    with contract.served(built.project) as url:
+        expected = contract.send(url, predict, built.project)
+    store, tag = images.Store(), f"localhost/mlscaffold-e2e-{built.name}:test"
+    with store.locked():  # one build at a time: vfs on two cores
+        try:
+            with timed.phase("image build"):
+                images.build(store, built.project, tag)
+            size = images.size_mb(store, tag)
+            request.node.user_properties.append((images.KEY, (built.name, size)))
+            found = images.contents(store, tag)
+            container = images.running(store, tag, contract.free_port())
+            with timed.phase("container"), container as url:
+                answer = contract.send(url, predict, built.project)
+        finally:
+            images.remove(store, tag)
+    extra = images.not_needed(found, *images.runtime_requirements(built.project))
+    assert not extra, f"the serving image holds what no [project] dependency needs: {sorted(extra)}"
+    assert not (diff := contract.differences(expected, answer, predict.get("vary", []))), (
+        f"the image answers {predict['method']} {predict['path']} otherwise than the served API:\n"
+        + "\n".join(diff)
+    )

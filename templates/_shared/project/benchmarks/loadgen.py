@@ -28,7 +28,9 @@ latency p50/p90/p99/max in ms, the warm-up's answers, the client's CPU seconds):
   alone can also send at a fixed ``rate`` (open loop), to measure the latency at a given load
   rather than at the server's limit.
 
-Only loopback addresses are accepted, and every run is bounded in count and time.
+Only loopback addresses are accepted, and every run is bounded in count and time. A run that
+answered nothing, had errors or measured a figure that is not a number stops the benchmark
+(``check``: exit status 1), and every timing line carries the machine's load average.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ import contextlib
 import functools
 import ipaddress
 import json
+import math
 import os
 import shutil
 import socket
@@ -261,7 +264,7 @@ def add_driver_option(parser: argparse.ArgumentParser) -> None:
 def run_load(port: int, requests: Sequence[bytes], *, count: int = 20_000, duration: float = 30.0,
              concurrency: int = 8, warmup: int = 1_000, warmup_duration: float = 5.0,
              timeout: float = 30.0, host: str = LOOPBACK, driver: str = "auto",
-             threads: int = 1, rate: float | None = None) -> dict:  # fmt: skip
+             threads: int = 1, rate: float | None = None, strict: bool = True) -> dict:  # fmt: skip
     """Send ``warmup`` requests (not measured), then at most ``count`` in at most ``duration`` s.
 
     ``concurrency`` keep-alive connections take the raw ``requests`` in turn, cycling through
@@ -274,6 +277,10 @@ def run_load(port: int, requests: Sequence[bytes], *, count: int = 20_000, durat
     With ``rate``, requests are sent at that many a second (open loop: the python driver, as wrk
     has no fixed rate) rather than as fast as answers come, and latencies count from when each
     request was due: the latency users see at that load, not at the server's limit.
+
+    The stats hold the 1-, 5- and 15-minute ``load_average`` when the run ended. With
+    ``strict`` (the default), a run with no answer, an error or a figure that is not a number
+    raises ``UnsoundRun`` (``check``).
     """
     check_loopback(host)
     if not requests:
@@ -299,14 +306,46 @@ def run_load(port: int, requests: Sequence[bytes], *, count: int = 20_000, durat
              "requests_per_s": round(got["requests"] / seconds, 1) if seconds > 0 else 0.0,
              **{f"{k}_ms": round(v, 3) for k, v in zip(QUANTILES, got["ms"], strict=True)},
              "concurrency": concurrency, "driver": chosen, "warmup_requests": warm,
-             "client_cpu_s": round(got["client_cpu_s"], 3), "rate": rate}  # fmt: skip
+             "client_cpu_s": round(got["client_cpu_s"], 3), "rate": rate,
+             "load_average": [round(x, 2) for x in os.getloadavg()]}  # fmt: skip
     if got.get("corrected"):  # too many distinct latencies to undo wrk's correction quickly
         stats["latency"] = "corrected for coordinated omission by wrk"
-    return stats | ({"first_error": got["first_error"]} if got["errors"] else {})
+    stats |= {"first_error": got["first_error"]} if got["errors"] else {}
+    return check(stats) if strict else stats
+
+
+class UnsoundRun(SystemExit):
+    """A load run whose figures must not be reported (exit status 1, the reason printed)."""
+
+
+def check(stats: dict) -> dict:
+    """``stats`` if they can be reported; UnsoundRun when no request was answered, any failed,
+    or a figure is not a number (NaN or infinite)."""
+    if not stats["requests"]:
+        raise UnsoundRun(f"no request was answered ({stats['errors']} errors): {describe(stats)}")
+    if stats["errors"]:
+        raise UnsoundRun(
+            f"{stats['errors']} requests failed, e.g. {stats.get('first_error')}: {describe(stats)}"
+        )
+    odd = [k for k, v in stats.items() if isinstance(v, float) and not math.isfinite(v)]
+    if odd:
+        raise UnsoundRun(f"figures that are not numbers ({', '.join(odd)}): {describe(stats)}")
+    return stats
+
+
+def load_average() -> str:
+    """The machine's 1-, 5- and 15-minute load averages and CPU count, as a timing's context."""
+    return _load_text(os.getloadavg())
+
+
+def _load_text(averages: Sequence[float]) -> str:
+    figures = ", ".join(f"{x:.2f}" for x in averages)
+    return f"load average {figures} on {os.cpu_count()} CPUs"
 
 
 def describe(stats: Mapping) -> str:
-    """One line for people: requests, errors, requests/s, latency percentiles and the driver."""
+    """One line for people: requests, errors, requests/s, latency percentiles, the driver and
+    the load average when the run ended."""
     return (
         f"{stats['requests']} requests ({stats['errors']} errors) in {stats['seconds']:.1f} s, "
         f"concurrency {stats['concurrency']}"
@@ -314,7 +353,8 @@ def describe(stats: Mapping) -> str:
         + f": {stats['requests_per_s']:.0f} req/s; latency "
         f"p50 {stats['p50_ms']:.1f} ms, p90 {stats['p90_ms']:.1f} ms, "
         f"p99 {stats['p99_ms']:.1f} ms, max {stats['max_ms']:.1f} ms "
-        f"(driver {stats['driver']}, client CPU {stats['client_cpu_s']:.1f} s)"
+        f"(driver {stats['driver']}, client CPU {stats['client_cpu_s']:.1f} s; "
+        f"{_load_text(stats.get('load_average') or os.getloadavg())})"
     )
 
 
@@ -407,8 +447,6 @@ def main() -> None:
     stats = run_load(args.port, requests, count=args.requests, duration=args.duration,
                      concurrency=args.concurrency, warmup=args.warmup, host=args.host,
                      driver=args.driver, rate=args.rate)  # fmt: skip
-    if not stats["requests"]:
-        raise SystemExit("no request completed")
     print(json.dumps(stats))
 
 

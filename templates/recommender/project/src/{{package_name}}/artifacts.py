@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .matrices import Prepared
 from .models import Scorer, csr_arrays, csr_from, load_scorer
-from .prepare import Prepared
 
 ARTIFACT_VERSION = 2
 

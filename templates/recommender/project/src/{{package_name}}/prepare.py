@@ -9,6 +9,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .data import Dataset, filter_min_counts, to_implicit
+from .matrices import Prepared
 from .models import MODEL_NAMES
 from .split import split
 
@@ -32,19 +33,6 @@ class Config:
     seed: int = 42
     # Hyper-parameters per model (tuning replaces them with the best found on validation).
     params: dict[str, dict[str, float]] = field(default_factory=dict)
-
-
-@dataclass
-class Prepared:
-    """Matrices over one catalogue: what models train on and what they are scored against."""
-
-    users: np.ndarray  # user ids, row order of the matrices
-    items: np.ndarray  # item ids, column order
-    positives: sp.csr_matrix  # users x items, training positives (what models learn from)
-    seen: sp.csr_matrix  # users x items, every training interaction (excluded from candidates)
-    eval_rows: np.ndarray  # rows of the users evaluated
-    relevant: list[np.ndarray]  # per evaluated user: held-out positives not seen in training
-    stats: dict[str, object] = field(default_factory=dict)
 
 
 def catalogue(dataset: Dataset, train: pd.DataFrame) -> np.ndarray:
