@@ -102,7 +102,8 @@ def updatable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (project / ".gitignore").write_text("*.local\n", "utf-8")
     commit(project, "ignore my notes")
     (project / "notes.local").write_text("mine\n", "utf-8")  # ignored: must survive
-    task = f"touch {tmp_path / 'STARTED'} && exec sleep 60"
+    # (its output not on our pipes: a slow machine must not make communicate() wait for it)
+    task = f"touch {tmp_path / 'STARTED'} && exec sleep 60 >/dev/null 2>&1"
     files = {"a.txt": "a\nchanged\n", "b.txt": None, "c/new.txt": "new\n"}
     release(template, "0.2.0", files, {"_tasks": [task]})
     return project
@@ -122,7 +123,7 @@ def test_a_signal_during_update_restores_the_project(
     wait_for((tmp_path / "STARTED").exists, process)
     assert (updatable / "c" / "new.txt").exists()  # the merge is in the working tree
     process.send_signal(signum)
-    out, err = process.communicate(timeout=60)
+    out, err = process.communicate(timeout=180)
     assert process.returncode == 1, out + err
     assert "Traceback" not in err and "interrupted" in err
     assert state(updatable) == before
