@@ -49,7 +49,11 @@ def copier_render(
     project); ``answers_file``: where to record the answers (default: the template's
     ``_answers_file``).
     """
-    from copier import run_copy
+    from . import copierimport
+
+    run_copy = copierimport.load().run_copy
+    if not defaults:  # copier may ask what mlscaffold cannot
+        copierimport.allow_prompts()
     from copier.errors import CopierError
     from jinja2 import TemplateError
     from jinja2.exceptions import SecurityError
