@@ -49,9 +49,9 @@ def copier_render(
     project); ``answers_file``: where to record the answers (default: the template's
     ``_answers_file``).
     """
-    from . import copierimport
+    from . import copierimport, copierrun
 
-    run_copy = copierimport.load().run_copy
+    copierimport.load()
     if not defaults:  # copier may ask what mlscaffold cannot
         copierimport.allow_prompts()
     from copier.errors import CopierError
@@ -60,7 +60,7 @@ def copier_render(
     from plumbum import CommandNotFound, ProcessExecutionError
 
     try:
-        run_copy(
+        copierrun.copy(
             src_path,
             dest,
             data=dict(data),
