@@ -97,7 +97,8 @@ def test_render_loads_the_stack_before_a_render_that_may_prompt(tmp_path: Path) 
         "from pathlib import Path\n"
         "from mlscaffold import render\n"
         "answers = {'name': 'n', 'flavour': 'sweet'}\n"
-        "render.copier_render(template, Path(dest), answers, defaults=False, trust=False)\n",
+        "request = render.RenderRequest(template, answers, defaults=False, trust=False)\n"
+        "render.copier_render(request, Path(dest))\n",
         tmp_path,
     )
     assert result["flavour"] == "sweet"
@@ -108,7 +109,8 @@ def test_render_with_defaults_leaves_the_stack_out(tmp_path: Path) -> None:
     result = _run(
         "from pathlib import Path\n"
         "from mlscaffold import render\n"
-        "render.copier_render(template, Path(dest), {}, defaults=True, trust=False)\n",
+        "request = render.RenderRequest(template, {}, defaults=True, trust=False)\n"
+        "render.copier_render(request, Path(dest))\n",
         tmp_path,
     )
     assert result == {"name": "demo", "flavour": "plain", "stack": []}
