@@ -23,7 +23,7 @@ flavour:
 
 PREAMBLE = """\
 import json, sys
-from mlscaffold import copierimport
+from mlscaffold.generate import copierimport
 template, dest = sys.argv[1], sys.argv[2]
 """
 
@@ -95,7 +95,7 @@ def test_render_loads_the_stack_before_a_render_that_may_prompt(tmp_path: Path) 
     real stack first, so copier's choices are questionary's own (see the test above)."""
     result = _run(
         "from pathlib import Path\n"
-        "from mlscaffold import render\n"
+        "from mlscaffold.generate import render\n"
         "answers = {'name': 'n', 'flavour': 'sweet'}\n"
         "request = render.RenderRequest(template, answers, defaults=False, trust=False)\n"
         "render.copier_render(request, Path(dest))\n",
@@ -108,7 +108,7 @@ def test_render_loads_the_stack_before_a_render_that_may_prompt(tmp_path: Path) 
 def test_render_with_defaults_leaves_the_stack_out(tmp_path: Path) -> None:
     result = _run(
         "from pathlib import Path\n"
-        "from mlscaffold import render\n"
+        "from mlscaffold.generate import render\n"
         "request = render.RenderRequest(template, {}, defaults=True, trust=False)\n"
         "render.copier_render(request, Path(dest))\n",
         tmp_path,

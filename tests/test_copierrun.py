@@ -17,7 +17,7 @@ from .conftest import make_template
 FILES = {f"file{n}.txt.jinja": "{{ name }}\n" for n in range(12)} | {"run.sh": "#!/bin/sh\n"}
 
 
-COPIERRUN = "from mlscaffold import copierrun; copy = copierrun.copy"
+COPIERRUN = "from mlscaffold.generate import copierrun; copy = copierrun.copy"
 COPIER = "import copier; copy = copier.run_copy"
 
 

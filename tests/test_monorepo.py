@@ -366,7 +366,7 @@ def test_fleet_update_restores_a_failing_subfolder_and_nothing_else(
 def test_no_git_run_finds_no_repository_where_there_is_no_git_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mlscaffold import monorepo
+    from mlscaffold.generate import monorepo
 
     monkeypatch.delenv("GIT_DIR", raising=False)
     monkeypatch.delenv("GIT_WORK_TREE", raising=False)
