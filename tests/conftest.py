@@ -29,7 +29,7 @@ def isolated_home(
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     history.builtins.cache_clear()
-    gitutil.config_value.cache_clear()
+    gitutil.config.cache_clear()
     return home
 
 

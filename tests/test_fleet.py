@@ -136,7 +136,7 @@ def test_update_all_goes_on_restores_the_failing_one_and_sums_up(
     monkeypatch.setattr(merge, "apply", apply_then_fail)
     monkeypatch.setattr(
         "mlscaffold.update.apply.copier_render",
-        lambda **kw: renders.append(kw) or copier_render(**kw),
+        lambda *args: renders.append(args) or copier_render(*args),
     )
     before = _snapshot(failing)
     result = cli_run("update", "--all", fleet, "--defaults")

@@ -368,3 +368,19 @@ def test_fleet_update_restores_a_failing_subfolder_and_nothing_else(
     assert state(repo, "apps/a") == outside_a
     assert answers(repo / "apps/a")["_commit"] == "0.2.0"
     assert answers(repo / "apps/b")["_commit"] == "0.1.0"
+
+
+def test_no_git_run_finds_no_repository_where_there_is_no_git_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlscaffold.generate import monorepo
+
+    monkeypatch.delenv("GIT_DIR", raising=False)
+    monkeypatch.delenv("GIT_WORK_TREE", raising=False)
+    runs: list[tuple] = []
+    monkeypatch.setattr(monorepo, "git", lambda *args, **kw: runs.append(args) or "")
+    assert monorepo.enclosing_repository(tmp_path / "new" / "project") is None
+    assert runs == []
+    (tmp_path / ".git").mkdir()  # git decides, e.g. that this is no repository after all
+    assert monorepo.enclosing_repository(tmp_path / "new" / "project") is None
+    assert runs

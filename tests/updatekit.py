@@ -24,7 +24,7 @@ def isolate(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point HOME (and so the config, data and git config) at ``home``, a fresh folder with a git
     identity (conftest's ``isolated_home`` gives every test a HOME, but no identity)."""
     home.mkdir(parents=True, exist_ok=True)
-    gitutil.config_value.cache_clear()
+    gitutil.config.cache_clear()
     monkeypatch.setenv("HOME", str(home))
     for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "GIT_CONFIG_GLOBAL"):
         monkeypatch.delenv(var, raising=False)

@@ -70,12 +70,21 @@ def _reason(output: str) -> str:
 
 
 @cache
-def config_value(key: str) -> str | None:
-    """The value of a git configuration key, or None when unset (read once per process)."""
+def config() -> dict[str, str]:
+    """git's configuration as seen from the current folder, read once per process (one ``git``
+    run for all keys): each key (lower case) and its last value."""
     try:
-        return git("config", "--get", key, check=False) or None
+        listed = git("config", "--list", "-z", check=False)
     except GitError:
-        return None
+        return {}
+    entries = (entry.partition("\n") for entry in listed.split("\0") if entry)
+    return {key.lower(): value.strip() for key, _, value in entries}
+
+
+def config_value(key: str) -> str | None:
+    """The value of a git configuration key such as ``user.name`` (no subsection), or None when
+    it is unset or empty."""
+    return config().get(key.lower()) or None
 
 
 def commit_all(repo: Path, message: str, author_name: str, author_email: str) -> None:

@@ -46,7 +46,7 @@ def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         mp.setenv("HOME", str(root / "home"))
         for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "GIT_CONFIG_GLOBAL"):
             mp.delenv(var, raising=False)
-        gitutil.config_value.cache_clear()
+        gitutil.config.cache_clear()
         version = history.builtins()[name].version
         template_yml = history.checkout(name, version) / "template.yml"
         spec = contract.read_spec(template_yml, source=f"templates/{name}/template.yml")

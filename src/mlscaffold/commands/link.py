@@ -44,24 +44,24 @@ def link(
     from ..generate import answers as ans
     from ..generate import link as linking
     from ..generate.prepare import prepare
+    from ..generate.render import RenderRequest
     from ..sources import catalog
 
     linking.check_destination(dest, answers_file)
     source = prepare(catalog.resolve(template, vcs_ref), vcs_ref)
+    trust = trust or source.trusted
     given, user_defaults = ans.answer_template(
-        source, ans.given_answers(data_file, data), dest, defaults
+        source, ans.given_answers(data_file, data), dest, defaults=defaults, trust=trust
     )
-    answers, name = linking.link(
-        dest,
-        given,
-        answers_file=answers_file,
-        label=source.name,
-        path_keys=source.path_keys,
+    request = RenderRequest(
+        data=given,
         defaults=defaults,
+        trust=trust,
         user_defaults=user_defaults,
-        trust=trust or source.trusted,
+        answers_file=answers_file,
         **source.render_args(vcs_ref),
     )
+    answers, name = linking.link(dest, request, label=source.name, path_keys=source.path_keys)
     version = answers.get("_commit") or "an unversioned copy"
     click.secho(f"Linked {dest} to {source.name} {version}", fg="green", bold=True)
     click.echo(

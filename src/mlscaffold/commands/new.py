@@ -60,11 +60,9 @@ def new(
     git project: the template's files are added and committed (only them), and nothing is written
     if one of them exists already.
     """
-    from .. import jinjaguard
     from ..generate import addtemplate, monorepo, render
     from ..generate import answers as ans
     from ..generate.prepare import prepare
-    from ..generate.questions import Questionnaire, parse
     from ..sources import catalog
 
     given = ans.given_answers(data_file, data)
@@ -74,36 +72,28 @@ def new(
         addtemplate.check_destination(dest, answers_file)
     else:
         render.check_destination(dest)
-    user_defaults = ans.user_defaults(dest)
-    questions_text = source.questions_text()
-    if questions_text is not None:
-        questionnaire = Questionnaire(parse(questions_text), given, user_defaults, source.path_keys)
-        with jinjaguard.trusted(trust or source.trusted):
-            given = questionnaire.run(None if defaults else ans.prompt)
-        user_defaults = {}
-    options = {"trust": trust or source.trusted, "path_keys": source.path_keys}
-    options.update(label=source.name, **source.render_args(vcs_ref))
+    trust = trust or source.trusted
+    given, user_defaults = ans.answer_template(source, given, dest, defaults=defaults, trust=trust)
+    request = render.RenderRequest(
+        data=given,
+        defaults=defaults,
+        trust=trust,
+        user_defaults=user_defaults,
+        answers_file=answers_file,
+        **source.render_args(vcs_ref),
+    )
+    labels = {"label": source.name, "path_keys": source.path_keys}
     repo = None if own_repo else monorepo.enclosing_repository(dest)
     existed = dest.exists()
     try:
         if adding:
-            answers, files = addtemplate.add(
-                dest, answers_file, given, defaults=defaults, user_defaults=user_defaults, **options
-            )
+            answers, files = addtemplate.add(dest, request, **labels)
             version = answers.get("_commit", "")
             click.secho(f"Added {source.name} {version} to {dest}", fg="green", bold=True)
             more = f" and {len(files) - 8} more" if len(files) > 8 else ""
             click.echo(f"  {len(files)} files, committed (only them): {' '.join(files[:8])}{more}")
             return
-        answers = render.generate(
-            dest=dest,
-            data=given,
-            user_defaults=user_defaults,
-            defaults=defaults,
-            answers_file=answers_file,
-            own_repo=repo is None,
-            **options,
-        )
+        answers = render.generate(request, dest, own_repo=repo is None, **labels)
         if repo is not None:
             monorepo.stage(repo, dest, existed)
     except KeyboardInterrupt:

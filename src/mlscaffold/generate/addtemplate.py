@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from .. import gitutil, safety
-from .render import GenerationError, checked_answers, copier_render
+from .render import GenerationError, RenderRequest, checked_answers, copier_render
 
 
 def check_destination(dest: Path, answers_file: str) -> None:
@@ -55,21 +54,19 @@ def _collisions(dest: Path, files: list[str]) -> list[str]:
 
 def add(
     dest: Path,
-    answers_file: str,
-    data: Mapping[str, Any],
+    request: RenderRequest,
     *,
     label: str,
     path_keys: frozenset[str] = frozenset(),
-    **render_args: Any,
 ) -> tuple[dict[str, Any], list[str]]:
-    """Render the template into the project ``dest`` recording ``answers_file``, add its files
-    and commit them; the recorded answers and the added files. Refuses (GenerationError, nothing
-    written) when a rendered file would overwrite one of the project's."""
+    """Render ``request`` (recording its ``answers_file``) into the project ``dest``, add its
+    files and commit them; the recorded answers and the added files. Refuses (GenerationError,
+    nothing written) when a rendered file would overwrite one of the project's."""
     dest = dest.resolve()
     with tempfile.TemporaryDirectory(prefix="mlscaffold-add-") as tmp:
         work = Path(tmp) / dest.name  # named like the project, as ``new`` renders it
-        copier_render(dest=work, data=data, answers_file=answers_file, **render_args)
-        answers = checked_answers(work, answers_file, path_keys)
+        copier_render(request, work)
+        answers = checked_answers(work, request.answers_file, path_keys)
         files = _files(work)
         if clash := _collisions(dest, files):
             shown = ", ".join(clash[:10]) + (f" and {len(clash) - 10} more" * (len(clash) > 10))

@@ -109,11 +109,12 @@ def _no_answer(question: Question) -> str:
 
 
 def answer_template(
-    source: TemplateSource, given: dict[str, Any], dest: Path, defaults: bool
+    source: TemplateSource, given: dict[str, Any], dest: Path, *, defaults: bool, trust: bool
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Answers to ``source``'s questions for a project in ``dest``, asked now when its copier.yml
-    can be read (prompting unless ``defaults``), and the user defaults copier should still apply
-    (those of a template it must fetch first)."""
+    can be read (prompting unless ``defaults``; its Jinja defaults guarded unless ``trust``), and
+    the user defaults copier should still apply (those of a template it must fetch first)."""
+    from .. import jinjaguard
     from .questions import Questionnaire, parse
 
     found = user_defaults(dest)
@@ -121,4 +122,5 @@ def answer_template(
     if text is None:
         return given, found
     questionnaire = Questionnaire(parse(text), given, found, source.path_keys)
-    return questionnaire.run(None if defaults else prompt), {}
+    with jinjaguard.trusted(trust):
+        return questionnaire.run(None if defaults else prompt), {}

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from .. import answersfile, gitutil, safety
-from .render import GenerationError, checked_answers, copier_render
+from .render import GenerationError, RenderRequest, checked_answers, copier_render
 
 
 def check_destination(dest: Path, answers_file: str | None) -> None:
@@ -40,24 +40,16 @@ def check_destination(dest: Path, answers_file: str | None) -> None:
 
 
 def link(
-    dest: Path,
-    data: Mapping[str, Any],
-    *,
-    answers_file: str | None = None,
-    label: str,
-    path_keys: frozenset[str] = frozenset(),
-    **render_args: Any,
+    dest: Path, request: RenderRequest, *, label: str, path_keys: frozenset[str] = frozenset()
 ) -> tuple[dict[str, Any], str]:
-    """Render the template (running none of its tasks) into a temporary folder, copy only its
-    answers file into ``dest`` and commit that file alone; the recorded answers and the file's
-    name (``answers_file``, default: the template's own)."""
+    """Render ``request`` (running none of the template's tasks) into a temporary folder, copy
+    only its answers file into ``dest`` and commit that file alone; the recorded answers and the
+    file's name (``request.answers_file``, default: the template's own)."""
     dest = dest.resolve()
     with tempfile.TemporaryDirectory(prefix="mlscaffold-link-") as tmp:
         work = Path(tmp) / dest.name  # named like the project, as ``new`` renders it
-        copier_render(
-            dest=work, data=data, answers_file=answers_file, skip_tasks=True, **render_args
-        )
-        name = answers_file or answersfile.find(work)
+        copier_render(replace(request, skip_tasks=True), work)
+        name = request.answers_file or answersfile.find(work)
         answers = checked_answers(work, name, path_keys)
         if not (work / name).is_file():
             raise GenerationError(f"{label} records no answers file, so it cannot be linked")

@@ -9,6 +9,7 @@ path as it is (``merge.snapshot``).
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -22,12 +23,22 @@ from .render import GenerationError
 _PLAIN = safety.GIT_UNTRUSTED_PATHS
 
 
+def _may_have_repository(folder: Path) -> bool:
+    """Whether git could find a repository holding ``folder``: one named by the environment, or
+    a ``.git`` in it or above it (without either, asking git would only cost a run)."""
+    if os.environ.get("GIT_DIR") or os.environ.get("GIT_WORK_TREE"):
+        return True
+    return any((parent / ".git").exists() for parent in (folder, *folder.parents))
+
+
 def enclosing_repository(dest: Path) -> Path | None:
     """The top level of the git repository that would hold ``dest`` (which need not exist yet),
     or None when there is none or its ignore rules exclude ``dest``; GenerationError when its
     index still has files in ``dest`` (deleted from disk only)."""
     dest = dest.resolve()
     existing = next(folder for folder in (dest, *dest.parents) if folder.is_dir())
+    if not _may_have_repository(existing):
+        return None
     top = git("rev-parse", "--show-toplevel", cwd=existing, check=False)
     if not top:
         return None

@@ -45,21 +45,35 @@ def _composed(
 
 
 def prepare(source: TemplateSource, vcs_ref: str | None) -> TemplateSource:
-    """``source`` (a folder or URL template from ``catalog.resolve``) ready for ``new``: composed
-    over its bases when it extends one, recording its hosted URL when it is a clone of one."""
+    """``source`` (a template from ``catalog.resolve``) ready for ``new``: a built-in as it is,
+    a folder or URL template with no version to render as ``_unversioned`` says, and one at a
+    version (``vcs_ref``, else its newest release) as ``_versioned`` says."""
     if source.builtin:
         return source
     ext = Origin(source.src_path, source.name, trusted=False)
     version = vcs_ref or _newest(ext)
-    if version is None:  # an unversioned folder (rendered as it is) or URL (copier's HEAD)
-        text = source.questions_text() or ext.questions_text("HEAD")
-        if compose.KEY not in text:
-            return source
-        if source.local_dir is None and compose.KEY in materialise.load_config(text, source.name):
-            raise compose.CompositionError(
-                f"{source.name} extends another template but has no tagged version; tag one"
-            )
-        return _composed(source, ext, None, text, source.src_path, ()) or source
+    if version is None:
+        return _unversioned(source, ext)
+    return _versioned(source, ext, version)
+
+
+def _unversioned(source: TemplateSource, ext: Origin) -> TemplateSource:
+    """A folder without a release (rendered as it is) or a URL (copier's HEAD): composed over
+    its bases when it extends a template, which only a local folder may do without a release."""
+    text = source.questions_text() or ext.questions_text("HEAD")
+    if compose.KEY not in text:
+        return source
+    if source.local_dir is None and compose.KEY in materialise.load_config(text, source.name):
+        raise compose.CompositionError(
+            f"{source.name} extends another template but has no tagged version; tag one"
+        )
+    return _composed(source, ext, None, text, source.src_path, ()) or source
+
+
+def _versioned(source: TemplateSource, ext: Origin, version: str) -> TemplateSource:
+    """``version`` of a folder or URL template, recorded as its hosted URL when it is a local
+    clone of a hosted template (with a note saying so): composed over its bases when it extends
+    a template, else rendered by copier at ``version``."""
     record, note = (source.src_path, None)
     if source.local_dir is not None:
         record, note = hosted.recorded_source(source.local_dir, version)

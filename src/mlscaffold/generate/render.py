@@ -4,6 +4,7 @@ inside another repository, as files staged there: ``monorepo``)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,51 +25,62 @@ def check_destination(dest: Path) -> None:
         raise GenerationError(f"{dest} already exists and is not empty; choose a new folder")
 
 
-def copier_render(
-    src_path: str,
-    dest: Path,
-    data: Mapping[str, Any],
-    *,
-    defaults: bool,
-    trust: bool,
-    user_defaults: Mapping[str, Any] | None = None,
-    vcs_ref: str | None = None,
-    record_as: tuple[str, str | None] | None = None,
-    record_extra: Mapping[str, Any] | None = None,
-    skip_tasks: bool = False,
-    answers_file: str | None = None,
-) -> None:
-    """Render ``src_path`` at ``vcs_ref`` into ``dest``; copier's errors become one line.
+@dataclass(frozen=True)
+class RenderRequest:
+    """One render by copier: which template, with which answers, and what the project records.
 
-    Unless ``trust``, a render holding a ``.git`` path or a symlink leading out of ``dest`` is
-    refused (``safety.check_render``). ``record_as`` (source, version) is written to the answers
-    file in place of ``src_path`` (with the settings ``record_extra``, e.g. a composed template's
-    ``_bases``); ``skip_tasks``: run none of the template's ``_tasks`` (an update runs them in the
-    project); ``answers_file``: where to record the answers (default: the template's
-    ``_answers_file``).
+    ``src_path`` at ``vcs_ref`` is rendered with the answers ``data``; the questions left are
+    answered from ``user_defaults`` and the template's defaults when ``defaults``, and asked
+    otherwise. Unless ``trust``, the template runs no tasks or Jinja extensions, and a render
+    holding a ``.git`` path or a symlink leading out of the project is refused
+    (``safety.check_render``); ``skip_tasks``: run none of the template's ``_tasks`` even so (an
+    update runs them in the project). ``record_as`` (source, version) is written to the answers
+    file in place of ``src_path``, with the settings ``record_extra`` (e.g. a composed
+    template's ``_bases``); ``answers_file``: where to record the answers (default: the
+    template's ``_answers_file``).
     """
-    from copier import run_copy
+
+    src_path: str
+    data: Mapping[str, Any]
+    defaults: bool
+    trust: bool
+    user_defaults: Mapping[str, Any] = field(default_factory=dict)
+    vcs_ref: str | None = None
+    record_as: tuple[str, str | None] | None = None
+    record_extra: Mapping[str, Any] | None = None
+    skip_tasks: bool = False
+    answers_file: str | None = None
+
+
+def copier_render(request: RenderRequest, dest: Path) -> None:
+    """Render ``request`` into ``dest``; copier's errors become one line (GenerationError)."""
+    from . import copierimport, copierrun
+
+    copierimport.load()
+    if not request.defaults:  # copier may ask what mlscaffold cannot
+        copierimport.allow_prompts()
     from copier.errors import CopierError
     from jinja2 import TemplateError
     from jinja2.exceptions import SecurityError
     from plumbum import CommandNotFound, ProcessExecutionError
 
-    if not trust:
-        safety.check_template_source(src_path, vcs_ref)
+    src_path = request.src_path
+    if not request.trust:
+        safety.check_template_source(src_path, request.vcs_ref)
     try:
-        with jinjaguard.trusted(trust):
-            run_copy(
+        with jinjaguard.trusted(request.trust):
+            copierrun.copy(
                 src_path,
                 dest,
-                data=dict(data),
-                user_defaults=dict(user_defaults or {}),
-                defaults=defaults,
-                unsafe=trust,
-                vcs_ref=vcs_ref,
+                data=dict(request.data),
+                user_defaults=dict(request.user_defaults or {}),
+                defaults=request.defaults,
+                unsafe=request.trust,
+                vcs_ref=request.vcs_ref,
                 quiet=True,
                 overwrite=True,
-                skip_tasks=skip_tasks,
-                answers_file=answers_file,
+                skip_tasks=request.skip_tasks,
+                answers_file=request.answers_file,
             )
     except ProcessExecutionError as exc:
         detail = (exc.stderr or str(exc)).strip().splitlines()
@@ -86,13 +98,16 @@ def copier_render(
     except (CopierError, ValueError, OSError) as exc:
         lines = str(exc).strip().splitlines() or [type(exc).__name__]
         raise GenerationError(" ".join(line.strip() for line in lines[:3])) from exc
-    for warning in safety.check_render(dest, trust):
+    for warning in safety.check_render(dest, request.trust):
         import click
 
         click.secho(f"Warning: {warning}", fg="yellow", err=True)
-    if record_as:
+    if request.record_as:
         record_source(
-            dest, *record_as, extra=record_extra, answers_file=answers_file or ANSWERS_FILE
+            dest,
+            *request.record_as,
+            extra=request.record_extra,
+            answers_file=request.answers_file or ANSWERS_FILE,
         )
 
 
@@ -143,28 +158,22 @@ def record_source(
 
 
 def generate(
-    src_path: str,
+    request: RenderRequest,
     dest: Path,
-    data: Mapping[str, Any],
     *,
-    defaults: bool,
-    trust: bool,
-    user_defaults: Mapping[str, Any] | None = None,
-    path_keys: frozenset[str] = frozenset(),
-    vcs_ref: str | None = None,
     label: str | None = None,
-    record_as: tuple[str, str | None] | None = None,
-    record_extra: Mapping[str, Any] | None = None,
-    answers_file: str | None = None,
+    path_keys: frozenset[str] = frozenset(),
     own_repo: bool = True,
 ) -> dict[str, Any]:
-    """Render the template into ``dest`` and commit it; return the recorded answers.
+    """Render ``request`` into ``dest`` and commit it; return the recorded answers, checked like
+    answers given to ``new`` (``path_keys``: the answers used in file names).
 
     The project is rendered into a folder named like ``dest`` (so ``_folder_name`` and
     ``_copier_conf.dst_path`` render as the project's folder) inside a temporary folder next to
     ``dest``, and moved into place only when complete, so a failure or Ctrl-C leaves nothing
-    behind. ``record_as``, ``answers_file``: see ``copier_render``. Without ``own_repo`` the
-    project is made no git repository (``monorepo.stage`` adds it to the one it lies in).
+    behind. The commit names the template ``label`` (default: its ``src_path``). Without
+    ``own_repo`` the project is made no git repository (``monorepo.stage`` adds it to the one it
+    lies in).
     """
     dest = dest.resolve()
     check_destination(dest)
@@ -172,25 +181,14 @@ def generate(
     with scratch.folder(dest) as folder:
         work = folder / dest.name
         work.mkdir()
-        copier_render(
-            src_path,
-            work,
-            data,
-            defaults=defaults,
-            trust=trust,
-            user_defaults=user_defaults,
-            vcs_ref=vcs_ref,
-            record_as=record_as,
-            record_extra=record_extra,
-            answers_file=answers_file,
-        )
-        answers = checked_answers(work, answers_file, path_keys)
+        copier_render(request, work)
+        answers = checked_answers(work, request.answers_file, path_keys)
         if own_repo:
             gitutil.git(*safety.GIT_UNTRUSTED_TREE, "init", "--quiet", "-b", "main", cwd=work)
             version = answers.get("_commit", "unversioned")
             gitutil.commit_all(
                 work,
-                f"Generate from mlscaffold template {label or src_path} {version}",
+                f"Generate from mlscaffold template {label or request.src_path} {version}",
                 str(answers.get("author_name", "mlscaffold")),
                 str(answers.get("author_email", "mlscaffold@localhost")),
             )

@@ -16,7 +16,7 @@ from typing import Any
 from .. import jinjaguard, untrusted
 from ..compose import extends as compose
 from ..generate import monorepo
-from ..generate.render import GenerationError, copier_render
+from ..generate.render import GenerationError, RenderRequest, copier_render
 from ..gitutil import GitError, git
 from ..project import Project, load, require_clean
 from ..sources import history, origin
@@ -172,7 +172,8 @@ def render(
     name, options = plan_.project.answers_file, {"defaults": True, "skip_tasks": True, **args}
 
     def produce(folder: Path) -> None:
-        copier_render(dest=folder, data=answers, trust=source.trusted, answers_file=name, **options)
+        request = RenderRequest(data=answers, trust=source.trusted, answers_file=name, **options)
+        copier_render(request, folder)
 
     return rendercache.render(source, version, answers, name, dest, produce, bases)
 
