@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from .errors import friendly_errors
+
+if TYPE_CHECKING:
+    from ..generate.render import RenderRequest
+    from ..sources.catalog import TemplateSource
 
 
 @click.command()
@@ -60,21 +65,36 @@ def new(
     git project: the template's files are added and committed (only them), and nothing is written
     if one of them exists already.
     """
-    from ..generate import addtemplate, monorepo, render
     from ..generate import answers as ans
     from ..generate.prepare import prepare
     from ..sources import catalog
 
     given = ans.given_answers(data_file, data)
     source = prepare(catalog.resolve(template, vcs_ref), vcs_ref)
-    adding = answers_file is not None and dest.is_dir() and any(dest.iterdir())
-    if adding:
-        addtemplate.check_destination(dest, answers_file)
+    settings = {"defaults": defaults, "trust": trust, "vcs_ref": vcs_ref}
+    if answers_file is not None and dest.is_dir() and any(dest.iterdir()):
+        _add_to_project(source, dest, given, answers_file, **settings)
     else:
-        render.check_destination(dest)
+        _generate(source, dest, given, answers_file, own_repo=own_repo, **settings)
+
+
+def _request(
+    source: TemplateSource,
+    dest: Path,
+    given: dict[str, Any],
+    answers_file: str | None,
+    *,
+    defaults: bool,
+    trust: bool,
+    vcs_ref: str | None,
+) -> RenderRequest:
+    """Ask ``source``'s questions (those ``given`` leaves open) and say what to render."""
+    from ..generate import answers as ans
+    from ..generate.render import RenderRequest
+
     trust = trust or source.trusted
     given, user_defaults = ans.answer_template(source, given, dest, defaults=defaults, trust=trust)
-    request = render.RenderRequest(
+    return RenderRequest(
         data=given,
         defaults=defaults,
         trust=trust,
@@ -82,18 +102,45 @@ def new(
         answers_file=answers_file,
         **source.render_args(vcs_ref),
     )
-    labels = {"label": source.name, "path_keys": source.path_keys}
+
+
+def _add_to_project(
+    source: TemplateSource, dest: Path, given: dict[str, Any], answers_file: str, **settings: Any
+) -> None:
+    """Add the template's files to the existing project ``dest``, committing only them."""
+    from ..generate import addtemplate
+
+    addtemplate.check_destination(dest, answers_file)
+    request = _request(source, dest, given, answers_file, **settings)
+    try:
+        answers, files = addtemplate.add(dest, request, **_labels(source))
+    except KeyboardInterrupt:
+        raise click.ClickException("interrupted; nothing was written") from None
+    version = answers.get("_commit", "")
+    click.secho(f"Added {source.name} {version} to {dest}", fg="green", bold=True)
+    more = f" and {len(files) - 8} more" if len(files) > 8 else ""
+    click.echo(f"  {len(files)} files, committed (only them): {' '.join(files[:8])}{more}")
+
+
+def _generate(
+    source: TemplateSource,
+    dest: Path,
+    given: dict[str, Any],
+    answers_file: str | None,
+    *,
+    own_repo: bool,
+    **settings: Any,
+) -> None:
+    """Generate the new project ``dest``: a repository of its own, or staged in the enclosing
+    one (a monorepo) unless ``own_repo``."""
+    from ..generate import monorepo, render
+
+    render.check_destination(dest)
+    request = _request(source, dest, given, answers_file, **settings)
     repo = None if own_repo else monorepo.enclosing_repository(dest)
     existed = dest.exists()
     try:
-        if adding:
-            answers, files = addtemplate.add(dest, request, **labels)
-            version = answers.get("_commit", "")
-            click.secho(f"Added {source.name} {version} to {dest}", fg="green", bold=True)
-            more = f" and {len(files) - 8} more" if len(files) > 8 else ""
-            click.echo(f"  {len(files)} files, committed (only them): {' '.join(files[:8])}{more}")
-            return
-        answers = render.generate(request, dest, own_repo=repo is None, **labels)
+        answers = render.generate(request, dest, own_repo=repo is None, **_labels(source))
         if repo is not None:
             monorepo.stage(repo, dest, existed)
     except KeyboardInterrupt:
@@ -103,6 +150,11 @@ def new(
     _print_next_steps(source.name, dest, answers, source.local_dir)
     if repo is not None:
         _print_staged(source.name, repo, dest, answers)
+
+
+def _labels(source: TemplateSource) -> dict[str, Any]:
+    """How the render names the template in errors, and which answers are paths."""
+    return {"label": source.name, "path_keys": source.path_keys}
 
 
 def _print_staged(template: str, repo: Path, dest: Path, answers: dict) -> None:
