@@ -139,14 +139,14 @@ class Origin:
         if version == "HEAD" and location.is_dir():  # a folder as it is now
             path = location / name
             return path.read_text("utf-8") if path.is_file() else None
-        with self._repository() as repo:
+        with self.repository() as repo:
             try:
                 return git("show", f"{version}:{name}", cwd=repo)
             except GitError:
                 return None
 
     @contextmanager
-    def _repository(self) -> Iterator[Path]:
+    def repository(self) -> Iterator[Path]:
         """The template's git repository: the local one, or a temporary bare clone."""
         location = self._location()
         if Path(location).is_dir():

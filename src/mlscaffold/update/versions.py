@@ -8,9 +8,6 @@ compared by ancestry in the template's history, so nothing is ever taken for old
 from __future__ import annotations
 
 import re
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,20 +34,6 @@ def newest(source: Origin, current: str) -> str:
     return (allowed or versions)[-1]
 
 
-@contextmanager
-def _repository(source: Origin) -> Iterator[Path]:
-    location = source._location()  # origin's git location (gh:/gl: expanded)
-    if Path(location).is_dir():
-        yield Path(location)
-        return
-    with tempfile.TemporaryDirectory(prefix="mlscaffold-") as tmp:
-        try:
-            git("clone", "--quiet", "--bare", "--", location, tmp)
-        except GitError as exc:
-            raise OriginError(f"cannot fetch {source.label}: {exc}") from exc
-        yield Path(tmp)
-
-
 def _commit(repo: Path, ref: str) -> str | None:
     match = _DESCRIBED.search(ref)
     name = match.group(1) if match else ref
@@ -67,7 +50,7 @@ def relation(source: Origin, current: str, other: str) -> str:
     mine, theirs = parse(current), parse(other)
     if mine is not None and theirs is not None:
         return SAME if mine == theirs else BEHIND if mine < theirs else AHEAD
-    with _repository(source) as repo:
+    with source.repository() as repo:
         a, b = _commit(repo, current), _commit(repo, other)
         if a is None or b is None:
             raise OriginError(
