@@ -69,6 +69,11 @@ def _reason(output: str) -> str:
     return next(causes, lines[-1] if lines else "")
 
 
+def in_repository(folder: Path) -> bool:
+    """Whether ``folder`` lies in a git work tree."""
+    return bool(git("rev-parse", "--show-toplevel", cwd=folder, check=False))
+
+
 @cache
 def config() -> dict[str, str]:
     """git's configuration as seen from the current folder, read once per process (one ``git``

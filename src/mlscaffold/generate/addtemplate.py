@@ -24,13 +24,11 @@ def check_destination(dest: Path, answers_file: str) -> None:
             f"{dest / answers_file} exists: a template is applied with it already; choose "
             "another --answers-file (e.g. .copier-answers.NAME.yml), or `mlscaffold update` it"
         )
-    try:
-        gitutil.git("rev-parse", "--show-toplevel", cwd=dest)
-    except gitutil.GitError:
+    if not gitutil.in_repository(dest):
         raise GenerationError(
             f"{dest} is not empty and not a git repository; a template is added to a project "
             "only in a git repository (`git init && git add -A && git commit -m init` first)"
-        ) from None
+        )
 
 
 def _files(folder: Path) -> list[str]:

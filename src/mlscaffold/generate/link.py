@@ -24,13 +24,11 @@ def check_destination(dest: Path, answers_file: str | None) -> None:
     file already."""
     if not dest.is_dir():
         raise GenerationError(f"{dest} is not a folder; `mlscaffold link` adopts an existing one")
-    try:
-        gitutil.git("rev-parse", "--show-toplevel", cwd=dest)
-    except gitutil.GitError:
+    if not gitutil.in_repository(dest):
         raise GenerationError(
             f"{dest} is not a git repository; commit your files first "
             "(`git init && git add -A && git commit -m init`), so an update can merge into them"
-        ) from None
+        )
     name = answers_file or answersfile.DEFAULT
     if (dest / name).exists():
         raise GenerationError(
