@@ -60,6 +60,8 @@ CATEGORICAL = [
 ]
 FEATURES = NUMERIC + CATEGORICAL
 MAX_TOTAL = 120 * 1000.0  # the largest tenure times the largest monthly charge
+# The bounds come before the validator, so that the OpenAPI schema states them (minimum, maximum).
+TotalCharges = Annotated[float, Field(ge=0, le=MAX_TOTAL), BeforeValidator(_finite)]
 CHARGE_SLACK = 2.0
 ID = "customer_id"
 TARGET = "churn"
@@ -124,9 +126,7 @@ class Customer(BaseModel):
         "Electronic check", "Mailed check", "Bank transfer (automatic)", "Credit card (automatic)"
     ]
     monthly_charges: Number = Field(ge=0, le=1000)
-    total_charges: Annotated[Number, Field(ge=0, le=MAX_TOTAL)] | None = Field(
-        default=None, description="empty for new customers"
-    )
+    total_charges: TotalCharges | None = Field(default=None, description="empty for new customers")
 
     @model_validator(mode="after")
     def _charges_agree(self) -> Customer:
