@@ -11,6 +11,8 @@ config and weights: serving and `evaluate` never contact the hub.
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -70,13 +72,34 @@ def unreachable(name: str, exc: BaseException) -> ValueError:
     )
 
 
+@cache
+def hub_reachable(timeout: float = 5.0) -> bool:
+    """Whether the Hugging Face hub answers one quick request (asked once a process): when it
+    does not, checkpoints load from the local cache only, so nothing retries for minutes."""
+    import httpx
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE:
+        return False
+    try:
+        httpx.head(constants.ENDPOINT, timeout=timeout)
+    except httpx.HTTPError:
+        return False
+    return True
+
+
+def local_only(name: str) -> bool:
+    """Load ``name`` without the hub: a local folder, or a hub id while the hub is unreachable."""
+    return Path(name).exists() or not hub_reachable()
+
+
 def check_available(name: str) -> None:
-    """Fetch (or find cached) the checkpoint's config: fail in one line before any image is
-    decoded, not minutes later."""
+    """Find the checkpoint's config (cached, local or fetched): fail in one line, in seconds,
+    before any image is decoded."""
     from transformers import AutoConfig
 
     try:
-        AutoConfig.from_pretrained(name)
+        AutoConfig.from_pretrained(name, local_files_only=local_only(name))
     except (OSError, ValueError) as exc:
         raise unreachable(name, exc) from exc
 
@@ -88,17 +111,18 @@ def load_pretrained(name: str, num_classes: int, channels: int) -> tuple[Pretrai
     from .artifacts import display_path
     from .model import ModelConfig
 
+    offline = local_only(name)
     try:
         labels = {i: f"class_{i}" for i in range(num_classes)}
         net = AutoModelForImageClassification.from_pretrained(
-            name, id2label=labels,
+            name, id2label=labels, local_files_only=offline,
             label2id={v: k for k, v in labels.items()}, ignore_mismatched_sizes=True,
         )  # fmt: skip
     except OSError as exc:
         raise unreachable(name, exc) from exc
     mean, std = IMAGENET_MEAN, IMAGENET_STD
     try:
-        processor = AutoImageProcessor.from_pretrained(name)
+        processor = AutoImageProcessor.from_pretrained(name, local_files_only=offline)
         mean, std = tuple(processor.image_mean), tuple(processor.image_std)
     except (OSError, ValueError, AttributeError, TypeError):
         pass  # no preprocessor config: ImageNet statistics, as almost all image checkpoints use
