@@ -1,4 +1,5 @@
-"""Pretrained backbones for transfer learning, from the Hugging Face hub via `transformers`.
+"""Pretrained backbones for transfer learning, from the Hugging Face hub via `transformers`,
+a local checkpoint folder, or a torchvision/timm ResNet ``state_dict`` file (statedict.py).
 
 Any image-classification checkpoint works (``microsoft/resnet-18``, ``microsoft/resnet-50``,
 ``facebook/convnext-tiny-224``, ``google/mobilenet_v2_1.0_224``, ``WinKawaks/vit-tiny-patch16-224``
@@ -19,6 +20,7 @@ import torch
 from torch import nn
 
 from .settings import TrainConfig
+from .statedict import is_state_dict_file, load_resnet, read_state_dict
 
 #: What ``--backbone auto`` fine-tunes for photos: 11.7M parameters, Apache-2.0, ImageNet-1k.
 DEFAULT_BACKBONE = "microsoft/resnet-18"
@@ -98,6 +100,9 @@ def check_available(name: str) -> None:
     before any image is decoded."""
     from transformers import AutoConfig
 
+    if is_state_dict_file(name):
+        read_state_dict(name)
+        return
     try:
         AutoConfig.from_pretrained(name, local_files_only=local_only(name))
     except (OSError, ValueError) as exc:
@@ -105,7 +110,7 @@ def check_available(name: str) -> None:
 
 
 def load_pretrained(name: str, num_classes: int, channels: int) -> tuple[Pretrained, Any]:
-    """The checkpoint ``name`` (hub id or local folder) with a new head for ``num_classes``."""
+    """The checkpoint ``name`` (hub id, local folder or state_dict file) with a new head for ``num_classes``."""
     from transformers import AutoImageProcessor, AutoModelForImageClassification
 
     from .artifacts import display_path
@@ -114,10 +119,13 @@ def load_pretrained(name: str, num_classes: int, channels: int) -> tuple[Pretrai
     offline = local_only(name)
     try:
         labels = {i: f"class_{i}" for i in range(num_classes)}
-        net = AutoModelForImageClassification.from_pretrained(
-            name, id2label=labels, local_files_only=offline,
-            label2id={v: k for k, v in labels.items()}, ignore_mismatched_sizes=True,
-        )  # fmt: skip
+        if is_state_dict_file(name):
+            net = load_resnet(name, num_classes)
+        else:
+            net = AutoModelForImageClassification.from_pretrained(
+                name, id2label=labels, local_files_only=offline,
+                label2id={v: k for k, v in labels.items()}, ignore_mismatched_sizes=True,
+            )  # fmt: skip
     except OSError as exc:
         raise unreachable(name, exc) from exc
     mean, std = IMAGENET_MEAN, IMAGENET_STD
