@@ -110,7 +110,8 @@ def check_available(name: str) -> None:
 
 
 def load_pretrained(name: str, num_classes: int, channels: int) -> tuple[Pretrained, Any]:
-    """The checkpoint ``name`` (hub id, local folder or state_dict file) with a new head for ``num_classes``."""
+    """The checkpoint ``name`` (hub id, folder or state_dict file) with a new head for
+    ``num_classes``."""
     from transformers import AutoImageProcessor, AutoModelForImageClassification
 
     from .artifacts import display_path

@@ -1,4 +1,4 @@
-"""Backbones from a plain ``state_dict`` file (``.pth``/``.pt``): a torchvision- or timm-style ResNet.
+"""Backbones from a plain ``state_dict`` file (``.pth``/``.pt``): a torchvision/timm ResNet.
 
 Its weights are renamed into the `transformers` ResNet of the same shape, so the result trains,
 saves, rebuilds and exports exactly like a hub checkpoint (no torchvision or timm needed).
