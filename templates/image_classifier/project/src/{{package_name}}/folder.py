@@ -20,7 +20,14 @@ from PIL import Image
 from tqdm import tqdm
 
 from .dataset import SPLITS, DataError, Dataset, stratified_split
-from .preprocess import GRAY_MODES, IMAGE_SUFFIXES, MIN_SIZE, ImageError, load_array
+from .preprocess import (
+    GRAY_MODES,
+    IMAGE_SUFFIXES,
+    MIN_AUTO_SIZE,
+    MIN_SIZE,
+    ImageError,
+    load_array,
+)
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +154,7 @@ def format_from_probes(probes: Sequence[tuple[int, int, str]]) -> tuple[int, int
     if not probes:
         return AUTO_MAX_SIZE, 3, []
     n_gray = sum(mode in GRAY_MODES for *_, mode in probes)
-    size = max(MIN_SIZE, min(AUTO_MAX_SIZE, median_side(probes)))
+    size = max(MIN_AUTO_SIZE, min(AUTO_MAX_SIZE, median_side(probes)))
     notes = []
     if 0 < n_gray < len(probes):
         notes.append(
