@@ -110,3 +110,10 @@ def test_bad_next_steps_are_one_line_errors(text: str, message: str, tmp_path: P
     (tmp_path / "template.yml").write_text(text)
     with pytest.raises(NextStepsError, match=message):
         steps(tmp_path, {})
+
+
+def test_own_data_steps_make_the_data_before_validating_it() -> None:
+    template = Path(__file__).parents[1] / "templates" / "image_classifier"
+    lines = steps(template, {"dataset": "folder", "package_name": "own"})
+    made = position(lines, "python -m own sample-data --out data/images")
+    assert made < position(lines, "python -m own validate --data data/images")  # fresh project

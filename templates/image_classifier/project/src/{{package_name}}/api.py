@@ -27,6 +27,7 @@ from .preprocess import (
     ImageError,
     TooManyPixels,
     UnsupportedFormat,
+    decode_limit,
     fit_of,
     open_image,
     softmax,
@@ -198,7 +199,8 @@ def create_app(model_dir: Path | str | None = None) -> FastAPI:
             limits=Limits(
                 max_file_bytes=MAX_FILE_BYTES,
                 max_batch_files=MAX_BATCH_FILES,
-                max_pixels=MAX_IMAGE_PIXELS,
+                max_pixels=decode_limit(model.size, "PNG", MAX_IMAGE_PIXELS),
+                max_pixels_jpeg=decode_limit(model.size, "JPEG", MAX_IMAGE_PIXELS),
                 formats=FORMATS,
             ),
         )

@@ -1,12 +1,14 @@
 """The trained model on disk: artifacts/model.pt, metadata.json and history.json.
 
 Metadata never holds an absolute local path (it is served by the API and shipped in the image):
-paths under the working directory are stored relative to it, others by their last part only.
+data paths are stored relative to the working directory (``..`` included, so a bare `evaluate`
+finds data kept elsewhere), names such as a backbone's folder by their last part only.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,18 @@ def display_path(path: str | Path) -> str:
         return p.resolve().relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
         return p.name
+
+
+def portable_path(path: str | Path) -> str:
+    """``path`` relative to the working directory, ``..`` included when it lies elsewhere: the
+    same folder is found again from here, and no absolute local path is stored."""
+    p = Path(str(path))
+    if not p.is_absolute():
+        return display_path(path)
+    try:
+        return Path(os.path.relpath(p.resolve(), Path.cwd().resolve())).as_posix()
+    except ValueError:  # another drive (Windows): no relative form
+        return p.as_posix()
 
 
 def unwrap(model: nn.Module) -> nn.Module:
@@ -93,7 +107,7 @@ def training_metadata(cfg, model, model_cfg, dataset, result, device: str) -> di
         "fit": cfg.fit,
         "model": model_cfg.to_dict(),
         "train_config": cfg.public(),
-        "data": display_path(dataset.source),
+        "data": portable_path(dataset.source),
         "dataset_sizes": {k: v for k, v in dataset.sizes().items() if k != "test"},
         "skipped_files": dataset.skipped,
         "data_notes": dataset.notes,

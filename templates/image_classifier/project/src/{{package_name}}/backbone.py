@@ -1,4 +1,5 @@
-"""Pretrained backbones for transfer learning, from the Hugging Face hub via `transformers`.
+"""Pretrained backbones for transfer learning, from the Hugging Face hub via `transformers`,
+a local checkpoint folder, or a torchvision/timm ResNet ``state_dict`` file (statedict.py).
 
 Any image-classification checkpoint works (``microsoft/resnet-18``, ``microsoft/resnet-50``,
 ``facebook/convnext-tiny-224``, ``google/mobilenet_v2_1.0_224``, ``WinKawaks/vit-tiny-patch16-224``
@@ -11,12 +12,22 @@ config and weights: serving and `evaluate` never contact the hub.
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
 from .settings import TrainConfig
+from .statedict import (
+    LITE_MEAN,
+    LITE_STD,
+    is_state_dict_file,
+    lite_net,
+    load_state_dict_backbone,
+    read_state_dict,
+)
 
 #: What ``--backbone auto`` fine-tunes for photos: 11.7M parameters, Apache-2.0, ImageNet-1k.
 DEFAULT_BACKBONE = "microsoft/resnet-18"
@@ -33,12 +44,16 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 class Pretrained(nn.Module):
-    """A `transformers` image classifier taking floats in [0, 1] (grayscale repeated to RGB)."""
+    """A pretrained image classifier (`transformers`, or an EfficientNet-Lite) taking floats in
+    [0, 1] (grayscale repeated to RGB)."""
 
     def __init__(self, config: Any, net: nn.Module | None = None) -> None:
         super().__init__()
         self.config = config
-        if net is None:
+        self.lite = config.backbone.get("model_type") == "efficientnet-lite"
+        if net is None and self.lite:
+            net = lite_net(config.backbone)
+        elif net is None:
             from transformers import AutoConfig, AutoModelForImageClassification
 
             hf_config = AutoConfig.for_model(**config.backbone)
@@ -46,17 +61,18 @@ class Pretrained(nn.Module):
         self.net = net
         self.register_buffer("mean", torch.tensor(config.mean).view(1, -1, 1, 1))
         self.register_buffer("std", torch.tensor(config.std).view(1, -1, 1, 1))
-        self.in_channels = int(net.config.num_channels)
+        self.in_channels = 3 if self.lite else int(net.config.num_channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[1] == 1 and self.in_channels == 3:
             x = x.expand(-1, 3, -1, -1)
         x = (x - self.mean) / self.std
-        return self.net(pixel_values=x).logits
+        return self.net(x) if self.lite else self.net(pixel_values=x).logits
 
     def head_names(self) -> set[str]:
         """Names of the parameters of the new classifier head (trained at the full rate)."""
-        return {n for n, _ in self.named_parameters() if ".classifier." in f".{n}"}
+        head = ".net._fc." if self.lite else ".classifier."
+        return {n for n, _ in self.named_parameters() if head in f".{n}"}
 
 
 def first_line(exc: BaseException) -> str:
@@ -70,43 +86,78 @@ def unreachable(name: str, exc: BaseException) -> ValueError:
     )
 
 
+@cache
+def hub_reachable(timeout: float = 5.0) -> bool:
+    """Whether the Hugging Face hub answers one quick request (asked once a process): when it
+    does not, checkpoints load from the local cache only, so nothing retries for minutes."""
+    from urllib.error import HTTPError
+    from urllib.request import Request, urlopen
+
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE:
+        return False
+    try:
+        urlopen(Request(constants.ENDPOINT, method="HEAD"), timeout=timeout).close()
+    except HTTPError:
+        return True  # it answered
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def local_only(name: str) -> bool:
+    """Load ``name`` without the hub: a local folder, or a hub id while the hub is unreachable."""
+    return Path(name).exists() or is_state_dict_file(name) or not hub_reachable()
+
+
 def check_available(name: str) -> None:
-    """Fetch (or find cached) the checkpoint's config: fail in one line before any image is
-    decoded, not minutes later."""
+    """Find the checkpoint's config (cached, local or fetched): fail in one line, in seconds,
+    before any image is decoded."""
     from transformers import AutoConfig
 
+    if is_state_dict_file(name):
+        read_state_dict(name)
+        return
     try:
-        AutoConfig.from_pretrained(name)
+        AutoConfig.from_pretrained(name, local_files_only=local_only(name))
     except (OSError, ValueError) as exc:
         raise unreachable(name, exc) from exc
 
 
 def load_pretrained(name: str, num_classes: int, channels: int) -> tuple[Pretrained, Any]:
-    """The checkpoint ``name`` (hub id or local folder) with a new head for ``num_classes``."""
+    """The checkpoint ``name`` (hub id, folder or state_dict file) with a new head for
+    ``num_classes``."""
     from transformers import AutoImageProcessor, AutoModelForImageClassification
 
     from .artifacts import display_path
     from .model import ModelConfig
 
+    offline = local_only(name)
     try:
         labels = {i: f"class_{i}" for i in range(num_classes)}
-        net = AutoModelForImageClassification.from_pretrained(
-            name, id2label=labels,
-            label2id={v: k for k, v in labels.items()}, ignore_mismatched_sizes=True,
-        )  # fmt: skip
+        if is_state_dict_file(name):
+            net, backbone = load_state_dict_backbone(name, num_classes)
+        else:
+            net = AutoModelForImageClassification.from_pretrained(
+                name, id2label=labels, local_files_only=offline,
+                label2id={v: k for k, v in labels.items()}, ignore_mismatched_sizes=True,
+            )  # fmt: skip
+            backbone = net.config.to_dict()
     except OSError as exc:
         raise unreachable(name, exc) from exc
     mean, std = IMAGENET_MEAN, IMAGENET_STD
     try:
-        processor = AutoImageProcessor.from_pretrained(name)
+        processor = AutoImageProcessor.from_pretrained(name, local_files_only=offline)
         mean, std = tuple(processor.image_mean), tuple(processor.image_std)
     except (OSError, ValueError, AttributeError, TypeError):
         pass  # no preprocessor config: ImageNet statistics, as almost all image checkpoints use
-    hf_config = net.config.to_dict()
-    hf_config.pop("_name_or_path", None)  # may be a local absolute path
+    if backbone.get("model_type") == "efficientnet-lite":
+        mean, std = LITE_MEAN, LITE_STD
+    backbone.pop("_name_or_path", None)  # may be a local absolute path
     config = ModelConfig(
         num_classes, channels, width=0, mean=mean, std=std, arch=display_path(name),
-        backbone=hf_config,
+        backbone=backbone,
     )  # fmt: skip
     return Pretrained(config, net), config
 

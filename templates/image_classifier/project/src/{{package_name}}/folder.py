@@ -20,7 +20,14 @@ from PIL import Image
 from tqdm import tqdm
 
 from .dataset import SPLITS, DataError, Dataset, stratified_split
-from .preprocess import GRAY_MODES, IMAGE_SUFFIXES, MIN_SIZE, ImageError, load_array
+from .preprocess import (
+    GRAY_MODES,
+    IMAGE_SUFFIXES,
+    MIN_AUTO_SIZE,
+    MIN_SIZE,
+    ImageError,
+    load_array,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +47,33 @@ def _class_files(folder: Path, root: Path) -> dict[str, list[str]]:
         files = sorted(
             p.relative_to(root).as_posix()
             for p in sub.rglob("*")
-            if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")
+            if p.is_file() and is_image_file(p)
         )
         if files:
             classes[sub.name] = files
     return classes
+
+
+def is_image_file(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
+
+
+def other_files(root: Path) -> list[str]:
+    """The files under ``root`` that are not images (.DS_Store, Thumbs.db, notes.txt ...)."""
+    return sorted(
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*")
+        if p.is_file() and not is_image_file(p)
+    )
+
+
+def other_files_note(root: Path) -> list[str]:
+    """A note counting the files that are not images, if any: they are left out, not lost."""
+    others = other_files(root)
+    if not others:
+        return []
+    shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+    return [f"{len(others)} file(s) that are not images left out: {shown}"]
 
 
 def split_folders(root: Path) -> dict[str, Path]:
@@ -147,7 +176,7 @@ def format_from_probes(probes: Sequence[tuple[int, int, str]]) -> tuple[int, int
     if not probes:
         return AUTO_MAX_SIZE, 3, []
     n_gray = sum(mode in GRAY_MODES for *_, mode in probes)
-    size = max(MIN_SIZE, min(AUTO_MAX_SIZE, median_side(probes)))
+    size = max(MIN_AUTO_SIZE, min(AUTO_MAX_SIZE, median_side(probes)))
     notes = []
     if 0 < n_gray < len(probes):
         notes.append(
@@ -206,7 +235,8 @@ def load_folder(
     ``files`` and ``classes`` (a saved split) replace the scan. Unreadable files are skipped
     with a warning and counted in ``Dataset.skipped``.
     """
-    if files is None or classes is None:
+    scanned = files is None or classes is None
+    if scanned:
         classes, files = scan_folder(root, val_fraction, test_fraction, seed)
     if image_size is not None and image_size < MIN_SIZE:
         raise DataError(f"--image-size {image_size} is below the model's minimum of {MIN_SIZE}")
@@ -214,6 +244,7 @@ def load_folder(
     auto_size, auto_channels, notes = choose_format(train_paths)
     size, chans = image_size or auto_size, channels or auto_channels
     notes += format_notes(train_paths[:: max(1, len(train_paths) // 500)], size, fit)
+    notes += other_files_note(root) if scanned else []
 
     def decode(rel: str) -> tuple[np.ndarray | None, str]:
         try:

@@ -47,7 +47,8 @@ class TestMetrics(BaseModel):
 class Limits(BaseModel):
     max_file_bytes: int
     max_batch_files: int
-    max_pixels: int
+    max_pixels: int = Field(description="Most pixels of a PNG or WebP (decoded in full)")
+    max_pixels_jpeg: int = Field(description="Most pixels of a JPEG (decoded at up to 1/8 scale)")
     formats: list[str]
 
 

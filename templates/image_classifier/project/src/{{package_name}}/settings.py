@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .artifacts import display_path
+from .artifacts import display_path, portable_path
 
-PATH_FIELDS = ("data", "data_dir", "out_dir", "checkpoint_dir", "backbone")
+PATH_FIELDS = ("data", "data_dir", "out_dir", "checkpoint_dir")
 
 
 @dataclass
@@ -48,7 +48,10 @@ class TrainConfig:
     def public(self) -> dict:
         """The settings with paths made relative (metadata holds no absolute local paths)."""
         values = asdict(self)
-        return values | {k: display_path(values[k]) for k in PATH_FIELDS if values[k]}
+        paths = {k: portable_path(values[k]) for k in PATH_FIELDS if values[k]}
+        return (
+            values | paths | {"backbone": values["backbone"] and display_path(values["backbone"])}
+        )
 
 
 @dataclass
