@@ -170,3 +170,27 @@ def test_ctrl_c_while_starting_up_prints_no_traceback(tmp_path: Path) -> None:
     assert done.returncode == 130, done.stderr
     assert done.stderr == "Error: interrupted while starting; nothing was done\n"
     assert done.stdout == ""
+
+
+def test_python_m_keeps_the_exit_status_after_an_interrupt_caught_in_exec_code(
+    tmp_path: Path,
+) -> None:
+    """A signal that lands in ``exec``'d code (a dataclass built during a lazy import) and is
+    handled still ends ``python -m`` with the command's status, not by SIGINT."""
+    (tmp_path / "run_launch.py").write_text(
+        "import sys\n"
+        "import mlscaffold.cli\n"
+        "def interrupted_command():\n"
+        "    try:\n"
+        "        exec('raise KeyboardInterrupt')\n"
+        "    except KeyboardInterrupt:\n"
+        "        sys.exit(1)\n"
+        "mlscaffold.cli.cli = interrupted_command\n"
+        "from mlscaffold.launch import main\n"
+        "main()\n",
+        "utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "run_launch"], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert done.returncode == 1, done.stderr
