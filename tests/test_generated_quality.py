@@ -108,3 +108,78 @@ def test_no_module_is_over_300_lines(project: Path) -> None:
         p.name: len(p.read_text("utf-8").splitlines()) for p in package_dir(project).rglob("*.py")
     }
     assert {name: n for name, n in lengths.items() if n > MAX_LINES} == {}
+
+
+# Sentences in the template's voice, not the owner's (issue #30); the README's closing line,
+# which says where the project was started from, is the one place mlscaffold is named.
+TEMPLATE_VOICE = (
+    "template",
+    "mlscaffold",
+    "the authors",
+    "not measured yet",
+    "when the template was written",
+    "the hard way",
+    "portfolio project",
+    "teaching example",
+    "worked example",
+)
+CARD_SOURCES = {  # the module that writes each template's MODEL_CARD.md text
+    "image_classifier": "results.py",
+    "mlops": "reporting.py",
+    "nlp": "report.py",
+    "recommender": "report.py",
+    "timeseries": "report.py",
+}
+
+
+def card_strings(path: Path) -> list[str]:
+    """The string literals of ``path`` that can end up in a card (docstrings cannot)."""
+    tree = ast.parse(path.read_text("utf-8"))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.FunctionDef | ast.ClassDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+    }
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+    ]
+
+
+def voice_phrases(text: str) -> list[str]:
+    lower = text.lower()
+    return [phrase for phrase in TEMPLATE_VOICE if phrase in lower]
+
+
+@pytest.fixture(scope="module", params=NAMES)
+def default_project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    return request.param, render(request.param, "defaults", tmp_path_factory.mktemp("voice"))
+
+
+def test_the_readme_speaks_as_the_owner(default_project: tuple[str, Path]) -> None:
+    name, project = default_project
+    *body, closing = (project / "README.md").read_text("utf-8").rstrip().splitlines()
+    assert closing.startswith(f"Started from the `{name}` template of mlscaffold")
+    offending = [line for line in body if voice_phrases(line)]
+    assert offending == []
+    for heading in ("## The problem", "## The data and why", "## What I tried", "## What is next"):
+        assert heading in body, heading
+
+
+def test_the_model_card_text_speaks_as_the_owner(default_project: tuple[str, Path]) -> None:
+    name, project = default_project
+    package = package_dir(project)
+    for source in ("modelcard.py", CARD_SOURCES[name]):
+        found = {t: voice_phrases(t) for t in card_strings(package / source) if voice_phrases(t)}
+        assert found == {}, source
+
+
+def test_the_default_description_is_not_the_template_s(default_project: tuple[str, Path]) -> None:
+    _, project = default_project
+    description = (project / "README.md").read_text("utf-8").splitlines()[2]
+    assert description and not voice_phrases(description), description
