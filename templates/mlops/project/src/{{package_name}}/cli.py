@@ -88,14 +88,14 @@ def generate(
 @click.option("--unlabelled", is_flag=True, help="The file has no churn column.")
 def validate(csv: Path, unlabelled: bool) -> None:
     """Account for every record of a CSV: rows read, rows rejected by reason and line."""
-    from .data import DataError, check_csv, kept_notes
+    from .data import DataError, check_csv, ignored_columns, kept_notes
 
     try:
         frame, ledger = check_csv(csv, labelled=not unlabelled)
     except DataError as exc:
         raise fail(exc) from exc
     click.echo(ledger.summary())
-    for note in kept_notes(frame):
+    for note in kept_notes(frame, ignored_columns(csv)):
         click.echo(note)
     if ledger.bad or frame.empty:
         raise SystemExit(1)
@@ -123,7 +123,7 @@ def train(
     from .cpu import announce, configure_cpu
 
     configure_cpu(settings.train.threads)
-    from .data import DataError, check_csv, kept_notes
+    from .data import DataError, check_csv, ignored_columns, kept_notes
 
     path = data or Path(settings.data.path)
     try:
@@ -133,7 +133,7 @@ def train(
         raise fail(exc) from exc
     if ledger.bad:
         click.echo(f"{ledger.bad} of {ledger.records} records rejected (`validate {path}`)")
-    for note in kept_notes(frame):
+    for note in kept_notes(frame, ignored_columns(path)):
         click.echo(note)
     announce(3.0 + len(frame) / 1500, "train")
     from .training import train as run_train

@@ -33,6 +33,14 @@ def header_of(path: Path) -> list[str]:
         return []
 
 
+def ignored_columns(path: Path) -> list[str]:
+    """The columns of ``path`` outside the schema: read past, never features."""
+    header = header_of(path)
+    ours = set(LabelledCustomer.model_fields)
+    known = {k for k, v in TELCO_COLUMNS.items() if v in ours} if "customerID" in header else ours
+    return [column for column in header if column not in known]
+
+
 def check_csv(path: Path, *, labelled: bool = True) -> tuple[pd.DataFrame, Ledger]:
     """The valid rows of a churn CSV (our column names or the IBM Telco ones) and the ledger that
     accounts for every record: rows read, and rows rejected by reason with their line numbers."""
@@ -55,10 +63,15 @@ def check_csv(path: Path, *, labelled: bool = True) -> tuple[pd.DataFrame, Ledge
     return valid, ledger
 
 
-def kept_notes(frame: pd.DataFrame) -> list[str]:
-    """What the valid rows keep that a reader might expect to be changed, with counts: nothing
-    is filled or recoded silently."""
+def kept_notes(frame: pd.DataFrame, ignored: list[str]) -> list[str]:
+    """What the valid rows keep that a reader might expect to be changed, with counts, and the
+    ``ignored`` columns: nothing is filled, recoded or dropped silently."""
     notes = []
+    if ignored:
+        notes.append(
+            f"{len(ignored)} column(s) outside the schema, ignored (never features): "
+            + ", ".join(ignored)
+        )
     blank = int((frame["total_charges"].isna() & (frame["tenure"] == 0)).sum())
     if blank:
         notes.append(
