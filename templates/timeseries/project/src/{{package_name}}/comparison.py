@@ -76,7 +76,11 @@ def gate(
     elif passes(winner):
         served = winner
         why = f"{winner}, the winner on validation, is served" + (
-            f": it beats the best baseline, {baseline}" if winner != baseline else ""
+            " (no baseline was backtested to gate it)"
+            if baseline is None
+            else f": it beats the best baseline, {baseline}"
+            if winner != baseline
+            else ""
         )
     else:
         served = baseline
