@@ -1,6 +1,8 @@
 """FastAPI app: POST /forecast for a known series or a posted history, health, metadata, demo.
 
-The forecaster is loaded once, in the lifespan; set ``ARTIFACTS_DIR`` to serve another folder.
+The forecaster is loaded in the lifespan and reloaded when `train` publishes new artifacts
+(artifacts.Reloader); every answer names the served model's version (a content hash). Set
+``ARTIFACTS_DIR`` to serve another folder.
 Every error is an RFC 9457 problem (``application/problem+json``) documented in the schema.
 """
 
@@ -17,6 +19,7 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from . import __version__
+from .artifacts import Reloader
 from .demo import add_demo_page
 from .problems import ProblemError, install_problem_handlers, problem_responses
 from .serving import BadRequest, Forecaster
@@ -74,17 +77,23 @@ class ForecastResponse(BaseModel):
     timestamps: list[str]
     forecast: list[float]
     intervals: dict[str, Interval]
+    model_version: str = Field(description="Content hash of the served artifacts")
 
 
 class Health(BaseModel):
-    status: str
+    status: Literal["ok", "stale"] = Field(
+        description="stale: new artifacts were published but could not be loaded (see detail)"
+    )
     model: str
+    model_version: str
+    detail: str | None = None
 
 
 class History(BaseModel):
     series_id: str
     end: str
     values: list[float]
+    model_version: str
 
 
 class Metadata(BaseModel):
@@ -99,14 +108,17 @@ class Metadata(BaseModel):
     series: list[str]
     test_metrics: dict[str, float]
     comparison: dict = Field(default={}, description="Every model against the best baseline")
+    served_reason: str = Field(description="Why this model is served (the baseline gate)")
     source: str
+    data_fingerprint: str
+    model_version: str
 
 
 def create_app(artifacts_dir: Path | str | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         folder = Path(artifacts_dir or os.environ.get("ARTIFACTS_DIR", "artifacts"))
-        app.state.forecaster = Forecaster(folder)
+        app.state.live = Reloader(folder, Forecaster)
         yield
 
     app = FastAPI(title="Demand forecaster", version=__version__, lifespan=lifespan)
@@ -114,11 +126,13 @@ def create_app(artifacts_dir: Path | str | None = None) -> FastAPI:
     add_demo_page(app, Path(__file__).parent / "static" / "demo.html")
 
     def model(request: Request) -> Forecaster:
-        return request.app.state.forecaster
+        return request.app.state.live.current()
 
     @app.get("/health", response_model=Health, responses=problem_responses())
     def health(request: Request) -> Health:
-        return Health(status="ok", model=model(request).name)
+        f, stale = model(request), request.app.state.live.stale
+        return Health(status="stale" if stale else "ok", model=f.name, model_version=f.version,
+                      detail=stale)  # fmt: skip
 
     @app.get("/metadata", response_model=Metadata, responses=problem_responses())
     def metadata(request: Request) -> Metadata:
@@ -135,7 +149,10 @@ def create_app(artifacts_dir: Path | str | None = None) -> FastAPI:
             series=sorted(f.series),
             test_metrics=f.meta.get("test_metrics", {}),
             comparison=f.meta.get("comparison", {}),
+            served_reason=f.meta.get("served_reason", ""),
             source=f.meta.get("source", ""),
+            data_fingerprint=f.meta.get("data_fingerprint", "unknown"),
+            model_version=f.version,
         )
 
     @app.post("/forecast", response_model=ForecastResponse, responses=problem_responses(404, 422))
@@ -157,7 +174,7 @@ def create_app(artifacts_dir: Path | str | None = None) -> FastAPI:
         except BadRequest as exc:
             raise ProblemError(422, str(exc), field=exc.field) from None
         uid = body.series_id if isinstance(body, SeriesRequest) else None
-        return ForecastResponse(series_id=uid, **out)
+        return ForecastResponse(series_id=uid, model_version=f.version, **out)
 
     @app.get("/history/{series_id}", response_model=History, responses=problem_responses(404))
     def history(request: Request, series_id: Annotated[str, PathParam(max_length=200)]) -> History:
@@ -166,7 +183,8 @@ def create_app(artifacts_dir: Path | str | None = None) -> FastAPI:
             raise ProblemError(404, f"unknown series id: {series_id}", field="series_id")
         values, end, _ = f.series[series_id]
         tail = values[-min(len(values), 3 * f.horizon) :]
-        return History(series_id=series_id, end=end.isoformat(), values=tail.tolist())
+        return History(series_id=series_id, end=end.isoformat(), values=tail.tolist(),
+                       model_version=f.version)  # fmt: skip
 
     return app
 

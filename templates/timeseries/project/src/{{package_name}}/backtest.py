@@ -4,7 +4,8 @@ Each origin forecasts ``horizon`` steps from the history before it and nothing a
 models refit at every origin; global models (LightGBM, LSTM, Transformer) are fitted once per
 block on the data before the block's first origin, so no block ever trains on what it scores.
 Validation origins end where the test origins begin, so choosing the winner never looks at test
-data; conformal intervals for the test origins are calibrated on the validation residuals.
+data; conformal intervals for a test origin are calibrated on the residuals of the latest origins
+whose forecasts had ended before it (at first the validation origins).
 Steps that were gaps filled by interpolation are forecast but never scored.
 """
 
@@ -133,7 +134,7 @@ def run(
         log(f"{name}: backtested")
     frame = pd.concat(rows, ignore_index=True)
     result = Backtest(frame, fitted)
-    add_intervals(result, h)
+    add_intervals(result, h, protocol.val_origins)
     return result
 
 
@@ -172,22 +173,38 @@ def residual_matrix(frame: pd.DataFrame, horizon: int) -> np.ndarray:
     return res.reshape(-1, horizon)
 
 
-def add_intervals(bt: Backtest, horizon: int) -> None:
-    """Conformal intervals on test rows from validation residuals; serving widths from both."""
+def add_intervals(bt: Backtest, horizon: int, window: int) -> None:
+    """Conformal intervals on test rows, calibrated the same way for every model: each test
+    origin on the residuals of the latest ``window`` origin dates whose forecasts had fully
+    ended before it (the validation origins first, then the earlier test origins of the same
+    fitted model, as a deployed forecaster would recalibrate); serving widths on the latest
+    ``window`` origin dates of all."""
     frame = bt.frame
     for level in LEVELS:
         frame[f"lo_{level}"] = np.nan
         frame[f"hi_{level}"] = np.nan
     for name, group in frame.groupby("model", sort=False):
-        val = group[group["block"] == "val"]
-        widths = conformal.calibrate(residual_matrix(val, horizon), LEVELS)
-        test_index = group.index[group["block"] == "test"]
-        steps = frame.loc[test_index, "step"].to_numpy() - 1
-        for level in LEVELS:
-            half = np.asarray(widths[str(level)])[steps]
-            frame.loc[test_index, f"lo_{level}"] = frame.loc[test_index, "forecast"] - half
-            frame.loc[test_index, f"hi_{level}"] = frame.loc[test_index, "forecast"] + half
-        bt.widths[name] = conformal.calibrate(residual_matrix(group, horizon), LEVELS)
+        res = residual_matrix(group, horizon)
+        rows = group.iloc[::horizon]  # one row per (series, origin), in residual_matrix's order
+        origin = rows["origin"].to_numpy()
+        end = group["ds"].to_numpy()[horizon - 1 :: horizon]  # each forecast's last step
+        for when in np.unique(origin[(rows["block"] == "test").to_numpy()]):
+            known = end < when
+            widths = conformal.calibrate(res[known & _latest(origin, known, window)], LEVELS)
+            index = group.index[(group["block"] == "test") & (group["origin"] == when)]
+            steps = frame.loc[index, "step"].to_numpy() - 1
+            for level in LEVELS:
+                half = np.asarray(widths[str(level)])[steps]
+                frame.loc[index, f"lo_{level}"] = frame.loc[index, "forecast"] - half
+                frame.loc[index, f"hi_{level}"] = frame.loc[index, "forecast"] + half
+        every = np.ones(len(origin), bool)
+        bt.widths[name] = conformal.calibrate(res[_latest(origin, every, window)], LEVELS)
+
+
+def _latest(origin: np.ndarray, known: np.ndarray, window: int) -> np.ndarray:
+    """Rows among ``known`` whose origin date is one of the latest ``window`` such dates."""
+    dates = np.unique(origin[known])[-window:]
+    return known & np.isin(origin, dates)
 
 
 def per_origin(frame: pd.DataFrame) -> pd.DataFrame:

@@ -128,6 +128,9 @@ def validate(**opts) -> None:
 @click.option("--seed", type=int, default=0)
 @click.option("--max-bad-share", type=click.FloatRange(0, 1), default=0.01)
 @click.option("--track/--no-track", default=True, help="Log the run to MLflow")
+@click.option("--serve", "serve_model", default="", metavar="MODEL",
+              help="Serve this model even if it does not beat the best baseline "
+                   "[default: the validation winner if it beats the best baseline, else the baseline]")  # fmt: skip
 @ARTIFACTS
 @REPORTS
 def train(**opts) -> None:
@@ -162,34 +165,37 @@ def train(**opts) -> None:
     deep = DeepConfig(
         epochs=3 if quick else opts["epochs"], seed=opts["seed"], device=opts["device"]
     )
-    options = {"deep": deep, "seed": opts["seed"], "lookback_weeks": opts["lookback_weeks"]}
+    options = {"deep": deep, "seed": opts["seed"], "lookback_weeks": opts["lookback_weeks"],
+               "serve": opts["serve_model"]}  # fmt: skip
     origins = (protocol.test_origins + protocol.val_origins) * len(data.ids)
     announce(5 + 0.8 * origins + (6 if quick else 120) * sum(m in ("lstm", "transformer") for m in names),
              "train")  # fmt: skip
+    from .export import ExportError
     from .tracking import tracked_run
     from .train import train as run_training
+
+    load = {k: (str(v) if isinstance(v, Path) else v) for k, v in opts.items()
+            if k in ("data", "time_col", "value_col", "id_col", "exog", "freq", "timezone", "gaps",
+                     "duplicates", "max_gap", "holidays")}  # fmt: skip
 
     with tracked_run(__package__ or "timeseries", "backtest", opts["track"]) as tr:
         try:
             summary = run_training(
-                data, names, protocol, options, opts["artifacts"], opts["reports"], click.echo
+                data, names, protocol, options, opts["artifacts"], opts["reports"], click.echo, load
             )
-        except ValueError as exc:
+        except (ValueError, ExportError) as exc:
             raise click.ClickException(str(exc)) from exc
         tr.params({"models": ",".join(names), **protocol.__dict__, "epochs": deep.epochs})
         tr.metrics(
             {f"{m}.{b}.mase": v[b]["mase"] for m, v in summary["metrics"].items() for b in v}
         )
-    load = {k: (str(v) if isinstance(v, Path) else v) for k, v in opts.items()
-            if k in ("data", "time_col", "value_col", "id_col", "exog", "freq", "timezone", "gaps",
-                     "duplicates", "max_gap", "holidays")}  # fmt: skip
-    (opts["artifacts"] / LOAD_FILE).write_text(json.dumps(load), "utf-8")
     for name, res in summary["metrics"].items():
         click.echo(
             f"{name:12s} val MASE {res['val']['mase']:.3f}  test MASE {res['test']['mase']:.3f}"
         )
     click.echo(f"winner (validation): {summary['winner']}; {summary['total_seconds']:.0f} s")
     click.echo(summary["comparison"]["verdict"])
+    click.echo(f"{summary['served_reason']} Model version {summary['model_version']}.")
 
 
 @main.command()

@@ -55,6 +55,49 @@ def compare(origins: pd.DataFrame, seed: int = 0) -> dict:
     return {"baseline": baseline, "origins": len(paired), "models": rows, "verdict": verdict}
 
 
+def gate(
+    comparison: dict, winner: str, posted: str, forced: str = "", postable: tuple[str, ...] = ()
+) -> dict:
+    """What `train` serves: the validation ``winner`` (and the ``posted`` model for posted
+    histories) only where it beats the best baseline on the test origins (paired 95% interval of
+    the MASE difference below 0), else the best baseline; ``forced`` (``--serve``) overrides it.
+    A forced model in ``postable`` serves posted histories too. The gate can only fall back to
+    the baseline: the test origins never pick a better model."""
+    baseline = comparison["baseline"]
+
+    def passes(name: str) -> bool:
+        return baseline is None or name == baseline or _beats(name, comparison)
+
+    if forced:
+        served = forced
+        why = f"{forced} is served as asked (--serve)"
+        if not passes(forced):
+            why += f", although it does not beat the best baseline, {baseline}"
+    elif passes(winner):
+        served = winner
+        why = f"{winner}, the winner on validation, is served" + (
+            " (no baseline was backtested to gate it)"
+            if baseline is None
+            else f": it beats the best baseline, {baseline}"
+            if winner != baseline
+            else ""
+        )
+    else:
+        served = baseline
+        why = (
+            f"the best baseline, {baseline}, is served: {winner}, the winner on validation, does "
+            "not beat it on the test origins (its paired 95% interval does not exclude 0); "
+            "`train --serve MODEL` serves another model"
+        )
+    posted_served = forced if forced in postable else posted if passes(posted) else baseline
+    return {"model": served, "posted_model": posted_served, "reason": why + "."}
+
+
+def _beats(name: str, comparison: dict) -> bool:
+    row = comparison["models"].get(name)
+    return row is not None and row["verdict"] == "better"
+
+
 def describe(name: str, comparison: dict) -> str:
     """``name``'s MASE difference to the best baseline, with its interval, in words."""
     row = comparison["models"].get(name)

@@ -63,7 +63,11 @@ def evaluate(artifacts: Path, reports: Path, data=None) -> dict:
     origins = per_origin(frame)
     result = {
         "winner": summary["winner"],
+        "served": summary.get("served", summary["winner"]),
+        "served_reason": summary.get("served_reason", ""),
         "posted_model": summary["posted_model"],
+        "model_version": summary.get("model_version", "unknown"),
+        "data_fingerprint": summary.get("data_fingerprint", "unknown"),
         "protocol": summary["protocol"],
         "data": summary["data"],
         "source": summary["source"],
@@ -80,6 +84,6 @@ def evaluate(artifacts: Path, reports: Path, data=None) -> dict:
         result["serving_replay"] = replay(artifacts, frame, data)
     from .plots import plot_all
 
-    result["plots"] = plot_all(frame, origins, summary["winner"], reports)
+    result["plots"] = plot_all(frame, origins, result["served"], reports)
     (reports / "metrics.json").write_text(json.dumps(result, indent=2) + "\n", "utf-8")
     return result

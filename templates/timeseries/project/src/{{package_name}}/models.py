@@ -24,6 +24,7 @@ MODEL_CHOICES = (
     "snaive_year",
     "mstl",
     "mstl_arima",
+    "ets",
     "lightgbm",
     "lstm",
     "transformer",
@@ -127,6 +128,25 @@ class Mstl:
         return np.asarray(model.forecast(y=y, h=h, **kwargs)["mean"], dtype=float)
 
 
+class Ets:
+    """statsforecast's AutoETS (error, trend and season chosen by AICc) on the shortest season,
+    refit per origin. One season only: on half-hourly data it cannot see the week, and each fit
+    takes seconds (opt-in: ``--models ...,ets``)."""
+
+    name = "ets"
+
+    def __init__(self, seasons: Seasons, lookback_weeks: int = 4) -> None:
+        self.season = min(seasons.periods)
+        self.lookback = max(seasons.periods) * lookback_weeks
+        self.min_history = 2 * self.season + 1
+
+    def forecast(self, history: np.ndarray, end: pd.Timestamp, h: int, exog=None) -> np.ndarray:
+        from statsforecast.models import AutoETS
+
+        y = np.asarray(history[-self.lookback :], dtype=float)
+        return np.asarray(AutoETS(season_length=self.season).forecast(y=y, h=h)["mean"], float)
+
+
 def stl_jumps(periods: list[int]) -> dict[str, int]:
     """R's ``stl`` defaults, ``ceil(window / 10)``, for the windows of the shortest season.
 
@@ -157,6 +177,8 @@ def local_model(name: str, seasons: Seasons, lookback_weeks: int = 4, exog: tupl
         return SeasonalNaive(name, seasons.year)
     if name in ("mstl", "mstl_arima"):
         return Mstl(name, seasons, lookback_weeks, exog)
+    if name == "ets":
+        return Ets(seasons, lookback_weeks)
     return None
 
 

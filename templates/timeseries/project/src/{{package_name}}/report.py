@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 from . import __version__
@@ -27,13 +28,21 @@ def _coverage(cell: dict | None) -> str:
     return _fmt(cell) + (f" ⚠ {flag}" if flag else "")
 
 
+def scaffold_version(answers: Path) -> str:
+    """The template commit the project was generated or last updated from (copier's answers)."""
+    text = answers.read_text("utf-8") if answers.is_file() else ""
+    found = re.search(r"^_commit:\s*['\"]?([^'\"\s]+)", text, re.MULTILINE)
+    return found.group(1) if found else f"unknown (no _commit in {answers})"
+
+
 def results_markdown(metrics: dict) -> str:
     rows = []
-    posted = metrics.get("posted_model", metrics["winner"])
+    served = metrics.get("served", metrics["winner"])
+    posted = metrics.get("posted_model", served)
     comparison = metrics["comparison"]
     for row in metrics["test"]:
-        mark = " (served)" if row["model"] == metrics["winner"] else ""
-        mark += " (posted histories)" if row["model"] == posted != metrics["winner"] else ""
+        mark = " (served)" if row["model"] == served else ""
+        mark += " (posted histories)" if row["model"] == posted != served else ""
         cells = {c: _fmt(row.get(c)) for c in COLUMNS}
         cells["coverage_90"] = _coverage(row.get("coverage_90"))
         cells["vs_baseline"] = describe(row["model"], comparison)
@@ -47,7 +56,8 @@ def results_markdown(metrics: dict) -> str:
         f"{p['test_origins']} test origins, {p['horizon']} steps ahead each."
         + (f" Skipped as too short: {', '.join(sorted(skipped))}." if skipped else ""),
         "",
-        f"**{comparison['verdict']}**",
+        f"**{comparison['verdict']}** Served: **{served}** (model version "
+        f"{metrics.get('model_version', 'unknown')}): {metrics.get('served_reason', '')}",
         "",
         f"Winner on validation MASE: **{metrics['winner']}** "
         f"({val[metrics['winner']]:.3f}); test figures below, mean over test origins with a 95% "
@@ -59,7 +69,8 @@ def results_markdown(metrics: dict) -> str:
         "flagged.",
         "",
         f"A posted history (`POST /forecast` with `timestamps` and `values`) is forecast by "
-        f"**{posted}**, the best on validation among models that answer in milliseconds.",
+        f"**{posted}**: the best on validation among the models that answer in milliseconds if "
+        "it beats the best baseline on the test origins, else that baseline.",
         "",
         markdown_table(rows, ("model", *COLUMNS)),
         "",
@@ -74,7 +85,7 @@ def results_markdown(metrics: dict) -> str:
     return "\n".join(lines)
 
 
-def model_card(metrics: dict, reports: Path) -> ModelCard:
+def model_card(metrics: dict, reports: Path, answers: Path) -> ModelCard:
     rows = []
     for row in metrics["test"]:
         for metric in ("mase", "mase1", "mae", "coverage_90"):
@@ -87,13 +98,14 @@ def model_card(metrics: dict, reports: Path) -> ModelCard:
     digest = hashlib.sha256((reports / "backtest.json").read_bytes()).hexdigest()[:12]
     p = metrics["protocol"]
     comparison = metrics["comparison"]
-    served = describe(metrics["winner"], comparison)
-    coverage = coverage_flag(next(r for r in metrics["test"] if r["model"] == metrics["winner"])
+    name = metrics.get("served", metrics["winner"])
+    served = describe(name, comparison)
+    coverage = coverage_flag(next(r for r in metrics["test"] if r["model"] == name)
                              .get("coverage_90", {"value": 0.9})["value"])  # fmt: skip
     return ModelCard(
-        title=f"Forecaster: {metrics['winner']}",
+        title=f"Forecaster: {name}",
         summary=(
-            f"{metrics['winner']} forecasts the next {p['horizon']} steps of each series, with "
+            f"{name} forecasts the next {p['horizon']} steps of each series, with "
             "80% and 90% conformal intervals; chosen among naive, seasonal naive, statistical, "
             "boosting and deep models on validation origins and scored on later test origins."
         ),
@@ -120,7 +132,8 @@ def model_card(metrics: dict, reports: Path) -> ModelCard:
         ],
         metrics=rows,
         metrics_note=(
-            f"{comparison['verdict']} Served model: {served or 'no comparison'}. "
+            f"{comparison['verdict']} {metrics.get('served_reason', '')} Served model: "
+            f"{served or 'no comparison'}. "
             "Test origins; 95% bootstrap intervals over origins. MASE scales by the in-sample "
             "seasonal naive error (mase1 by the one-step naive's)."
             + (f" 90% intervals {coverage}." if coverage else "")
@@ -137,16 +150,21 @@ def model_card(metrics: dict, reports: Path) -> ModelCard:
         provenance={
             "created": metrics["created"],
             "command": "train, evaluate, report",
-            "code version": __version__,
+            "model version": metrics.get("model_version", "unknown"),
+            "scaffold version": scaffold_version(answers),
+            "package version": __version__,
+            "data fingerprint": metrics.get("data_fingerprint", "unknown"),
             "backtest fingerprint": digest,
         },
     )
 
 
-def write_reports(readme: Path, reports: Path, card_path: Path) -> None:
+def write_reports(
+    readme: Path, reports: Path, card_path: Path, answers: Path = Path(".copier-answers.yml")
+) -> None:
     path = reports / "metrics.json"
     if not path.is_file():
         raise FileNotFoundError(f"no {path}: run `train` and `evaluate` first")
     metrics = json.loads(path.read_text("utf-8"))
     write_results(readme, results_markdown(metrics))
-    write_model_card(card_path, model_card(metrics, reports))
+    write_model_card(card_path, model_card(metrics, reports, answers))

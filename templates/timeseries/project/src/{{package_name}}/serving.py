@@ -17,9 +17,8 @@ import numpy as np
 import pandas as pd
 
 from . import calendars
+from .artifacts import META_FILE, model_version
 from .models import DEEP, Seasons, local_model
-
-META_FILE = "meta.json"
 
 
 def onnx_file(name: str) -> str:
@@ -64,6 +63,7 @@ class Forecaster:
         self.meta = json.loads(meta_path.read_text("utf-8"))
         self.name = self.meta["model"]
         self.posted_name = self.meta["posted_model"]
+        self.version = self.meta.get("model_version") or model_version(folder, self.meta)
         self.freq = calendars.from_spec(self.meta.get("calendar") or {"freq": self.meta["freq"]})
         self.seasons = Seasons(**self.meta["seasons"])
         self.horizon = int(self.meta["horizon"])

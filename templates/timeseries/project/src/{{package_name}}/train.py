@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -11,11 +12,11 @@ import numpy as np
 import pandas as pd
 
 from . import __version__, calendars
+from .artifacts import META_FILE, file_fingerprint, model_version, staged
 from .backtest import LEVELS, Protocol, choose, per_origin, run, too_short
-from .comparison import compare
+from .comparison import compare, gate
 from .data import Dataset
 from .models import DEEP, EXOG_MODELS, POSTED_MODELS, Seasons, check_models
-from .serving import META_FILE
 
 BACKTEST_FILE = "backtest.parquet"
 
@@ -39,11 +40,16 @@ def train(
     artifacts: Path,
     reports: Path,
     log=print,
+    load: dict | None = None,
 ) -> dict:
-    """Run the backtest and save artifacts/ (the winner) and reports/backtest.json."""
+    """Run the backtest, publish artifacts/ (the served models; ``load``, the data options, as
+    load.json) and write reports/backtest.json. ``options["serve"]`` forces the served model."""
     started = time.perf_counter()
     seasons = Seasons.for_freq(data.freq)
     names = check_models(names, seasons)
+    forced = options.get("serve", "")
+    if forced and forced not in names:
+        raise ValueError(f"--serve {forced}: not among the backtested models ({', '.join(names)})")
     skipped = too_short(data, names, protocol, options)
     if len(skipped) == len(data.ids):
         raise ValueError(f"every series is too short: {next(iter(skipped.values()))}")
@@ -65,39 +71,57 @@ def train(
     # a posted history is forecast per request: by the best model that answers in milliseconds
     slow = tuple(n for n in names if n not in POSTED_MODELS)
     posted = winner if len(slow) == len(names) else choose(origins, exclude=slow)
-    artifacts.mkdir(parents=True, exist_ok=True)
-    reports.mkdir(parents=True, exist_ok=True)
-    for stale in artifacts.glob("*.onnx"):
-        stale.unlink()
-    frame.to_parquet(artifacts / BACKTEST_FILE, index=False)
-    meta = _serving_meta(data, winner, posted, seasons, protocol, options)
-    for name in dict.fromkeys((winner, posted)):
-        meta["models"][name] = _save_model(name, fitted.get(name), widths[name], data, artifacts)
+    comparison = compare(origins, options.get("seed", 0))
+    serving = gate(comparison, winner, posted, forced, POSTED_MODELS)
+    log(serving["reason"])
     summary = {
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "version": __version__,
         "source": data.source,
+        "data_fingerprint": data_fingerprint(data),
         "data": data.report,
         "protocol": protocol.__dict__,
         "models": list(names),
         "winner": winner,
-        "posted_model": posted,
+        "served": serving["model"],
+        "posted_model": serving["posted_model"],
+        "served_reason": serving["reason"],
         "levels": list(LEVELS),
         "seconds": timings,
-        "total_seconds": round(time.perf_counter() - started, 2),
+        "total_seconds": 0.0,
         "metrics": summarize(origins),
-        "comparison": compare(origins, options.get("seed", 0)),
+        "comparison": comparison,
         "skipped": skipped,
     }
-    for key, name in (("test_metrics", winner), ("posted_test_metrics", posted)):
-        meta[key] = summary["metrics"][name]["test"]
-    meta["comparison"] = summary["comparison"]
-    (artifacts / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", "utf-8")
-    (reports / "backtest.json").write_text(json.dumps(summary, indent=2) + "\n", "utf-8")
+    reports.mkdir(parents=True, exist_ok=True)
+    artifacts.parent.mkdir(parents=True, exist_ok=True)
+    with staged(artifacts) as staging:
+        frame.to_parquet(staging / BACKTEST_FILE, index=False)
+        meta = _serving_meta(data, serving, seasons, protocol, options)
+        for name in dict.fromkeys((serving["model"], serving["posted_model"])):
+            meta["models"][name] = _save_model(name, fitted.get(name), widths[name], data, staging)
+        for key in ("test_metrics", "posted_test_metrics"):
+            name = serving["model" if key == "test_metrics" else "posted_model"]
+            meta[key] = summary["metrics"][name]["test"]
+        meta |= {"comparison": comparison, "served_reason": serving["reason"],
+                 "data_fingerprint": summary["data_fingerprint"]}  # fmt: skip
+        meta["model_version"] = summary["model_version"] = model_version(staging, meta)
+        (staging / "load.json").write_text(json.dumps(load or {}), "utf-8")
+        (staging / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", "utf-8")
+        summary["total_seconds"] = round(time.perf_counter() - started, 2)
+        (reports / "backtest.json").write_text(json.dumps(summary, indent=2) + "\n", "utf-8")
     return summary
 
 
-def _serving_meta(data, winner, posted, seasons, protocol, options) -> dict:
+def data_fingerprint(data: Dataset) -> str:
+    """A hash of the data: the file's bytes, else the series as loaded."""
+    if Path(data.source).is_file():
+        return file_fingerprint(data.source)
+    rows = pd.util.hash_pandas_object(data.frame, index=False).to_numpy()
+    return f"sha256:{hashlib.sha256(rows.tobytes()).hexdigest()}"
+
+
+def _serving_meta(data, serving: dict, seasons, protocol, options) -> dict:
     keep = 4 * seasons.scale + protocol.horizon if seasons.scale > 1 else 2000
     keep = max(keep, options.get("lookback_weeks", 4) * seasons.scale, 2000)
     series = {}
@@ -109,8 +133,8 @@ def _serving_meta(data, winner, posted, seasons, protocol, options) -> dict:
             "exog": None if exog is None else exog[-keep:].round(6).tolist(),
         }
     return {
-        "model": winner,
-        "posted_model": posted,
+        "model": serving["model"],
+        "posted_model": serving["posted_model"],
         "models": {},
         "freq": data.freq.freqstr,
         "calendar": calendars.to_spec(data.freq),

@@ -1,0 +1,120 @@
+"""The served artifacts' lifecycle: written aside, checked, published by a rename, versioned,
+reloaded.
+
+`train` writes a whole new artifacts folder beside the served one (``staging``), runs the checks
+(ONNX parity of a deep model, the baseline gate) while it is still invisible, and only then swaps
+it in with renames, so `serve` never reads a half-written model or one that failed a check: a
+failure removes the staging folder and leaves the served one as it was. ``model_version`` is a
+content hash of what decides the answers (model files and the serving settings): the same
+training gives the same version. A running server checks ``meta.json`` (one stat, at most once a
+second), loads a new folder in a background thread and answers with the old model until it is
+ready; if the new one cannot be loaded it keeps the old one and says it is stale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+META_FILE = "meta.json"
+# The parts of meta.json that change an answer (the rest is provenance and metrics).
+DECISIVE = ("model", "posted_model", "models", "freq", "calendar", "holidays", "seasons",
+            "horizon", "levels", "exog", "lookback_weeks", "series")  # fmt: skip
+# Files beside the model that do not change an answer: the backtest, the data options, the
+# torch checkpoints the ONNX graphs were exported from.
+NOT_SERVED = ("backtest.parquet", "load.json", META_FILE)
+
+
+@contextmanager
+def staged(target: Path) -> Iterator[Path]:
+    """An empty folder beside ``target``; published as ``target`` when the block succeeds,
+    removed (``target`` untouched) when it raises."""
+    staging = target.with_name(f".{target.name}.staging-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    publish(staging, target)
+
+
+def publish(staging: Path, target: Path) -> None:
+    """Swap ``staging`` in as ``target`` by renames; the previous folder is then removed."""
+    old = target.with_name(f".{target.name}.old-{os.getpid()}")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        os.replace(target, old)
+    os.replace(staging, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def model_version(folder: Path, meta: dict) -> str:
+    """16 hex digits of SHA-256 over the served model files and the decisive settings."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        rel = path.relative_to(folder)
+        if rel.parts[0] in (*NOT_SERVED, "checkpoints"):
+            continue
+        digest.update(str(rel).encode())
+        digest.update(path.read_bytes())
+    digest.update(json.dumps({k: meta.get(k) for k in DECISIVE}, sort_keys=True).encode())
+    return digest.hexdigest()[:16]
+
+
+def file_fingerprint(path: Path | str) -> str:
+    """``sha256:<hex>`` of a data file's bytes (the data fingerprint of the model card)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return f"sha256:{digest.hexdigest()}"
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_ino, info.st_mtime_ns
+
+
+class Reloader(Generic[T]):
+    """``current()`` is the loaded value, replaced when ``folder/meta.json`` changes."""
+
+    def __init__(self, folder: Path, load: Callable[[Path], T], interval: float = 1.0) -> None:
+        self.folder, self._load, self.interval = folder, load, interval
+        self._stamp = _stamp(folder / META_FILE)
+        self.value: T = load(folder)
+        self.stale: str | None = None
+        self._checked = time.monotonic()
+        self._loading = threading.Lock()
+
+    def current(self) -> T:
+        now = time.monotonic()
+        if now - self._checked >= self.interval:
+            self._checked = now
+            stamp = _stamp(self.folder / META_FILE)
+            if stamp is not None and stamp != self._stamp and self._loading.acquire(False):
+                threading.Thread(target=self._reload, args=(stamp,), daemon=True).start()
+        return self.value
+
+    def _reload(self, stamp: tuple[int, int]) -> None:
+        try:
+            self.value = self._load(self.folder)
+            self.stale = None
+        except Exception as exc:  # noqa: BLE001 - any failure keeps the old model, and says so
+            self.stale = f"new artifacts in {self.folder} could not be loaded ({exc}): old model"
+        finally:
+            self._stamp = stamp
+            self._loading.release()
