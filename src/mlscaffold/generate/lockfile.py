@@ -68,11 +68,13 @@ def lock(project: Path, *, build: bool, timeout: float = TIMEOUT) -> Path:
 
 
 def reason(output: str) -> str:
-    """uv's error in one line: its ``error:`` line and its innermost cause."""
+    """uv's error in one line: its ``error:`` line, first cause (often what it was fetching) and
+    innermost cause."""
     lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
     if not lines:
         return "uv lock failed"
     errors = [line for line in lines if line.startswith("error:")]
-    first = (errors[0] if errors else lines[0]).removeprefix("error:").strip()
+    parts = [(errors[0] if errors else lines[0]).removeprefix("error:").strip()]
     causes = [line.removeprefix("cause:").strip() for line in lines if line.startswith("cause:")]
-    return f"{first} ({causes[-1]})" if causes and causes[-1] not in first else first
+    parts += [cause for cause in causes[:1] + causes[-1:] if cause not in parts]
+    return ": ".join(parts[:2]) + (f" ({parts[2]})" if len(parts) > 2 else "")
