@@ -119,6 +119,39 @@ def test_update_leaves_the_lock_alone_when_pyproject_is_unchanged(
     assert (project / "uv.lock").read_text("utf-8") == before
 
 
+@pytest.mark.parametrize("lock", ["1", "0"])
+def test_update_locks_a_project_when_the_template_starts_installing_from_uv_lock(
+    template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lock: str
+) -> None:
+    """A project made before its template shipped uv.lock gets one with the update that makes
+    its Dockerfile copy it (unless the user turned locking off)."""
+    project = tmp_path / "p"
+    assert cli_run("new", template, project, "--defaults", "--no-lock").exit_code == 0
+    release(template, "0.2.0", {"Dockerfile": "COPY pyproject.toml uv.lock ./\n"}, {})
+    monkeypatch.setenv("MLSCAFFOLD_LOCK", lock)
+    result = cli_run("update", project, "--defaults")
+    assert result.exit_code == 0, result.output
+    staged = git("diff", "--cached", "--name-only", cwd=project).split()
+    if lock == "1":
+        assert "uv.lock written: the template now installs from it" in result.output
+        assert "click" in locked_names(project) and "uv.lock" in staged
+    else:
+        assert "uv.lock" not in result.output and not (project / "uv.lock").exists()
+
+
+def test_a_conflicted_pyproject_is_not_locked(template: Path, tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    assert cli_run("new", template, project, "--defaults").exit_code == 0
+    before = (project / "uv.lock").read_text("utf-8")
+    (project / "pyproject.toml").write_text(pyproject("click", "idna"), "utf-8")
+    git("commit", "-qam", "mine", cwd=project)
+    release(template, "0.2.0", {"pyproject.toml": pyproject("click", "six")}, {})
+    result = cli_run("update", project, "--defaults")
+    assert result.exit_code == 1 and "Conflicts" in result.output
+    assert "uv.lock not updated: pyproject.toml has conflicts; resolve them" in result.output
+    assert (project / "uv.lock").read_text("utf-8") == before
+
+
 def test_an_untrusted_template_is_locked_without_source_builds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
