@@ -55,6 +55,15 @@ def test_new_locks_before_the_first_commit(template: Path, tmp_path: Path) -> No
     assert not git("status", "--porcelain", cwd=tmp_path / "p")
 
 
+def test_in_a_monorepo_the_lock_is_staged_with_the_project(template: Path, tmp_path: Path) -> None:
+    repo = tmp_path / "mono"
+    repo.mkdir()
+    git("init", "--quiet", cwd=repo)
+    result = cli_run("new", template, repo / "app", "--defaults")
+    assert result.exit_code == 0, result.output
+    assert "app/uv.lock" in git("diff", "--cached", "--name-only", cwd=repo).split()
+
+
 @pytest.mark.parametrize("how", ["flag", "setting"])
 def test_no_lock_flag_and_setting_skip_it(
     template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
