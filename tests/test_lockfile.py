@@ -115,6 +115,17 @@ def test_update_regenerates_the_lock_when_pyproject_changes(template: Path, tmp_
     assert check.returncode == 0, check.stderr  # what CI's `uv sync --locked` asks
 
 
+def test_updating_many_projects_regenerates_each_lock(template: Path, tmp_path: Path) -> None:
+    projects = [tmp_path / "p1", tmp_path / "p2"]
+    for project in projects:
+        assert cli_run("new", template, project, "--defaults").exit_code == 0
+    release(template, "0.2.0", {"pyproject.toml": pyproject("click", "six")}, {})
+    result = cli_run("update", *projects, "--defaults")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("uv.lock regenerated from pyproject.toml") == 2, result.output
+    assert all("six" in locked_names(project) for project in projects)
+
+
 def test_update_leaves_the_lock_alone_when_pyproject_is_unchanged(
     template: Path, tmp_path: Path
 ) -> None:

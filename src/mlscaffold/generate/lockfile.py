@@ -17,6 +17,7 @@ LOCK_FILE = "uv.lock"
 PYPROJECT = "pyproject.toml"
 # The project's own lock is wanted, not the caller's virtual environment or a frozen lock.
 IGNORED_ENV = ("VIRTUAL_ENV", "UV_FROZEN", "UV_LOCKED")
+BY_HAND = "run `uv lock` in the project when online, and commit uv.lock"
 TIMEOUT = 600  # seconds; a resolution of a large project takes well under a minute
 
 
