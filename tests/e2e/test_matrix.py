@@ -19,7 +19,7 @@ pytestmark = pytest.mark.e2e
 
 COMMON = {
     "project_name": "Acme.Lab-2",
-    "package_name": "acme_lab",
+    "package_name": "acme_lab_machine_learning_portfolio_project",  # long: imports must wrap
     "python_version": "3.13",
     "license": "Apache-2.0",
     "author_name": "Ada Lovelace",

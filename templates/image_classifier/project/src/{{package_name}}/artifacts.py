@@ -8,7 +8,6 @@ finds data kept elsewhere), names such as a backbone's folder by their last part
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,37 +15,13 @@ from typing import Any
 import torch
 from torch import nn
 
-from .model import ModelConfig, build_model
+from .backbone import build_model
+from .model import ModelConfig
+from .paths import display_path, portable_path
 
 MODEL_FILE = "model.pt"
 METADATA_FILE = "metadata.json"
 HISTORY_FILE = "history.json"
-
-
-def display_path(path: str | Path) -> str:
-    """``path`` relative to the working directory, or its last part when it is elsewhere."""
-    text = str(path)
-    if text.lower() in {"cifar10", "cifar-10"}:
-        return text
-    p = Path(text)
-    if not p.is_absolute():
-        return p.as_posix()
-    try:
-        return p.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return p.name
-
-
-def portable_path(path: str | Path) -> str:
-    """``path`` relative to the working directory, ``..`` included when it lies elsewhere: the
-    same folder is found again from here, and no absolute local path is stored."""
-    p = Path(str(path))
-    if not p.is_absolute():
-        return display_path(path)
-    try:
-        return Path(os.path.relpath(p.resolve(), Path.cwd().resolve())).as_posix()
-    except ValueError:  # another drive (Windows): no relative form
-        return p.as_posix()
 
 
 def unwrap(model: nn.Module) -> nn.Module:

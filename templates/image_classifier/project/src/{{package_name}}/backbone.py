@@ -19,6 +19,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from .model import ModelConfig, ResNet9
+from .paths import display_path
 from .settings import TrainConfig
 from .statedict import (
     LITE_MEAN,
@@ -130,9 +132,6 @@ def load_pretrained(name: str, num_classes: int, channels: int) -> tuple[Pretrai
     ``num_classes``."""
     from transformers import AutoImageProcessor, AutoModelForImageClassification
 
-    from .artifacts import display_path
-    from .model import ModelConfig
-
     offline = local_only(name)
     try:
         labels = {i: f"class_{i}" for i in range(num_classes)}
@@ -189,3 +188,10 @@ def choose_model(cfg: TrainConfig, native_side: int) -> tuple[TrainConfig, str]:
     epochs = cfg.epochs or EPOCHS["backbone" if backbone else "scratch"]
     image_size = cfg.image_size or (BACKBONE_SIZE if backbone else None)
     return replace(cfg, backbone=backbone, epochs=epochs, image_size=image_size), f"model: {why}"
+
+
+def build_model(config: ModelConfig) -> nn.Module:
+    """The from-scratch ResNet-9, or a pretrained backbone's architecture (weights: load them)."""
+    if config.arch == "resnet9":
+        return ResNet9(config)
+    return Pretrained(config)

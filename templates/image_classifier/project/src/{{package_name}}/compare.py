@@ -10,10 +10,11 @@ from typing import Any
 import numpy as np
 
 from . import metrics as m
-from .artifacts import display_path, load_trained
+from .artifacts import load_trained
 from .data import DataError, load_for_model
 from .inference import predict_logits
 from .model import ModelConfig
+from .paths import display_path
 
 
 def compare_model(

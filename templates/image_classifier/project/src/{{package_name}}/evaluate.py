@@ -18,13 +18,14 @@ import numpy as np
 
 from . import metrics as m
 from . import plots
-from .artifacts import HISTORY_FILE, display_path, load_trained, write_metadata
+from .artifacts import HISTORY_FILE, load_trained, write_metadata
 from .baselines import MAX_TRAIN, fit_baselines
 from .compare import compare_model
 from .data import DataError, load_for_model
 from .devices import pick_device
 from .inference import predict_logits
 from .model import ModelConfig
+from .paths import display_path
 from .preprocess import softmax
 from .splits import read_split
 

@@ -83,14 +83,5 @@ class ResNet9(nn.Module):
         return self.classifier(self.features(x)) * self.scale
 
 
-def build_model(config: ModelConfig) -> nn.Module:
-    """The from-scratch ResNet-9, or a pretrained backbone's architecture (weights: load them)."""
-    if config.arch == "resnet9":
-        return ResNet9(config)
-    from .backbone import Pretrained
-
-    return Pretrained(config)
-
-
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())

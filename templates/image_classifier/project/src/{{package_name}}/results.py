@@ -130,7 +130,7 @@ def model_card(metrics: dict[str, Any], metadata: dict[str, Any], title: str) ->
         ),
         intended_use=[
             "Classifying images like those of the training folder, one label each.",
-            "A portfolio and teaching example of an honest image-classification run.",
+            "Comparing this model with its baselines on one held-out test split, with intervals.",
         ],
         out_of_scope=[
             "Images unlike the training data (other cameras, domains, resolutions).",
@@ -154,7 +154,7 @@ def model_card(metrics: dict[str, Any], metadata: dict[str, Any], title: str) ->
             "trained at": metadata.get("trained_at", ""),
             "evaluated at": metrics.get("evaluated_at", ""),
             "command": "train, evaluate, report",
-            "template version": __version__,
+            "code version": __version__,
             "device": str(metrics.get("device", "")),
         },
     )

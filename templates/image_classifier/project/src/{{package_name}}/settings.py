@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .artifacts import display_path, portable_path
+from .paths import display_path, portable_path
 
 PATH_FIELDS = ("data", "data_dir", "out_dir", "checkpoint_dir")
 

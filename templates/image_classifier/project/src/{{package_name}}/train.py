@@ -20,15 +20,16 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from .artifacts import MODEL_FILE, display_path, load_trained, save_trained, training_metadata
-from .backbone import check_available, choose_model
+from .artifacts import MODEL_FILE, load_trained, save_trained, training_metadata
+from .backbone import build_model, check_available, choose_model
 from .batches import statistics_sample, training_batches
 from .cpu import announce
 from .data import Dataset, load_dataset, native_side
 from .devices import Dist, autocast_for, init_distributed, seed_everything, set_threads
 from .inference import augment, channel_stats, predict_logits
-from .model import ModelConfig, build_model, count_parameters
+from .model import ModelConfig, count_parameters
 from .optim import load_checkpoint, lr_lambda, make_optimizer, save_checkpoint
+from .paths import display_path
 from .settings import TrainConfig, TrainResult
 from .shards import is_shards
 from .splits import save_split

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .artifacts import display_path
 from .dataset import SPLITS, Dataset
 from .ledger import Ledger
+from .paths import display_path
 
 
 def folder_ledger(dataset: Dataset) -> Ledger:

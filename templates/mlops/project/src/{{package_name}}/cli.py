@@ -7,15 +7,9 @@ from pathlib import Path
 
 import click
 
-from . import __version__
+from . import __version__, cli_loop
+from .cli_common import CSV, fail, load_data, pass_settings
 from .config import Settings, load_settings
-
-pass_settings = click.make_pass_decorator(Settings)
-CSV = click.Path(dir_okay=False, path_type=Path)
-
-
-def fail(exc: Exception) -> click.ClickException:
-    return click.ClickException(str(exc))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,19 +24,6 @@ def main(ctx: click.Context, config_path: Path | None) -> None:
     try:
         ctx.obj = load_settings(config_path)
     except (OSError, ValueError) as exc:
-        raise fail(exc) from exc
-
-
-def load_data(
-    settings: Settings, path: Path | None, labelled: bool = True, max_bad_share: float = 0.0
-):
-    from .data import DataError, load_csv
-
-    try:
-        return load_csv(
-            path or Path(settings.data.path), labelled=labelled, max_bad_share=max_bad_share
-        )
-    except DataError as exc:
         raise fail(exc) from exc
 
 
@@ -185,7 +166,7 @@ def evaluate(settings: Settings, data: Path | None) -> None:
 
     configure_cpu(settings.train.threads)
     from .artifacts import ModelNotFound
-    from .training import evaluate as run_evaluate
+    from .evaluation import evaluate as run_evaluate
 
     frame = load_data(settings, data, max_bad_share=1.0)
     try:
@@ -236,4 +217,5 @@ def serve(host: str, port: int, workers: int, log_level: str) -> None:
     run(f"{__package__}.api:app", host, port, workers, log_level)
 
 
-from . import cli_loop  # noqa: E402,F401  (registers the loop's commands on main)
+for command in cli_loop.COMMANDS:
+    main.add_command(command)

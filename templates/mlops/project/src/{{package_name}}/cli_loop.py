@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .cli import CSV, fail, load_data, main, pass_settings
+from .cli_common import CSV, fail, load_data, pass_settings
 from .config import Settings
 
 
@@ -48,7 +48,7 @@ def run_retrain(settings: Settings, data: Path | None, track: bool) -> None:
     )
 
 
-@main.command()
+@click.command()
 @click.option("--data", type=CSV, default=None, help="Fresh labelled CSV (default: feedback log).")
 @click.option("--track/--no-track", default=True)
 @pass_settings
@@ -58,7 +58,7 @@ def retrain(settings: Settings, data: Path | None, track: bool) -> None:
     run_retrain(settings, data, track)
 
 
-@main.command()
+@click.command()
 @click.argument("version", required=False)
 @click.option("--to", "target", type=click.Choice(["champion", "ab", "canary"]),
               default="champion", show_default=True,
@@ -95,7 +95,7 @@ def promote(settings: Settings, version: str | None, target: str, force: bool, t
     )
 
 
-@main.command()
+@click.command()
 @click.option("--current", type=CSV, default=None, help="Production CSV (default: the log).")
 @click.option("--retrain/--no-retrain", "do_retrain", default=None,
               help="Retrain on drift (default: drift.retrain_on_drift).")  # fmt: skip
@@ -142,7 +142,7 @@ def monitor(
         run_retrain(settings, retrain_data or (current if labelled else None), track)
 
 
-@main.command("ab-report")
+@click.command("ab-report")
 @click.option("--apply", is_flag=True, help="Act on the decision: promote or stop the challenger.")
 @pass_settings
 def ab_report(settings: Settings, apply: bool) -> None:
@@ -205,7 +205,7 @@ def describe_period(report: dict) -> str:
     )
 
 
-@main.command()
+@click.command()
 @click.option("--url", default="http://127.0.0.1:8000", show_default=True)
 @click.option("--rows", default=1000, show_default=True)
 @click.option("--seed", default=1, show_default=True)
@@ -226,3 +226,6 @@ def simulate(url: str, rows: int, seed: int, drift: float, feedback: bool) -> No
     except (urllib.error.URLError, OSError) as exc:
         raise click.ClickException(f"cannot reach the API at {url}: {exc}") from exc
     click.echo(f"sent {rows} predictions{' with feedback' if feedback else ''} to {url}")
+
+
+COMMANDS = [retrain, promote, monitor, ab_report, simulate]

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .ledger import DataError, Ledger, read_table
+from .ledger import DataError, Ledger
 from .schema import (
     ID,
     TARGET,
@@ -19,6 +19,7 @@ from .schema import (
     normalise_telco,
     validate_frame,
 )
+from .tables import read_table
 
 __all__ = ["DataError", "check_csv", "generate", "load_csv", "split"]
 

@@ -100,8 +100,8 @@ def _interval_rows(metrics: dict) -> list[dict]:
     return rows
 
 
-def template_version(answers: Path) -> str:
-    """The template release this project was generated or last updated from (copier's answers
+def scaffold_version(answers: Path) -> str:
+    """The mlscaffold release this project was started or last updated from (copier's answers
     file ``_commit``), or why it is unknown."""
     import yaml
 
@@ -132,7 +132,7 @@ def write_card(settings: Settings, path: Path) -> Path:
         ),
         intended_use=[
             "Ranking customers for retention offers, with a person deciding on the offer.",
-            "A worked example of an MLOps loop (registry, A/B, drift, retraining).",
+            "Running the model as a loop: registry, A/B routing, drift checks, retraining.",
         ],
         out_of_scope=[
             "Decisions about individuals without human review (credit, pricing, termination).",
@@ -170,7 +170,7 @@ def write_card(settings: Settings, path: Path) -> Path:
             "served model (ONNX SHA-256)": str(run.get("sha256", "?")),
             "command": run.get("command", "train"),
             "date": run.get("date", "?"),
-            "template version": template_version(Path(".copier-answers.yml")),
+            "scaffold version": scaffold_version(Path(".copier-answers.yml")),
             "package version": __version__,
             "data fingerprint": run.get("fingerprint", "?"),
         },

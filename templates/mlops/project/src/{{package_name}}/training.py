@@ -22,7 +22,6 @@ from .artifacts import (
     GBM,
     REFERENCE,
     ModelRecord,
-    load_artifact,
     save_artifact,
 )
 from .config import Settings
@@ -279,40 +278,3 @@ def run_facts(frame: pd.DataFrame, command: str, **extra: object) -> dict:
         "fingerprint": f"sha256:{digest}",
         **extra,
     }
-
-
-def evaluate(settings: Settings, frame: pd.DataFrame, root: Path = Path(".")) -> dict[str, Any]:
-    """Score the served champion on the test split against gradient boosting's baseline, fitted
-    and thresholded on validation exactly as `train` does; write the reports."""
-    artifacts_dir = root / settings.serve.artifacts_dir
-    champion = load_artifact(artifacts_dir, CHAMPION)
-    parts = split(frame, settings.data.test_share, settings.data.valid_share)
-    fit_frame = pd.concat([parts["train"], parts["valid"]], ignore_index=True)
-    test = parts["test"]
-    y = test[TARGET].astype(int).to_numpy()
-    base, base_threshold = fit_baseline(settings, fit_frame)
-    p_model, p_base = m.scores(champion.pipeline, test), m.scores(base, test)
-    model_metrics = m.metrics(y, p_model, champion.threshold)
-    base_metrics = m.metrics(y, p_base, base_threshold)
-    reports = root / settings.reports_dir
-    m.plot_curves(y, {f"{champion.kind} (served)": p_model, BASELINE: p_base}, reports)
-    if champion.kind == BASELINE:  # the baseline serves: nothing to compare it with
-        reason = "the logistic baseline serves: gradient boosting did not beat it at `train`"
-        comparison = {"served": BASELINE, "reason": reason, "beats_baseline": False}
-    else:
-        comparison = compare_to_baseline(y, p_model, p_base, "auto")
-        if not comparison["beats_baseline"]:
-            comparison["reason"] = (
-                "gradient boosting serves but does not beat the logistic baseline on this data "
-                f"({comparison['interval']}): `train --serve auto` would serve the baseline"
-            )
-        comparison["served"] = GBM
-    facts = run_facts(
-        frame, "evaluate", version=champion.version, sha256=champion.digest,
-        run_id=champion.run_id,
-    )  # fmt: skip
-    write_metrics(reports, y, p_model, p_base, model_metrics, base_metrics, facts, comparison)
-    return {
-        "model": model_metrics, "baseline": base_metrics, "version": champion.version,
-        "served": champion.kind, "comparison": comparison["reason"],
-    }  # fmt: skip

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .ledger import DataError, Ledger, read_table
+from .ledger import DataError, Ledger
+from .tables import read_table
 
 SPLITS = {
     "train": "train",

@@ -22,8 +22,8 @@ def _wilson(value: float, ci: list[float]) -> str:
     return f"{value:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
 
 
-def template_version(answers: Path) -> str:
-    """The template commit the project was generated or last updated from (copier's answers)."""
+def scaffold_version(answers: Path) -> str:
+    """The mlscaffold release the project was started or last updated from (copier's answers)."""
     text = answers.read_text("utf-8") if answers.is_file() else ""
     found = re.search(r"^_commit:\s*['\"]?([^'\"\s]+)", text, re.MULTILINE)
     return found.group(1) if found else f"unknown (no _commit in {answers})"
@@ -149,7 +149,7 @@ def results_markdown(m: dict, curve: list[dict] | None) -> str:
     return "\n".join(lines)
 
 
-def model_card(m: dict, serving: dict, template: str) -> ModelCard:
+def model_card(m: dict, serving: dict, scaffold: str) -> ModelCard:
     t, b = m["models"]["transformer"], m["models"]["baseline"]
     rows = []
     for name, x in (("fine-tuned transformer", t), ("TF-IDF + logistic regression", b)):
@@ -171,7 +171,7 @@ def model_card(m: dict, serving: dict, template: str) -> ModelCard:
         intended_use=[
             "Triage of user texts for human moderators, with review as the default action "
             "for uncertain texts",
-            "A portfolio example of an honest fine-tune vs baseline",
+            "Comparing a fine-tuned encoder with a TF-IDF baseline on one held-out test split",
         ],
         out_of_scope=[
             "Fully automatic decisions about people without human review",
@@ -204,7 +204,7 @@ def model_card(m: dict, serving: dict, template: str) -> ModelCard:
             "trained at": m.get("trained_at", "unknown"),
             "command": "train; evaluate; export; report",
             "date": dt.date.today().isoformat(),
-            "template version": template,
+            "scaffold version": scaffold,
             "data fingerprint": m["data"].get("fingerprint", "unknown"),
         },
     )
@@ -224,4 +224,4 @@ def write_report(
     curve_path = reports / CURVE_FILE
     curve = json.loads(curve_path.read_text("utf-8")) if curve_path.is_file() else None
     write_results(readme, results_markdown(metrics, curve))
-    write_model_card(card, model_card(metrics, served(artifacts), template_version(answers)))
+    write_model_card(card, model_card(metrics, served(artifacts), scaffold_version(answers)))

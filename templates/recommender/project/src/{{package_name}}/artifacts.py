@@ -18,8 +18,17 @@ from pathlib import Path
 
 import numpy as np
 
+from .itemitem import ItemItem
 from .matrices import Prepared
-from .models import Scorer, csr_arrays, csr_from, load_scorer
+from .models import (
+    ContentBased,
+    MatrixFactorization,
+    Popularity,
+    RandomScorer,
+    Scorer,
+    csr_arrays,
+    csr_from,
+)
 
 ARTIFACT_VERSION = 2
 
@@ -93,3 +102,17 @@ def read_meta(folder: Path) -> dict:
     if meta.get("version") != ARTIFACT_VERSION:
         raise ArtifactsError(f"{path} is from another version of this project: run `train` again")
     return meta
+
+
+def load_scorer(name: str, arrays: dict[str, np.ndarray]) -> Scorer:
+    if name == "popularity":
+        return Popularity(arrays["counts"])
+    if name in ("itemknn", "ease", "rp3beta"):
+        return ItemItem.from_arrays(name, arrays)
+    if name in ("als", "bpr", "als-spark"):
+        return MatrixFactorization.from_arrays(name, arrays)
+    if name == "content":
+        return ContentBased.from_arrays(arrays)
+    if name == "random":
+        return RandomScorer(int(arrays["n_items"]), int(arrays.get("seed", 0)))
+    raise ValueError(f"unknown model {name!r}")

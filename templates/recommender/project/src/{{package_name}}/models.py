@@ -216,22 +216,6 @@ def top_k(scores: np.ndarray, k: int, exclude: sp.csr_matrix | None = None) -> n
     return best
 
 
-def load_scorer(name: str, arrays: dict[str, np.ndarray]) -> Scorer:
-    from .itemitem import ItemItem
-
-    if name == "popularity":
-        return Popularity(arrays["counts"])
-    if name in ("itemknn", "ease", "rp3beta"):
-        return ItemItem.from_arrays(name, arrays)
-    if name in ("als", "bpr", "als-spark"):
-        return MatrixFactorization.from_arrays(name, arrays)
-    if name == "content":
-        return ContentBased.from_arrays(arrays)
-    if name == "random":
-        return RandomScorer(int(arrays["n_items"]), int(arrays.get("seed", 0)))
-    raise ValueError(f"unknown model {name!r}")
-
-
 def csr_arrays(prefix: str, matrix: sp.csr_matrix) -> dict[str, np.ndarray]:
     return {
         f"{prefix}_data": matrix.data,

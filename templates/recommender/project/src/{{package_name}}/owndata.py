@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from .data import COLUMNS, Dataset, add_unlisted_items, items_frame, split_tokens
-from .ledger import DataError, Ledger, read_table
+from .ledger import DataError, Ledger
+from .tables import read_table
 
 DEFAULT_EVENT_WEIGHTS = {
     "view": 1.0,

@@ -189,7 +189,7 @@ def model_card(summary: dict) -> ModelCard:
         provenance={
             "run": summary.get("created", ""),
             "command": "train",
-            "template version": __version__,
+            "code version": __version__,
             "data fingerprint": str(data.get("sha256", data.get("records", ""))),
         },
     )

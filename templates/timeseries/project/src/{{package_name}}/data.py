@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 
 from . import calendars
-from .ledger import DataError, Ledger, read_table
+from .ledger import DataError, Ledger
 from .regular import FILL_WARNING, Regularity, regularize
+from .tables import read_table
 
 
 @dataclass

@@ -99,7 +99,7 @@ def model_card(metrics: dict, reports: Path) -> ModelCard:
         ),
         intended_use=[
             "Short-term forecasting of series like the training data (same frequency).",
-            "A portfolio baseline to compare new models against, honestly backtested.",
+            "A backtested reference to compare new forecasting models against.",
         ],
         out_of_scope=[
             "Horizons beyond the trained maximum, other frequencies, series with regime changes "
@@ -137,7 +137,7 @@ def model_card(metrics: dict, reports: Path) -> ModelCard:
         provenance={
             "created": metrics["created"],
             "command": "train, evaluate, report",
-            "template version": __version__,
+            "code version": __version__,
             "backtest fingerprint": digest,
         },
     )
