@@ -28,6 +28,8 @@ def isolated_home(
     for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "GIT_CONFIG_GLOBAL"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    # `new` writes no uv.lock (it contacts the package index): tests that lock turn it back on.
+    monkeypatch.setenv("MLSCAFFOLD_LOCK", "0")
     history.builtins.cache_clear()
     gitutil.config.cache_clear()
     return home

@@ -8,7 +8,7 @@ from mlscaffold.sources.catalog import UnknownTemplateError, is_url, resolve
 
 
 def test_config_round_trip_and_errors() -> None:
-    assert config.load() == {"defaults": {}, "templates": {}}
+    assert config.load() == {"defaults": {}, "templates": {}, "settings": {}}
     path = config.set_value("defaults.author_email", "ada@example.com")
     assert path == Path.home() / ".config" / "mlscaffold" / "config.yml"
     config.set_value("templates.mine", "~/tpl")

@@ -1,4 +1,4 @@
-"""The user's configuration file: default answers and registered templates.
+"""The user's configuration file: default answers, registered templates and settings.
 
 It lives in the platform's usual place (``platformdirs``), e.g. ``~/.config/mlscaffold/config.yml``:
 
@@ -8,6 +8,8 @@ It lives in the platform's usual place (``platformdirs``), e.g. ``~/.config/mlsc
       license: Apache-2.0
     templates:
       mine: ~/templates/my-classifier
+    settings:
+      lock: false     # `new` writes no uv.lock (MLSCAFFOLD_LOCK=0/1 overrides it)
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_KEYS = ("author_name", "author_email", "license", "python_version", "mlscaffold_source")
-SECTIONS = ("defaults", "templates")
+SECTIONS = ("defaults", "templates", "settings")
+SETTINGS = {"lock": ("true", "false")}  # setting: its allowed values
 
 
 class ConfigError(ValueError):
@@ -69,11 +72,15 @@ def split_key(key: str) -> tuple[str, str]:
     """Split ``section.name`` and check that it is a key a user may set."""
     section, _, name = key.partition(".")
     if section not in SECTIONS or not name:
-        raise ConfigError(f"unknown key {key!r}: use defaults.<answer> or templates.<alias>")
+        raise ConfigError(
+            f"unknown key {key!r}: use defaults.<answer>, templates.<alias> or settings.<name>"
+        )
     if section == "defaults" and name not in DEFAULT_KEYS:
         raise ConfigError(
             f"defaults.{name} is not a default you can set: {', '.join(DEFAULT_KEYS)}"
         )
+    if section == "settings" and name not in SETTINGS:
+        raise ConfigError(f"settings.{name} is not a setting: {', '.join(SETTINGS)}")
     return section, name
 
 
@@ -84,6 +91,8 @@ def set_value(key: str, value: str) -> Path:
     section, name = split_key(key)
     if section == "defaults" and (problem := check_answer(name, value)):
         raise ConfigError(f"{key}: {problem}")
+    if section == "settings" and value not in SETTINGS[name]:
+        raise ConfigError(f"{key} must be one of {', '.join(SETTINGS[name])}, not {value!r}")
     config = load()
     config[section][name] = value
     return save(config)
@@ -97,3 +106,14 @@ def unset_value(key: str) -> Path:
         raise ConfigError(f"{key} is not set")
     del config[section][name]
     return save(config)
+
+
+def lock_enabled() -> bool:
+    """Whether ``new`` locks a project's dependencies: the environment's ``MLSCAFFOLD_LOCK``
+    (0/1, for CI and tests), else the setting ``settings.lock`` (default: true)."""
+    import os
+
+    value = os.environ.get("MLSCAFFOLD_LOCK", "").strip().lower()
+    if value:
+        return value not in ("0", "false", "no", "off")
+    return load()["settings"].get("lock", "true").lower() != "false"

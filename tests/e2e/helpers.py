@@ -66,3 +66,24 @@ def needs_torch(project: Path) -> bool:
     for extra in meta.get("optional-dependencies", {}).values():
         deps += extra
     return any(re.match(r"torch\b(?![-_.\w])", dep.strip().lower()) for dep in deps)
+
+
+def local_torch_index(folder: Path) -> str | None:
+    """A PEP 503 index in ``folder`` holding the CPU torch wheels of pip's find-links folders
+    (PIP_FIND_LINKS), as a file:// URL; None when there are none. The torch templates lock torch
+    from download.pytorch.org, which the test machines cannot reach: ``UV_INDEX=pytorch-cpu=URL``
+    points their ``pytorch-cpu`` index here instead."""
+    import hashlib
+
+    links = os.environ.get("PIP_FIND_LINKS", "").split()
+    wheels = sorted(w for link in links for w in Path(link).glob("torch-*+cpu-*.whl"))
+    if not wheels:
+        return None
+    anchors = []
+    for wheel in wheels:
+        digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+        anchors.append(f'<a href="{wheel.as_uri()}#sha256={digest}">{wheel.name}</a>')
+    page = folder / "torch" / "index.html"
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_text("<html><body>\n" + "\n".join(anchors) + "\n</body></html>\n", "utf-8")
+    return folder.resolve().as_uri()

@@ -17,7 +17,7 @@ from mlscaffold.cli import cli
 from mlscaffold.sources import history
 
 from . import contract, images
-from .helpers import install, needs_torch, sh
+from .helpers import REAL_HOME, install, local_torch_index, needs_torch, sh
 from .timing import Timer
 
 pytestmark = pytest.mark.e2e
@@ -47,6 +47,10 @@ def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "GIT_CONFIG_GLOBAL"):
             mp.delenv(var, raising=False)
         gitutil.config.cache_clear()
+        mp.setenv("MLSCAFFOLD_LOCK", "1")  # the project ships its uv.lock (contract v3)
+        mp.setenv("UV_CACHE_DIR", str(REAL_HOME / ".cache" / "uv"))
+        if index := local_torch_index(root / "torch-index"):
+            mp.setenv("UV_INDEX", f"pytorch-cpu={index}")
         version = history.builtins()[name].version
         template_yml = history.checkout(name, version) / "template.yml"
         spec = contract.read_spec(template_yml, source=f"templates/{name}/template.yml")
@@ -54,6 +58,7 @@ def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         with timer.phase("generate"):
             result = CliRunner().invoke(cli, ["new", name, str(project), "--defaults"])
         assert result.exit_code == 0, result.output
+    assert (project / "uv.lock").is_file(), f"no uv.lock:\n{result.output}"
     readme = (project / "README.md").read_text("utf-8")
     with timer.phase("install"):
         install(project, with_torch=needs_torch(project))

@@ -1,4 +1,4 @@
-"""``mlscaffold config``: show and change your default answers and registered templates."""
+"""``mlscaffold config``: show and change your default answers, templates and settings."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def config(ctx: click.Context) -> None:
 @click.argument("value")
 @friendly_errors
 def set_(key: str, value: str) -> None:
-    """Set KEY (defaults.author_name, defaults.license, ...) to VALUE."""
+    """Set KEY (defaults.author_name, defaults.license, ..., settings.lock) to VALUE."""
     from .. import config as cfg
 
     click.echo(f"{key} = {value} ({cfg.set_value(key, value)})")

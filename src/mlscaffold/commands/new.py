@@ -44,6 +44,12 @@ if TYPE_CHECKING:
     help="Inside another git repository: make DEST a repository of its own (with one commit) "
     "instead of staging its files in the enclosing one.",
 )
+@click.option(
+    "--lock/--no-lock",
+    default=None,
+    help="Write uv.lock with `uv lock`, which contacts the package index (default: on; "
+    "`mlscaffold config set settings.lock false` turns it off).",
+)
 @friendly_errors
 def new(
     template: str,
@@ -55,6 +61,7 @@ def new(
     vcs_ref: str | None,
     answers_file: str | None,
     own_repo: bool,
+    lock: bool | None,
 ) -> None:
     """Generate a project in DEST from TEMPLATE.
 
@@ -63,8 +70,10 @@ def new(
     with one commit; inside another repository its files are staged there instead (nothing is
     committed), unless --own-repo. With --answers-file naming a new file, DEST may be an existing
     git project: the template's files are added and committed (only them), and nothing is written
-    if one of them exists already.
+    if one of them exists already. A Python project gets a lock file, uv.lock (`uv lock`),
+    before its first commit.
     """
+    from .. import config
     from ..generate import answers as ans
     from ..generate.prepare import prepare
     from ..sources import catalog
@@ -75,7 +84,8 @@ def new(
     if answers_file is not None and dest.is_dir() and any(dest.iterdir()):
         _add_to_project(source, dest, given, answers_file, **settings)
     else:
-        _generate(source, dest, given, answers_file, own_repo=own_repo, **settings)
+        lock = config.lock_enabled() if lock is None else lock
+        _generate(source, dest, given, answers_file, own_repo=own_repo, lock=lock, **settings)
 
 
 def _request(
@@ -129,18 +139,28 @@ def _generate(
     answers_file: str | None,
     *,
     own_repo: bool,
+    lock: bool,
     **settings: Any,
 ) -> None:
     """Generate the new project ``dest``: a repository of its own, or staged in the enclosing
-    one (a monorepo) unless ``own_repo``."""
+    one (a monorepo) unless ``own_repo``; with its lock file when ``lock``."""
+    from functools import partial
+
     from ..generate import monorepo, render
+    from .locking import lock_new
 
     render.check_destination(dest)
     request = _request(source, dest, given, answers_file, **settings)
     repo = None if own_repo else monorepo.enclosing_repository(dest)
     existed = dest.exists()
     try:
-        answers = render.generate(request, dest, own_repo=repo is None, **_labels(source))
+        answers = render.generate(
+            request,
+            dest,
+            own_repo=repo is None,
+            before_commit=partial(lock_new, trusted=request.trust) if lock else None,
+            **_labels(source),
+        )
         if repo is not None:
             monorepo.stage(repo, dest, existed)
     except KeyboardInterrupt:

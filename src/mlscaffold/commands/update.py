@@ -119,6 +119,17 @@ def update(
         ) from None
     click.secho(("Would update " if dry_run else "Updated ") + name, fg="green", bold=True)
     entries = _print_changes(plan)
+    if not dry_run:
+        from .. import config
+        from .locking import relock_after_update
+
+        relock_after_update(
+            plan.project.root,
+            result.changes,
+            result.conflicts,
+            trusted=plan.origin.trusted,
+            first=config.lock_enabled(),
+        )
     _report(result, dry_run, plan.project)
     if pr_branch or pr_body:
         _pull_request(plan, result, entries, pr_branch, pr_body)

@@ -3,7 +3,7 @@ inside another repository, as files staged there: ``monorepo``)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -164,6 +164,7 @@ def generate(
     label: str | None = None,
     path_keys: frozenset[str] = frozenset(),
     own_repo: bool = True,
+    before_commit: Callable[[Path], None] | None = None,
 ) -> dict[str, Any]:
     """Render ``request`` into ``dest`` and commit it; return the recorded answers, checked like
     answers given to ``new`` (``path_keys``: the answers used in file names).
@@ -173,7 +174,8 @@ def generate(
     ``dest``, and moved into place only when complete, so a failure or Ctrl-C leaves nothing
     behind. The commit names the template ``label`` (default: its ``src_path``). Without
     ``own_repo`` the project is made no git repository (``monorepo.stage`` adds it to the one it
-    lies in).
+    lies in). ``before_commit`` is called with the complete render's folder before it is
+    committed (or moved into place): e.g. to write the project's lock file (``lockfile``).
     """
     dest = dest.resolve()
     check_destination(dest)
@@ -183,6 +185,8 @@ def generate(
         work.mkdir()
         copier_render(request, work)
         answers = checked_answers(work, request.answers_file, path_keys)
+        if before_commit is not None:
+            before_commit(work)
         if own_repo:
             gitutil.git(*safety.GIT_UNTRUSTED_TREE, "init", "--quiet", "-b", "main", cwd=work)
             version = answers.get("_commit", "unversioned")

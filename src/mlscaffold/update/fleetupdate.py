@@ -16,11 +16,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .. import interrupts
+from .. import config, interrupts
 from ..gitutil import git
 from ..project import ProjectError
 from . import apply as upd
-from . import guard, versions
+from . import guard, relock, versions
 from .fleet import PROJECT_ERRORS, Target, labels, shared_work
 
 UPDATED, CONFLICTS, REFUSED, FAILED = "updated", "conflicts", "refused", "failed, restored"
@@ -153,6 +153,15 @@ def update_one(target: Target, label: str, options: Options, staged_ok: bool) ->
     notes = [f"{path}: {aside} holds {whose} file" for path, aside, whose in result.set_aside]
     if result.not_staged:
         notes.append("written, not staged (ignored): " + " ".join(result.not_staged))
+    if not options.dry_run:
+        lock = relock.after_update(
+            plan.project.root,
+            result.changes,
+            list(result.conflicts),
+            trusted=plan.origin.trusted,
+            first=config.lock_enabled(),
+        )
+        notes += [lock.message] if lock else []
     return Outcome(
         label,
         plan.origin.label,
