@@ -12,7 +12,7 @@ from mlscaffold.generate.nextsteps import NextStepsError, steps
 
 from .conftest import make_template
 
-TORCH_CPU = "pip install torch --index-url https://download.pytorch.org/whl/cpu"
+LOCKED_INSTALL = "uv sync --extra dev && . .venv/bin/activate"
 
 
 def next_steps(output: str) -> list[str]:
@@ -32,17 +32,20 @@ def new(*args: str) -> list[str]:
 
 
 @pytest.mark.parametrize("template", ["image_classifier", "nlp", "timeseries"])
-def test_torch_templates_install_the_cpu_build_first(template: str, tmp_path: Path) -> None:
+def test_torch_templates_install_the_locked_cpu_build(template: str, tmp_path: Path) -> None:
+    """torch's CPU build comes from the lock (pyproject's pytorch-cpu index); a bare
+    `pip install -e '.[dev]'` would pull the CUDA build, so it is not offered as the fallback."""
     lines = new(template, str(tmp_path / "proj"))
     assert lines[0] == f"cd {tmp_path / 'proj'}"
-    assert position(lines, TORCH_CPU) < position(lines, "pip install -e '.[dev]'")
+    assert lines[1].startswith(LOCKED_INSTALL) and "torch's CPU build" in lines[1]
+    assert not any("pip install -e" in line for line in lines)
 
 
 @pytest.mark.parametrize("template", ["recommender", "mlops"])
 def test_templates_without_torch_install_no_torch(template: str, tmp_path: Path) -> None:
     lines = new(template, str(tmp_path / "proj"))
     assert not any("torch" in line for line in lines[1:])  # lines[0] is `cd` to tmp_path
-    assert "pip install -e '.[dev]'" in lines[2]
+    assert lines[1].startswith(LOCKED_INSTALL) and "pip install -e '.[dev]'" in lines[1]
 
 
 def test_recommender_own_data_steps_name_the_time_column() -> None:
