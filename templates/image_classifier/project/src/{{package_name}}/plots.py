@@ -69,7 +69,9 @@ def plot_confusion_matrix(matrix: np.ndarray, classes: list[str], path: Path) ->
 
 
 def plot_reliability(calibration: dict[str, Any], path: Path) -> Path:
-    """Accuracy against confidence per bin (bars) next to the diagonal of perfect calibration."""
+    """Accuracy against calibrated confidence per bin (bars, each labelled with its number of
+    images) next to the diagonal of perfect calibration; the ECE before and after the
+    temperature in the title."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5, 5))
     width = 1 / calibration["n_bins"]
@@ -83,13 +85,28 @@ def plot_reliability(calibration: dict[str, Any], path: Path) -> Path:
             edgecolor="white",
             alpha=0.8,
         )
+        ax.annotate(
+            str(row["count"]),
+            (row["low"] + width / 2, row["accuracy"]),
+            xytext=(0, 2),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=7,
+        )
     ax.plot([0, 1], [0, 1], "k--", label="perfectly calibrated")
+    title = f"Reliability (test set), ECE {calibration['ece']:.3f}"
+    if "ece_before" in calibration:
+        title = (
+            f"Reliability (test set), temperature {calibration.get('temperature', 1.0):.2f}\n"
+            f"ECE {calibration['ece_before']:.3f} before, {calibration['ece']:.3f} after"
+        )
     ax.set(
         xlim=(0, 1),
-        ylim=(0, 1),
-        xlabel="confidence (top-1 probability)",
-        ylabel="accuracy",
-        title=f"Reliability (test set), ECE {calibration['ece']:.3f}",
+        ylim=(0, 1.08),
+        xlabel="confidence (calibrated top-1 probability)",
+        ylabel="accuracy (number of images above each bar)",
+        title=title,
     )
     ax.legend(loc="upper left")
     return _save(fig, path)

@@ -23,6 +23,7 @@ from tqdm import tqdm
 from .artifacts import MODEL_FILE, display_path, load_trained, save_trained, training_metadata
 from .backbone import check_available, choose_model
 from .batches import statistics_sample, training_batches
+from .calibrate import calibrate_on_validation
 from .cpu import announce
 from .data import Dataset, load_dataset, native_side
 from .devices import Dist, autocast_for, init_distributed, seed_everything, set_threads
@@ -47,6 +48,16 @@ def estimate_seconds(cfg: TrainConfig, n_train: int, size: int) -> float:
         per_image = 0.1 * (size / 224) ** 2
     per_image *= 2 / torch.get_num_threads()
     return 3 + per_image * n_train * cfg.epochs
+
+
+def calibration_line(record: dict) -> str:
+    if not record["n_val"]:
+        return "calibration: no validation split, probabilities not calibrated (--val-fraction)"
+    return (
+        f"calibration: temperature {record['temperature']:.3f} fitted on {record['n_val']} "
+        f"validation images (NLL {record['val_nll_before']:.4f} -> {record['val_nll_after']:.4f}, "
+        f"ECE {record['val_ece_before']:.4f} -> {record['val_ece_after']:.4f})"
+    )
 
 
 def train(
@@ -254,6 +265,13 @@ def _train(
         )
         if info.main:
             metadata = training_metadata(cfg, model, model_cfg, dataset, result, device.type)
+            val_logits = torch.zeros(0, len(dataset.classes))
+            if len(val_y):  # one pass, as `evaluate` scores and the API serves
+                val_logits = predict_logits(
+                    model, val_x, device=device, amp=cfg.amp, channels_last=channels_last
+                )
+            metadata["calibration"] = calibrate_on_validation(val_logits.numpy(), val_y)
+            log(calibration_line(metadata["calibration"]))
             save_trained(cfg.out_dir, model, model_cfg, metadata, history)
             save_split(cfg.out_dir, dataset, metadata["data"])
             final = {"train_seconds": train_seconds}
