@@ -24,7 +24,8 @@ def _pyplot():
 
 
 def _save(fig, path: Path) -> Path:
-    fig.tight_layout()
+    if fig.get_layout_engine() is None:  # constrained figures lay themselves out
+        fig.tight_layout()
     fig.savefig(path, dpi=100)
     _pyplot().close(fig)
     return path
@@ -126,7 +127,9 @@ def plot_errors(
     n = max(1, len(indices))
     cols = min(4, n)
     rows = (n + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 2.9 * rows), squeeze=False)
+    fig, axes = plt.subplots(  # constrained: captions never reach the row above
+        rows, cols, figsize=(2.6 * cols, 3.2 * rows), squeeze=False, layout="constrained"
+    )
     for ax in axes.flat:
         ax.axis("off")
     for ax, i in zip(axes.flat, indices, strict=False):
