@@ -56,11 +56,14 @@ def temperature_of(metadata: dict[str, Any]) -> float:
 def calibrate_on_validation(val_logits: np.ndarray, val_targets: np.ndarray) -> dict[str, Any]:
     """Fit T on the validation split's single-pass logits (as served); the record `train` keeps
     in metadata.json: T, the split it was fitted on, and the validation NLL and ECE before and
-    after."""
+    after. A T that would raise the validation NLL (possible only through the prior correction,
+    on a few images all classified right) is not used: T = 1."""
     n = len(val_targets)
     if n == 0:
         return {"temperature": 1.0, "fitted_on": None, "n_val": 0}
     temperature = fit_temperature(val_logits, val_targets)
+    if nll(val_logits, val_targets, temperature) >= nll(val_logits, val_targets):
+        temperature = 1.0  # the prior's pull would only soften a model right and sure on all
     before = m.calibration(val_targets, softmax(val_logits))["ece"]
     after = m.calibration(val_targets, softmax(val_logits / temperature))["ece"]
     return {
