@@ -58,6 +58,12 @@ def calibration_sentence(metrics: dict[str, Any]) -> str:
             f"Calibration: expected calibration error {cal['ece']:.3f} ({cal['n_bins']} bins); "
             "not calibrated, since the model was trained without a validation split."
         )
+    if cal["temperature"] == 1.0:
+        return (
+            f"Calibration: expected calibration error {cal['ece']:.3f} ({cal['n_bins']} bins); "
+            f"no temperature fitted on the {cal['n_val']} validation images lowered their NLL, "
+            "so the probabilities are the model's own."
+        )
     return (
         f"Calibration: expected calibration error {cal['ece_before']:.3f} before and "
         f"{cal['ece']:.3f} after temperature scaling ({cal['n_bins']} bins), with the "
