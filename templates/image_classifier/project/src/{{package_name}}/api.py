@@ -192,6 +192,7 @@ def create_app(model_dir: Path | str | None = None) -> FastAPI:
             model_version=model.version,
             input=InputFormat(channels=model.channels, size=model.size),
             flip_tta=meta.get("onnx", {}).get("flip_tta"),
+            temperature=meta.get("onnx", {}).get("temperature"),
             test_metrics=served_test_metrics(meta),
             val_accuracy=meta.get("val_accuracy"),
             trained_at=meta.get("trained_at"),

@@ -1,8 +1,10 @@
 """`evaluate`: score the saved model once on the saved test split, beside pixel baselines.
 
 Writes reports/metrics.json (accuracy and macro-F1 with 95% intervals, the paired difference to
-the best baseline, calibration, per-class table, confusion matrix, the most confidently wrong
-images) and the PNG plots; records the headline figures in artifacts/metadata.json for the API.
+the best baseline, the ECE before and after the temperature `train` fitted on the validation
+split, per-class table, confusion matrix, the most confidently wrong images; every probability
+calibrated, as served) and the PNG plots; records the headline figures in
+artifacts/metadata.json for the API.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from . import metrics as m
 from . import plots
 from .artifacts import HISTORY_FILE, load_trained, write_metadata
 from .baselines import MAX_TRAIN, fit_baselines
+from .calibrate import temperature_of
 from .compare import compare_model
 from .data import DataError, load_for_model
 from .devices import pick_device
@@ -87,7 +90,8 @@ def evaluate(
         raise DataError("the test split is empty: add a test/ folder or use --test-fraction")
     classes, n = dataset.classes, len(dataset.classes)
     single = predict_logits(model, images, device=dev).numpy()
-    probs = softmax(single)
+    temperature = temperature_of(meta)  # fitted on the validation split by `train`
+    probs = softmax(single / temperature)  # what the API serves
     preds = probs.argmax(1)
     result: dict[str, Any] = {
         "data": display_path(dataset.source),
@@ -118,7 +122,11 @@ def evaluate(
         compare_model(other, source, data_dir, saved, classes, labels, preds, dev, warn)
         for other in compare
     ]
-    result["calibration"] = m.calibration(labels, probs)
+    result["calibration"] = {
+        **m.calibration(labels, probs),
+        "ece_before": m.calibration(labels, softmax(single))["ece"],
+        **meta.get("calibration", {"temperature": 1.0, "fitted_on": None}),
+    }
     wrong = m.most_confident_errors(labels, probs)
     names = dataset.files.get("test")
     result["confident_errors"] = [

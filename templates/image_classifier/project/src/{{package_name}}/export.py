@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from .artifacts import load_trained, read_metadata, write_metadata
+from .calibrate import temperature_of
 
 ONNX_FILE = "model.onnx"
 INPUT_NAME = "image"
@@ -35,6 +36,19 @@ class FlipTTA(torch.nn.Module):
         return (self.model(x) + self.model(x.flip(3))) / 2
 
 
+class Tempered(torch.nn.Module):
+    """Divides the logits by the temperature `train` fitted on the validation split, so the
+    served softmax is the calibrated probability `evaluate` scored."""
+
+    def __init__(self, model: torch.nn.Module, temperature: float) -> None:
+        super().__init__()
+        self.model = model
+        self.temperature = temperature
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x) / self.temperature
+
+
 def onnx_files(out_dir: Path) -> list[Path]:
     """The ONNX model and its external-data file(s), if the exporter wrote any."""
     model = out_dir / ONNX_FILE
@@ -52,7 +66,9 @@ def export_onnx(
 ) -> dict:
     """Write ``out_dir/model.onnx`` (dynamic batch) and verify it on ``sample`` (uint8 NCHW).
 
-    The graph is a single pass by default: the API's accuracy is `evaluate`'s main figure.
+    The graph's logits are divided by the temperature `train` fitted on the validation split
+    (calibrate.py): the served softmax is `evaluate`'s calibrated probability. It is a single
+    pass by default: the API's accuracy is `evaluate`'s main figure.
     ``tta=True`` averages with the mirror image inside the graph (`evaluate`'s flip-TTA figure)
     at twice the serving cost; it needs a model trained with flips. Without a sample, 64 random
     images are used. Raises ExportError when the largest absolute difference of the logits
@@ -65,6 +81,8 @@ def export_onnx(
         if not metadata.get("tta_flip"):
             raise ExportError("flip TTA needs a model trained with flips (it was --no-hflip)")
         model = FlipTTA(model).eval()
+    temperature = temperature_of(metadata)
+    model = Tempered(model, temperature).eval()
     size, channels = metadata["image_size"], metadata["channels"]
     if sample is None or len(sample) == 0:
         rng = np.random.default_rng(0)
@@ -90,6 +108,7 @@ def export_onnx(
             "output": OUTPUT_NAME,
             "opset": opset,
             "flip_tta": tta,
+            "temperature": temperature,
             "parity": parity,
         },
         model_version=digest.hexdigest()[:12],

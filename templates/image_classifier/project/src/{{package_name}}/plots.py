@@ -24,7 +24,8 @@ def _pyplot():
 
 
 def _save(fig, path: Path) -> Path:
-    fig.tight_layout()
+    if fig.get_layout_engine() is None:  # constrained figures lay themselves out
+        fig.tight_layout()
     fig.savefig(path, dpi=100)
     _pyplot().close(fig)
     return path
@@ -69,7 +70,9 @@ def plot_confusion_matrix(matrix: np.ndarray, classes: list[str], path: Path) ->
 
 
 def plot_reliability(calibration: dict[str, Any], path: Path) -> Path:
-    """Accuracy against confidence per bin (bars) next to the diagonal of perfect calibration."""
+    """Accuracy against calibrated confidence per bin (bars, each labelled with its number of
+    images) next to the diagonal of perfect calibration; the ECE before and after the
+    temperature in the title."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5, 5))
     width = 1 / calibration["n_bins"]
@@ -83,13 +86,28 @@ def plot_reliability(calibration: dict[str, Any], path: Path) -> Path:
             edgecolor="white",
             alpha=0.8,
         )
+        ax.annotate(
+            str(row["count"]),
+            (row["low"] + width / 2, row["accuracy"]),
+            xytext=(0, 2),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=7,
+        )
     ax.plot([0, 1], [0, 1], "k--", label="perfectly calibrated")
+    title = f"Reliability (test set), ECE {calibration['ece']:.3f}"
+    if "ece_before" in calibration:
+        title = (
+            f"Reliability (test set), temperature {calibration.get('temperature', 1.0):.2f}\n"
+            f"ECE {calibration['ece_before']:.3f} before, {calibration['ece']:.3f} after"
+        )
     ax.set(
         xlim=(0, 1),
-        ylim=(0, 1),
-        xlabel="confidence (top-1 probability)",
-        ylabel="accuracy",
-        title=f"Reliability (test set), ECE {calibration['ece']:.3f}",
+        ylim=(0, 1.08),
+        xlabel="confidence (calibrated top-1 probability)",
+        ylabel="accuracy (number of images above each bar)",
+        title=title,
     )
     ax.legend(loc="upper left")
     return _save(fig, path)
@@ -109,7 +127,9 @@ def plot_errors(
     n = max(1, len(indices))
     cols = min(4, n)
     rows = (n + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 2.9 * rows), squeeze=False)
+    fig, axes = plt.subplots(  # constrained: captions never reach the row above
+        rows, cols, figsize=(2.6 * cols, 3.2 * rows), squeeze=False, layout="constrained"
+    )
     for ax in axes.flat:
         ax.axis("off")
     for ax, i in zip(axes.flat, indices, strict=False):

@@ -50,6 +50,28 @@ def comparison_sentence(metrics: dict[str, Any]) -> str:
     )
 
 
+def calibration_sentence(metrics: dict[str, Any]) -> str:
+    """The ECE before and after the temperature, and where the temperature was fitted."""
+    cal = metrics["calibration"]
+    if not cal.get("fitted_on"):
+        return (
+            f"Calibration: expected calibration error {cal['ece']:.3f} ({cal['n_bins']} bins); "
+            "not calibrated, since the model was trained without a validation split."
+        )
+    if cal["temperature"] == 1.0:
+        return (
+            f"Calibration: expected calibration error {cal['ece']:.3f} ({cal['n_bins']} bins); "
+            f"no temperature fitted on the {cal['n_val']} validation images lowered their NLL, "
+            "so the probabilities are the model's own."
+        )
+    return (
+        f"Calibration: expected calibration error {cal['ece_before']:.3f} before and "
+        f"{cal['ece']:.3f} after temperature scaling ({cal['n_bins']} bins), with the "
+        f"temperature {cal['temperature']:.3f} fitted on the {cal['n_val']} validation images, "
+        "never on the test images; the probabilities reported and served are the calibrated ones."
+    )
+
+
 def compared_sentence(metrics: dict[str, Any], other: dict[str, Any]) -> str:
     diff = other["main_minus_this"]["accuracy"]
     return (
@@ -65,7 +87,6 @@ def results_markdown(metrics: dict[str, Any]) -> str:
         {"model": r["model"], "accuracy": _ci(f["accuracy"]), "macro F1": _ci(f["macro_f1"])}
         for r, f in _models(metrics)
     ]
-    cal = metrics["calibration"]
     lines = [
         f"Test split of `{metrics.get('data', '')}`: {metrics['n_test']} images, scored once by "
         "`evaluate`; 95% intervals in brackets (Wilson for accuracy, bootstrap for macro F1).",
@@ -75,7 +96,7 @@ def results_markdown(metrics: dict[str, Any]) -> str:
         comparison_sentence(metrics),
         "",
         *[compared_sentence(metrics, other) for other in metrics.get("compared", [])],
-        f"Calibration: expected calibration error {cal['ece']:.3f} ({cal['n_bins']} bins). "
+        calibration_sentence(metrics),
         "Accuracy, F1 and the table below score one pass per image, as the API serves by default.",
         "",
         markdown_table(metrics["per_class"], ["class", "precision", "recall", "f1", "support"]),
@@ -138,8 +159,7 @@ def model_card(metrics: dict[str, Any], metadata: dict[str, Any], title: str) ->
         ],
         data=data,
         metrics=metric_rows(metrics),
-        metrics_note=comparison_sentence(metrics)
-        + f" Expected calibration error {metrics['calibration']['ece']:.3f}.",
+        metrics_note=f"{comparison_sentence(metrics)} {calibration_sentence(metrics)}",
         limitations=[
             f"Weakest class: {worst['class']} (F1 {worst['f1']:.3f} on {worst['support']} images).",
             "Intervals cover test-set sampling only, not a change of data or of training seed.",
@@ -147,7 +167,8 @@ def model_card(metrics: dict[str, Any], metadata: dict[str, Any], title: str) ->
         ],
         ethics=[
             "Check the data's licence and consent before publishing a model trained on it.",
-            "Probabilities are not calibrated guarantees; see the reliability diagram.",
+            "Probabilities are calibrated on average (one temperature), not per image or for "
+            "other data; see the reliability diagram.",
         ],
         provenance={
             "model version": metrics.get("model_version") or "not exported yet",

@@ -57,6 +57,9 @@ class Metadata(BaseModel):
     model_version: str
     input: InputFormat
     flip_tta: bool | None
+    temperature: float | None = Field(
+        description="Divides the served logits: fitted on the validation split (1: not calibrated)"
+    )
     test_metrics: TestMetrics | None = Field(description="`evaluate`'s figures, served graph")
     val_accuracy: float | None
     trained_at: str | None

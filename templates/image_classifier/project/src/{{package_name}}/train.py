@@ -10,6 +10,7 @@ split is scored once, by `evaluate`.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,9 +22,10 @@ from torch import nn
 from tqdm import tqdm
 
 from .artifacts import MODEL_FILE, load_trained, save_trained, training_metadata
-from .backbone import build_model, check_available, choose_model
+from .backbone import build_model, check_available, choose_model, keep_pretrained_statistics
 from .batches import statistics_sample, training_batches
-from .cpu import announce
+from .calibrate import calibrate_on_validation
+from .cpu import announce, usable_cores
 from .data import Dataset, load_dataset, native_side
 from .devices import Dist, autocast_for, init_distributed, seed_everything, set_threads
 from .inference import augment, channel_stats, predict_logits
@@ -40,14 +42,33 @@ CHECKPOINT_FILE = "last.pt"
 __all__ = ["CHECKPOINT_FILE", "TrainConfig", "TrainResult", "load_trained", "train"]
 
 
+def load_slowdown(threads: int) -> float:
+    """How many times slower than on a quiet machine: the other runnable processes (the 1-minute
+    load average, less this one) share the usable cores with our ``threads``."""
+    others = max(0.0, os.getloadavg()[0] - 1)
+    return max(1.0, (others + threads) / usable_cores())
+
+
 def estimate_seconds(cfg: TrainConfig, n_train: int, size: int) -> float:
-    """CPU time of the epochs, from 0.8 ms per image and epoch for width 16 at 28 px on 2 cores
-    (measured on MNIST), scaled by width squared, input area and the threads available."""
+    """CPU time of the epochs, from 0.8 ms per image and epoch for width 16 at 28 px on 2 quiet
+    cores (measured on MNIST), scaled by width squared, input area, the threads available and
+    the machine's load."""
     per_image = 0.8e-3 * (cfg.width / 16) ** 2 * (size / 28) ** 2
     if cfg.backbone:  # a ResNet-18-sized backbone: about 0.1 s an image at 224 px
         per_image = 0.1 * (size / 224) ** 2
-    per_image *= 2 / torch.get_num_threads()
+    threads = torch.get_num_threads()
+    per_image *= 2 / threads * load_slowdown(threads)
     return 3 + per_image * n_train * cfg.epochs
+
+
+def calibration_line(record: dict) -> str:
+    if not record["n_val"]:
+        return "calibration: no validation split, probabilities not calibrated (--val-fraction)"
+    return (
+        f"calibration: temperature {record['temperature']:.3f} fitted on {record['n_val']} "
+        f"validation images (NLL {record['val_nll_before']:.4f} -> {record['val_nll_after']:.4f}, "
+        f"ECE {record['val_ece_before']:.4f} -> {record['val_ece_after']:.4f})"
+    )
 
 
 def train(
@@ -190,6 +211,8 @@ def _train(
         for epoch in range(start_epoch, last_epoch):
             epoch_start = time.perf_counter()
             train_model.train()
+            if cfg.backbone:
+                keep_pretrained_statistics(model, cfg.backbone_lr)
             generator.manual_seed(cfg.seed * 104729 + epoch * info.world + info.rank)
             loss_sum = torch.zeros((), device=device)
             correct = torch.zeros((), device=device)
@@ -255,6 +278,13 @@ def _train(
         )
         if info.main:
             metadata = training_metadata(cfg, model, model_cfg, dataset, result, device.type)
+            val_logits = torch.zeros(0, len(dataset.classes))
+            if len(val_y):  # one pass, as `evaluate` scores and the API serves
+                val_logits = predict_logits(
+                    model, val_x, device=device, amp=cfg.amp, channels_last=channels_last
+                )
+            metadata["calibration"] = calibrate_on_validation(val_logits.numpy(), val_y)
+            log(calibration_line(metadata["calibration"]))
             save_trained(cfg.out_dir, model, model_cfg, metadata, history)
             save_split(cfg.out_dir, dataset, metadata["data"])
             final = {"train_seconds": train_seconds}
