@@ -50,8 +50,12 @@ def install(project: Path, with_torch: bool, extras: str = "dev") -> None:
     python = project / ".venv" / "bin" / "python"
     if with_torch:  # the CPU wheel; pip's configuration knows where it is
         sh(python, "-m", "pip", "install", "-q", "torch==2.13.0", cwd=project)
+    env = {}  # uv reads the pyproject's pytorch-cpu index, unreachable here: a local one instead
+    if with_torch and (index := local_torch_index(project.parent / "torch-index")):
+        env["UV_INDEX"] = f"pytorch-cpu={index}"
     if uv := shutil.which("uv"):
-        sh(uv, "pip", "install", "-q", "--python", python, "-e", f".[{extras}]", cwd=project)
+        args = ("pip", "install", "-q", "--python", python, "-e", f".[{extras}]")
+        sh(uv, *args, cwd=project, env=env)
     else:
         sh(python, "-m", "pip", "install", "-q", "-e", f".[{extras}]", cwd=project)
 
