@@ -275,3 +275,73 @@ def test_the_pull_request_body_names_no_lock_when_none_was_made(
     body = tmp_path / "body.md"
     assert cli_run("update", project, "--defaults", "--pr-body", body).exit_code == 0
     assert "uv.lock" not in body.read_text("utf-8")
+
+
+@pytest.fixture
+def existing(tmp_path: Path) -> Path:
+    """A git project with one commit and no pyproject.toml, to add the template to."""
+    project = tmp_path / "existing"
+    project.mkdir()
+    (project / "README.md").write_text("mine\n", "utf-8")
+    git("init", "--quiet", cwd=project)
+    git("add", "README.md", cwd=project)
+    git("-c", "user.name=me", "-c", "user.email=me@x", "commit", "-qm", "init", cwd=project)
+    return project
+
+
+ADDED = ".copier-answers.tiny.yml"
+
+
+def test_adding_a_template_to_a_project_commits_its_lock_with_its_files(
+    template: Path, existing: Path
+) -> None:
+    result = cli_run("new", template, existing, "--defaults", "--answers-file", ADDED)
+    assert result.exit_code == 0, result.output
+    assert "Locking dependencies with `uv lock`" in result.output
+    assert "click" in locked_names(existing)
+    added = git("show", "--name-only", "--format=", "HEAD", cwd=existing).split()
+    assert sorted(added) == sorted([ADDED, "a.txt", "pyproject.toml", "uv.lock"])
+    assert not git("status", "--porcelain", cwd=existing)
+
+
+@pytest.mark.parametrize("how", ["flag", "setting", "environment"])
+def test_adding_a_template_without_locking(
+    template: Path, existing: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    args = ["new", template, existing, "--defaults", "--answers-file", ADDED]
+    if how == "flag":
+        args.append("--no-lock")
+    elif how == "setting":
+        monkeypatch.delenv("MLSCAFFOLD_LOCK")
+        assert cli_run("config", "set", "settings.lock", "false").exit_code == 0
+    else:
+        monkeypatch.setenv("MLSCAFFOLD_LOCK", "0")
+    result = cli_run(*args)
+    assert result.exit_code == 0, result.output
+    assert "Locking" not in result.output and not (existing / "uv.lock").exists()
+    assert "pyproject.toml" in git("ls-files", cwd=existing).split()
+
+
+def test_adding_a_template_offline_warns_in_one_line_and_adds_it_unlocked(
+    template: Path, existing: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "empty-cache"))
+    monkeypatch.setenv("UV_OFFLINE", "1")
+    result = cli_run("new", template, existing, "--defaults", "--answers-file", ADDED)
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.output.splitlines() if "no uv.lock written" in line]
+    assert len(warnings) == 1 and "run `uv lock` in the project when online" in warnings[0]
+    assert "Traceback" not in result.output and not (existing / "uv.lock").exists()
+    assert "pyproject.toml" in git("ls-files", cwd=existing).split()
+
+
+def test_adding_a_template_refuses_to_overwrite_the_projects_lock(
+    template: Path, existing: Path
+) -> None:
+    (existing / "uv.lock").write_text("mine\n", "utf-8")
+    git("add", "uv.lock", cwd=existing)
+    git("-c", "user.name=me", "-c", "user.email=me@x", "commit", "-qm", "lock", cwd=existing)
+    result = cli_run("new", template, existing, "--defaults", "--answers-file", ADDED)
+    assert result.exit_code == 1 and "would overwrite files" in result.output, result.output
+    assert "uv.lock" in result.output and (existing / "uv.lock").read_text("utf-8") == "mine\n"
+    assert not (existing / "pyproject.toml").exists()
