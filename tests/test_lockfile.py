@@ -345,3 +345,17 @@ def test_adding_a_template_refuses_to_overwrite_the_projects_lock(
     assert result.exit_code == 1 and "would overwrite files" in result.output, result.output
     assert "uv.lock" in result.output and (existing / "uv.lock").read_text("utf-8") == "mine\n"
     assert not (existing / "pyproject.toml").exists()
+
+
+def test_a_dry_run_says_a_conflicted_pyproject_would_not_be_locked(
+    template: Path, tmp_path: Path
+) -> None:
+    project = tmp_path / "p"
+    assert cli_run("new", template, project, "--defaults").exit_code == 0
+    (project / "pyproject.toml").write_text(pyproject("click", "idna"), "utf-8")
+    git("commit", "-qam", "mine", cwd=project)
+    release(template, "0.2.0", {"pyproject.toml": pyproject("click", "six")}, {})
+    result = cli_run("update", project, "--defaults", "--dry-run")
+    assert "Would conflict: pyproject.toml" in result.output, result.output
+    assert "uv.lock would not be updated: pyproject.toml would conflict" in result.output
+    assert "would be regenerated" not in result.output
