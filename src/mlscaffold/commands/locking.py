@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from ..update.apply import UpdateResult
+    from ..update.relock import Relocked
 
 
 def lock_new(project: Path, trusted: bool) -> None:
@@ -31,8 +36,9 @@ def relock_after_update(
     *,
     trusted: bool,
     first: bool,
-) -> None:
-    """Say what the update did to ``project``'s uv.lock (``update.relock.after_update``)."""
+) -> Relocked | None:
+    """Say, and return, what the update did to ``project``'s uv.lock
+    (``update.relock.after_update``)."""
     from ..update.relock import after_update
 
     done = after_update(project, changes, conflicts, trusted=trusted, first=first)
@@ -40,3 +46,13 @@ def relock_after_update(
         click.echo(done.message)
     elif done:
         click.secho(f"Warning: {done.message}", fg="yellow", err=True)
+    return done
+
+
+def relock_dry_run(project: Path, result: UpdateResult, *, first: bool) -> None:
+    """Say what the update a dry run checked would do to ``project``'s uv.lock."""
+    from ..update import relock
+
+    changes, conflicts = result.changes, result.conflicts
+    if line := relock.would(project, changes, conflicts, first=first, names_lock=result.names_lock):
+        click.echo(line)

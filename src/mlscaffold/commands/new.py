@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -81,10 +82,10 @@ def new(
     given = ans.given_answers(data_file, data)
     source = prepare(catalog.resolve(template, vcs_ref), vcs_ref)
     settings = {"defaults": defaults, "trust": trust, "vcs_ref": vcs_ref}
+    lock = config.lock_enabled() if lock is None else lock
     if answers_file is not None and dest.is_dir() and any(dest.iterdir()):
-        _add_to_project(source, dest, given, answers_file, **settings)
+        _add_to_project(source, dest, given, answers_file, lock=lock, **settings)
     else:
-        lock = config.lock_enabled() if lock is None else lock
         _generate(source, dest, given, answers_file, own_repo=own_repo, lock=lock, **settings)
 
 
@@ -115,15 +116,24 @@ def _request(
 
 
 def _add_to_project(
-    source: TemplateSource, dest: Path, given: dict[str, Any], answers_file: str, **settings: Any
+    source: TemplateSource,
+    dest: Path,
+    given: dict[str, Any],
+    answers_file: str,
+    *,
+    lock: bool,
+    **settings: Any,
 ) -> None:
-    """Add the template's files to the existing project ``dest``, committing only them."""
+    """Add the template's files to the existing project ``dest``, committing only them (with
+    their lock file when ``lock``)."""
     from ..generate import addtemplate
+    from .locking import lock_new
 
     addtemplate.check_destination(dest, answers_file)
     request = _request(source, dest, given, answers_file, **settings)
+    locking = partial(lock_new, trusted=request.trust) if lock else None
     try:
-        answers, files = addtemplate.add(dest, request, **_labels(source))
+        answers, files = addtemplate.add(dest, request, before_commit=locking, **_labels(source))
     except KeyboardInterrupt:
         raise click.ClickException("interrupted; nothing was written") from None
     version = answers.get("_commit", "")
@@ -144,8 +154,6 @@ def _generate(
 ) -> None:
     """Generate the new project ``dest``: a repository of its own, or staged in the enclosing
     one (a monorepo) unless ``own_repo``; with its lock file when ``lock``."""
-    from functools import partial
-
     from ..generate import monorepo, render
     from .locking import lock_new
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ..update.apply import Plan, UpdateResult
     from ..update.fleet import Target
     from ..update.fleetupdate import Options
+    from ..update.relock import Relocked
 
 
 @click.command()
@@ -119,23 +120,28 @@ def update(
         ) from None
     click.secho(("Would update " if dry_run else "Updated ") + name, fg="green", bold=True)
     entries = _print_changes(plan)
-    if not dry_run:
-        from .. import config
-        from .locking import relock_after_update
-
-        relock_after_update(
-            plan.project.root,
-            result.changes,
-            result.conflicts,
-            trusted=plan.origin.trusted,
-            first=config.lock_enabled(),
-        )
+    relocked = _relock(plan, result, dry_run)
     _report(result, dry_run, plan.project)
     if pr_branch or pr_body:
-        _pull_request(plan, result, entries, pr_branch, pr_body)
+        _pull_request(plan, result, entries, pr_branch, pr_body, relocked)
     conflicted = (result.conflicts or result.set_aside) and not dry_run and not pr_branch
     if conflicted or result.blocked:
         sys.exit(1)
+
+
+def _relock(plan: Plan, result: UpdateResult, dry_run: bool) -> Relocked | None:
+    """Regenerate the project's uv.lock when the update asks for it (a dry run: say whether it
+    would); what was done."""
+    from .. import config
+    from .locking import relock_after_update, relock_dry_run
+
+    root, first = plan.project.root, config.lock_enabled()
+    if dry_run:
+        relock_dry_run(root, result, first=first)
+        return None
+    return relock_after_update(
+        root, result.changes, result.conflicts, trusted=plan.origin.trusted, first=first
+    )
 
 
 def _update_many(found: list[Target], options: Options) -> None:
@@ -187,8 +193,10 @@ def _pull_request(
     entries: list[Entry] | None,
     branch: str | None,
     body_file: Path | None,
+    relocked: Relocked | None,
 ) -> None:
-    """Commit the update on ``branch`` and write the pull request's description."""
+    """Commit the update on ``branch`` and write the pull request's description (``relocked``:
+    what the update did to uv.lock)."""
     from ..update import updatepr
 
     label, current, target = plan.origin.label, plan.current, plan.target
@@ -198,7 +206,10 @@ def _pull_request(
             f"Committed on branch {branch}" + " (with the conflicts)" * bool(result.conflicts)
         )
     if body_file:
-        text = updatepr.body(label, current, target, entries, result.changes, result.conflicts)
+        lock = relocked.done if relocked and relocked.ok else None
+        text = updatepr.body(
+            label, current, target, entries, result.changes, result.conflicts, lock
+        )
         body_file.write_text(text, "utf-8")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -56,21 +57,23 @@ def add(
     *,
     label: str,
     path_keys: frozenset[str] = frozenset(),
+    before_commit: Callable[[Path], None] | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """Render ``request`` (recording its ``answers_file``) into the project ``dest``, add its
     files and commit them; the recorded answers and the added files. Refuses (GenerationError,
-    nothing written) when a rendered file would overwrite one of the project's."""
+    nothing written) when a rendered file would overwrite one of the project's.
+    ``before_commit`` is called with the render's folder before its files are copied (as by
+    ``render.generate``: e.g. to write the lock file, then added and committed with them)."""
     dest = dest.resolve()
     with tempfile.TemporaryDirectory(prefix="mlscaffold-add-") as tmp:
         work = Path(tmp) / dest.name  # named like the project, as ``new`` renders it
         copier_render(request, work)
         answers = checked_answers(work, request.answers_file, path_keys)
+        _refuse_collisions(dest, _files(work), label)
+        if before_commit is not None:
+            before_commit(work)
         files = _files(work)
-        if clash := _collisions(dest, files):
-            shown = ", ".join(clash[:10]) + (f" and {len(clash) - 10} more" * (len(clash) > 10))
-            raise GenerationError(
-                f"refused: {label} would overwrite files in {dest}: {shown}; nothing was written"
-            )
+        _refuse_collisions(dest, files, label)  # what ``before_commit`` wrote, e.g. uv.lock
         try:
             for name in files:
                 (dest / name).parent.mkdir(parents=True, exist_ok=True)
@@ -84,6 +87,15 @@ def add(
             _take_back(dest, files)
             raise
     return answers, files
+
+
+def _refuse_collisions(dest: Path, files: list[str], label: str) -> None:
+    """Refuse (GenerationError) when one of ``files`` would overwrite a path of ``dest``."""
+    if clash := _collisions(dest, files):
+        shown = ", ".join(clash[:10]) + (f" and {len(clash) - 10} more" * (len(clash) > 10))
+        raise GenerationError(
+            f"refused: {label} would overwrite files in {dest}: {shown}; nothing was written"
+        )
 
 
 def _commit(dest: Path, files: list[str], message: str, author: tuple[str, str]) -> None:

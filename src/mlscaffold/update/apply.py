@@ -20,7 +20,7 @@ from ..generate.render import GenerationError, RenderRequest, copier_render
 from ..gitutil import GitError, git
 from ..project import Project, load, require_clean
 from ..sources import history, origin
-from . import copierrules, guard, merge, rendercache, tasks, versions
+from . import copierrules, guard, merge, relock, rendercache, tasks, versions
 
 Prompt = Callable[..., Any] | None
 
@@ -74,6 +74,7 @@ class UpdateResult(merge.MergeResult):
     )  # _skip_if_exists files the template changed
     skipped: dict[str, int] = field(default_factory=dict)  # "tasks"/"migrations" not run
     ran: int = 0  # tasks and migrations run in the project
+    names_lock: bool | None = None  # dry run: a changed file, as merged, names uv.lock
 
 
 def target_version(source: origin.Origin, current: str, to: str | None) -> tuple[str, str]:
@@ -296,4 +297,7 @@ def run(plan_: Plan, dry_run: bool = False, staged_ok: bool = False) -> UpdateRe
         repo = monorepo.dry_run_clone(plan_.project, Path(tmp, "project")) if dry_run else root
         result = _merge(plan_, repo, old, new, dry_run)
         result.left_alone = kept
+        if dry_run:  # the merged files are in the throw-away clone only
+            changed = [path for what, path in result.changes if what != "deleted"]
+            result.names_lock = relock.refers_to_lock(repo, changed)
         return result

@@ -153,13 +153,15 @@ def update_one(target: Target, label: str, options: Options, staged_ok: bool) ->
     notes = [f"{path}: {aside} holds {whose} file" for path, aside, whose in result.set_aside]
     if result.not_staged:
         notes.append("written, not staged (ignored): " + " ".join(result.not_staged))
-    if not options.dry_run:
+    root, conflicted, first = plan.project.root, list(result.conflicts), config.lock_enabled()
+    if options.dry_run:
+        line = relock.would(
+            root, result.changes, conflicted, first=first, names_lock=result.names_lock
+        )
+        notes += [line] if line else []
+    else:
         lock = relock.after_update(
-            plan.project.root,
-            result.changes,
-            list(result.conflicts),
-            trusted=plan.origin.trusted,
-            first=config.lock_enabled(),
+            root, result.changes, conflicted, trusted=plan.origin.trusted, first=first
         )
         notes += [lock.message] if lock else []
     return Outcome(

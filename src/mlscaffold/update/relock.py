@@ -10,14 +10,39 @@ from ..generate import lockfile
 from ..gitutil import GitError, git
 
 HOW = lockfile.BY_HAND
+REGENERATED = "regenerated"  # what ``due`` answers: the project's uv.lock is made again
+WRITTEN = "written"  # a first uv.lock for a project that had none
 
 
 @dataclass(frozen=True)
 class Relocked:
-    """What was done to uv.lock: ``message`` says it; ``ok`` False makes it a warning."""
+    """What was done to uv.lock: ``message`` says it; ``ok`` False makes it a warning; ``done``
+    is REGENERATED or WRITTEN."""
 
     ok: bool
     message: str
+    done: str = REGENERATED
+
+
+def due(
+    project: Path,
+    changes: list[tuple[str, str]],
+    conflicts: list[str],
+    *,
+    first: bool,
+    names_lock: bool | None = None,
+) -> str | None:
+    """What the update with ``changes`` and ``conflicts`` asks of ``project``'s uv.lock:
+    REGENERATED when pyproject.toml changed (or conflicts) and the project has uv.lock; with
+    ``first``, WRITTEN when it has none and a changed file now names it (``names_lock``; None:
+    read the project's files); None: nothing."""
+    changed = [path for what, path in changes if what != "deleted"]
+    if (project / lockfile.LOCK_FILE).is_file():
+        touched = lockfile.PYPROJECT in changed or lockfile.PYPROJECT in conflicts
+        return REGENERATED if touched else None
+    if names_lock is None:
+        names_lock = refers_to_lock(project, changed)
+    return WRITTEN if first and lockfile.wanted(project) and names_lock else None
 
 
 def after_update(
@@ -32,32 +57,50 @@ def after_update(
     only for a ``trusted`` template) and stage it; with ``first``, write one for a project
     without uv.lock when the update made one of its files refer to it. None: nothing to do. A
     pyproject.toml in ``conflicts`` is left to the user."""
-    changed = [path for what, path in changes if what != "deleted"]
-    if (project / lockfile.LOCK_FILE).is_file():
-        if lockfile.PYPROJECT not in changed and lockfile.PYPROJECT not in conflicts:
-            return None
-        done = "regenerated from pyproject.toml (not merged"
-    elif first and lockfile.wanted(project) and _refers_to_lock(project, changed):
-        done = "written: the template now installs from it (`uv lock`"
-    else:
+    done = due(project, changes, conflicts, first=first)
+    if done is None:
         return None
     if lockfile.PYPROJECT in conflicts:
         why = "pyproject.toml has conflicts; resolve them, then"
-        return Relocked(False, f"uv.lock not updated: {why} {HOW}")
+        return Relocked(False, f"uv.lock not updated: {why} {HOW}", done)
     try:
         lockfile.lock(project, build=trusted)
         git("add", "--", lockfile.LOCK_FILE, cwd=project)
     except (lockfile.LockError, GitError) as exc:
-        return Relocked(False, f"uv.lock not updated ({exc}): {HOW}")
+        return Relocked(False, f"uv.lock not updated ({exc}): {HOW}", done)
     same = not git("diff", "--cached", "--name-only", "--", lockfile.LOCK_FILE, cwd=project)
-    return Relocked(True, f"uv.lock {done}; {'no pin changed' if same else 'staged'})")
+    if done == REGENERATED:
+        what = "regenerated from pyproject.toml (not merged"
+    else:
+        what = "written: the template now installs from it (`uv lock`"
+    return Relocked(True, f"uv.lock {what}; {'no pin changed' if same else 'staged'})", done)
 
 
-def _refers_to_lock(project: Path, paths: list[str]) -> bool:
-    """Whether one of the text files ``paths`` (relative to ``project``) names uv.lock."""
+def would(
+    project: Path,
+    changes: list[tuple[str, str]],
+    conflicts: list[str],
+    *,
+    first: bool,
+    names_lock: bool | None,
+) -> str | None:
+    """What a dry run says the update would do to ``project``'s uv.lock (the arguments: as for
+    ``due``); None: nothing."""
+    done = due(project, changes, conflicts, first=first, names_lock=names_lock)
+    if done is None:
+        return None
+    if lockfile.PYPROJECT in conflicts:
+        return f"uv.lock would not be updated: pyproject.toml would conflict (resolve, then {HOW})"
+    if done == REGENERATED:
+        return "uv.lock would be regenerated from pyproject.toml with `uv lock` (not merged)"
+    return "uv.lock would be written with `uv lock`: the template now installs from it"
+
+
+def refers_to_lock(folder: Path, paths: list[str]) -> bool:
+    """Whether one of the text files ``paths`` (relative to ``folder``) names uv.lock."""
     for path in paths:
         try:
-            if lockfile.LOCK_FILE in (project / path).read_text("utf-8"):
+            if lockfile.LOCK_FILE in (folder / path).read_text("utf-8"):
                 return True
         except (OSError, UnicodeDecodeError):
             continue

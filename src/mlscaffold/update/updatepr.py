@@ -19,6 +19,10 @@ CONFLICT_HELP = (
     "template's change meets yours: check out this branch, resolve them, and push before merging."
 )
 
+LOCK_NOTE = (
+    "`uv.lock` was {done} by `uv lock` from `pyproject.toml`, not merged: its diff is machine-made."
+)
+
 
 def commit_on_branch(project: Project, branch: str, message: str) -> str:
     """Commit the update just made in ``project`` (its conflicts as they are, markers and all) on
@@ -44,9 +48,11 @@ def body(
     entries: list[Entry] | None,
     changes: list[tuple[str, str]],
     conflicts: list[str],
+    lock: str | None = None,
 ) -> str:
     """The pull request's description, in Markdown: what the template's versions in between
-    changed (their changelog sections), the conflicts to resolve, and the files changed."""
+    changed (their changelog sections), the conflicts to resolve, the files changed, and
+    whether ``uv lock`` made uv.lock (``lock``: how, e.g. "regenerated"; None: it did not)."""
     parts = [
         f"# {title(label, current, target)}",
         f"`mlscaffold update --defaults` brought this project from {label} {current} to "
@@ -65,4 +71,6 @@ def body(
     if changes:
         listed = "\n".join(f"- {what} `{path}`" for what, path in changes)
         parts.append(f"## Files\n\n{listed}")
+    if lock:
+        parts.append(LOCK_NOTE.format(done=lock))
     return "\n\n".join(parts) + "\n"
