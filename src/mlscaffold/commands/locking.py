@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from ..update.apply import UpdateResult
     from ..update.relock import Relocked
 
 
@@ -29,30 +28,10 @@ def lock_new(project: Path, trusted: bool) -> None:
         click.secho(f"Warning: no uv.lock written: {why}", fg="yellow", err=True)
 
 
-def relock_after_update(
-    project: Path,
-    changes: list[tuple[str, str]],
-    conflicts: list[str],
-    *,
-    trusted: bool,
-    first: bool,
-) -> Relocked | None:
-    """Say, and return, what the update did to ``project``'s uv.lock
-    (``update.relock.after_update``)."""
-    from ..update.relock import after_update
-
-    done = after_update(project, changes, conflicts, trusted=trusted, first=first)
+def say_relocked(done: Relocked | None) -> None:
+    """Say what an update did (or would do) to the project's uv.lock (``update.relock``): a
+    failure as a warning."""
     if done and done.ok:
         click.echo(done.message)
     elif done:
         click.secho(f"Warning: {done.message}", fg="yellow", err=True)
-    return done
-
-
-def relock_dry_run(project: Path, result: UpdateResult, *, first: bool) -> None:
-    """Say what the update a dry run checked would do to ``project``'s uv.lock."""
-    from ..update import relock
-
-    changes, conflicts = result.changes, result.conflicts
-    if line := relock.would(project, changes, conflicts, first=first, names_lock=result.names_lock):
-        click.echo(line)

@@ -131,17 +131,13 @@ def update(
 
 def _relock(plan: Plan, result: UpdateResult, dry_run: bool) -> Relocked | None:
     """Regenerate the project's uv.lock when the update asks for it (a dry run: say whether it
-    would); what was done."""
-    from .. import config
-    from .locking import relock_after_update, relock_dry_run
+    would); what was done (None in a dry run: nothing was)."""
+    from ..update.relock import for_update
+    from .locking import say_relocked
 
-    root, first = plan.project.root, config.lock_enabled()
-    if dry_run:
-        relock_dry_run(root, result, first=first)
-        return None
-    return relock_after_update(
-        root, result.changes, result.conflicts, trusted=plan.origin.trusted, first=first
-    )
+    done = for_update(plan.project.root, result, dry_run=dry_run, trusted=plan.origin.trusted)
+    say_relocked(done)
+    return None if dry_run else done
 
 
 def _update_many(found: list[Target], options: Options) -> None:

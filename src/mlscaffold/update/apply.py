@@ -298,6 +298,5 @@ def run(plan_: Plan, dry_run: bool = False, staged_ok: bool = False) -> UpdateRe
         result = _merge(plan_, repo, old, new, dry_run)
         result.left_alone = kept
         if dry_run:  # the merged files are in the throw-away clone only
-            changed = [path for what, path in result.changes if what != "deleted"]
-            result.names_lock = relock.refers_to_lock(repo, changed)
+            result.names_lock = relock.refers_to_lock(repo, result.changes)
         return result

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .. import config, interrupts
+from .. import interrupts
 from ..gitutil import git
 from ..project import ProjectError
 from . import apply as upd
@@ -153,17 +153,9 @@ def update_one(target: Target, label: str, options: Options, staged_ok: bool) ->
     notes = [f"{path}: {aside} holds {whose} file" for path, aside, whose in result.set_aside]
     if result.not_staged:
         notes.append("written, not staged (ignored): " + " ".join(result.not_staged))
-    root, conflicted, first = plan.project.root, list(result.conflicts), config.lock_enabled()
-    if options.dry_run:
-        line = relock.would(
-            root, result.changes, conflicted, first=first, names_lock=result.names_lock
-        )
-        notes += [line] if line else []
-    else:
-        lock = relock.after_update(
-            root, result.changes, conflicted, trusted=plan.origin.trusted, first=first
-        )
-        notes += [lock.message] if lock else []
+    root, trusted = plan.project.root, plan.origin.trusted
+    if lock := relock.for_update(root, result, dry_run=options.dry_run, trusted=trusted):
+        notes.append(lock.message)
     return Outcome(
         label,
         plan.origin.label,

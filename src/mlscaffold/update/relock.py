@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from .. import config
 from ..generate import lockfile
 from ..gitutil import GitError, git
+
+if TYPE_CHECKING:
+    from .apply import UpdateResult
 
 HOW = lockfile.BY_HAND
 REGENERATED = "regenerated"  # what ``due`` answers: the project's uv.lock is made again
@@ -24,6 +29,19 @@ class Relocked:
     done: str = REGENERATED
 
 
+def for_update(
+    project: Path, result: UpdateResult, *, dry_run: bool, trusted: bool
+) -> Relocked | None:
+    """What the update ``result`` did to ``project``'s uv.lock (``after_update``), or in a dry run
+    what it would do (``would``); a first lock only while locking is on (``config.lock_enabled``).
+    None: nothing."""
+    changes, conflicts, first = result.changes, result.conflicts, config.lock_enabled()
+    if dry_run:
+        line = would(project, changes, conflicts, first=first, names_lock=result.names_lock)
+        return Relocked(True, line) if line else None
+    return after_update(project, changes, conflicts, trusted=trusted, first=first)
+
+
 def due(
     project: Path,
     changes: list[tuple[str, str]],
@@ -36,12 +54,12 @@ def due(
     REGENERATED when pyproject.toml changed (or conflicts) and the project has uv.lock; with
     ``first``, WRITTEN when it has none and a changed file now names it (``names_lock``; None:
     read the project's files); None: nothing."""
-    changed = [path for what, path in changes if what != "deleted"]
     if (project / lockfile.LOCK_FILE).is_file():
+        changed = {path for what, path in changes if what != "deleted"}
         touched = lockfile.PYPROJECT in changed or lockfile.PYPROJECT in conflicts
         return REGENERATED if touched else None
     if names_lock is None:
-        names_lock = refers_to_lock(project, changed)
+        names_lock = refers_to_lock(project, changes)
     return WRITTEN if first and lockfile.wanted(project) and names_lock else None
 
 
@@ -96,9 +114,12 @@ def would(
     return "uv.lock would be written with `uv lock`: the template now installs from it"
 
 
-def refers_to_lock(folder: Path, paths: list[str]) -> bool:
-    """Whether one of the text files ``paths`` (relative to ``folder``) names uv.lock."""
-    for path in paths:
+def refers_to_lock(folder: Path, changes: list[tuple[str, str]]) -> bool:
+    """Whether one of the text files the update's ``changes`` left in ``folder`` (all but the
+    deleted ones) names uv.lock."""
+    for what, path in changes:
+        if what == "deleted":
+            continue
         try:
             if lockfile.LOCK_FILE in (folder / path).read_text("utf-8"):
                 return True
