@@ -79,6 +79,9 @@ def local_torch_index(folder: Path) -> str | None:
     points their ``pytorch-cpu`` index here instead."""
     import hashlib
 
+    page = folder / "torch" / "index.html"
+    if page.is_file():  # made already for this project (generating it, then installing it)
+        return folder.resolve().as_uri()
     links = os.environ.get("PIP_FIND_LINKS", "").split()
     wheels = sorted(w for link in links for w in Path(link).glob("torch-*+cpu-*.whl"))
     if not wheels:
@@ -87,7 +90,6 @@ def local_torch_index(folder: Path) -> str | None:
     for wheel in wheels:
         digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
         anchors.append(f'<a href="{wheel.as_uri()}#sha256={digest}">{wheel.name}</a>')
-    page = folder / "torch" / "index.html"
     page.parent.mkdir(parents=True, exist_ok=True)
     page.write_text("<html><body>\n" + "\n".join(anchors) + "\n</body></html>\n", "utf-8")
     return folder.resolve().as_uri()
