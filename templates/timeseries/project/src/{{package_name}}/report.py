@@ -70,7 +70,7 @@ def results_markdown(metrics: dict) -> str:
         "",
         f"A posted history (`POST /forecast` with `timestamps` and `values`) is forecast by "
         f"**{posted}**: the best on validation among the models that answer in milliseconds if "
-        "it beats the best baseline on the test origins, else that baseline.",
+        "it beats the best baseline on the validation origins, else that baseline.",
         "",
         markdown_table(rows, ("model", *COLUMNS)),
         "",

@@ -72,7 +72,8 @@ def train(
     slow = tuple(n for n in names if n not in POSTED_MODELS)
     posted = winner if len(slow) == len(names) else choose(origins, exclude=slow)
     comparison = compare(origins, options.get("seed", 0))
-    serving = gate(comparison, winner, posted, forced, POSTED_MODELS)
+    decision = compare(origins, options.get("seed", 0), block="val")
+    serving = gate(decision, winner, posted, forced, POSTED_MODELS)
     log(serving["reason"])
     summary = {
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -91,6 +92,7 @@ def train(
         "total_seconds": 0.0,
         "metrics": summarize(origins),
         "comparison": comparison,
+        "gate_comparison": decision,
         "skipped": skipped,
     }
     reports.mkdir(parents=True, exist_ok=True)
