@@ -25,6 +25,7 @@ MODEL_CHOICES = (
     "mstl",
     "mstl_arima",
     "ets",
+    "tbats",
     "lightgbm",
     "lstm",
     "transformer",
@@ -147,6 +148,27 @@ class Ets:
         return np.asarray(AutoETS(season_length=self.season).forecast(y=y, h=h)["mean"], float)
 
 
+class Tbats:
+    """statsforecast's AutoTBATS on every season (daily and weekly: double seasonal), refit per
+    origin; trend and damping chosen by AIC. Box-Cox and ARMA errors are left out of the search:
+    with them one fit on 4 weeks of half-hourly data took 14 s instead of 1.9 s, for the same
+    forecast on a double-seasonal test series (opt-in: ``--models ...,tbats``)."""
+
+    name = "tbats"
+
+    def __init__(self, seasons: Seasons, lookback_weeks: int = 4) -> None:
+        self.periods = seasons.periods
+        self.lookback = max(self.periods) * lookback_weeks
+        self.min_history = 2 * max(self.periods) + 1
+
+    def forecast(self, history: np.ndarray, end: pd.Timestamp, h: int, exog=None) -> np.ndarray:
+        from statsforecast.models import AutoTBATS
+
+        model = AutoTBATS(season_length=self.periods, use_boxcox=False, use_arma_errors=False)
+        y = np.asarray(history[-self.lookback :], dtype=float)
+        return np.asarray(model.forecast(y=y, h=h)["mean"], dtype=float)
+
+
 def stl_jumps(periods: list[int]) -> dict[str, int]:
     """R's ``stl`` defaults, ``ceil(window / 10)``, for the windows of the shortest season.
 
@@ -179,6 +201,8 @@ def local_model(name: str, seasons: Seasons, lookback_weeks: int = 4, exog: tupl
         return Mstl(name, seasons, lookback_weeks, exog)
     if name == "ets":
         return Ets(seasons, lookback_weeks)
+    if name == "tbats":
+        return Tbats(seasons, lookback_weeks)
     return None
 
 
