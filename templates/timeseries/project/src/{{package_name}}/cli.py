@@ -131,6 +131,7 @@ def validate(**opts) -> None:
 @click.option("--serve", "serve_model", default="", metavar="MODEL",
               help="Serve this model even if it does not beat the best baseline "
                    "[default: the validation winner if it beats the best baseline, else the baseline]")  # fmt: skip
+@click.option("--note", default="", help="One line on what this run tries (EXPERIMENTS.md)")
 @ARTIFACTS
 @REPORTS
 def train(**opts) -> None:
@@ -189,6 +190,16 @@ def train(**opts) -> None:
         tr.metrics(
             {f"{m}.{b}.mase": v[b]["mase"] for m, v in summary["metrics"].items() for b in v}
         )
+    from .experiments import log_run
+
+    settings = ("models", "horizon", "test_origins", "val_origins", "step", "epochs",
+                "lookback_weeks", "quick", "seed", "serve_model", "holidays", "freq", "gaps")  # fmt: skip
+    log_run(
+        opts["reports"], note=opts["note"], params={k: opts.get(k) for k in settings},
+        data=summary["data_fingerprint"], model=summary["served"],
+        model_version=summary["model_version"], metric="validation MASE",
+        scores=summary["val_scores"], lower_is_better=True,
+    )  # fmt: skip
     for name, res in summary["metrics"].items():
         click.echo(
             f"{name:12s} val MASE {res['val']['mase']:.3f}  test MASE {res['test']['mase']:.3f}"
@@ -225,14 +236,18 @@ def evaluate(artifacts: Path, reports: Path) -> None:
 @click.option("--card", type=click.Path(path_type=Path), default=Path("MODEL_CARD.md"))
 @REPORTS
 def report(readme: Path, card: Path, reports: Path) -> None:
-    """Write the results into README.md and MODEL_CARD.md from reports/metrics.json."""
+    """Write the results into README.md and MODEL_CARD.md from reports/metrics.json, and
+    EXPERIMENTS.md from the log of every `train` run."""
+    from .experiments import write_experiments
     from .report import write_reports
 
+    experiments = readme.parent / "EXPERIMENTS.md"
     try:
         write_reports(readme, reports, card)
+        runs = write_experiments(reports, experiments)
     except (FileNotFoundError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"results written to {readme} and {card}")
+    click.echo(f"results written to {readme} and {card}; {runs} runs in {experiments}")
 
 
 @main.command()

@@ -93,6 +93,7 @@ def train(
         "metrics": summarize(origins),
         "comparison": comparison,
         "gate_comparison": decision,
+        "val_scores": _val_scores(origins, serving["model"]),
         "skipped": skipped,
     }
     reports.mkdir(parents=True, exist_ok=True)
@@ -113,6 +114,12 @@ def train(
         summary["total_seconds"] = round(time.perf_counter() - started, 2)
         (reports / "backtest.json").write_text(json.dumps(summary, indent=2) + "\n", "utf-8")
     return summary
+
+
+def _val_scores(origins: pd.DataFrame, model: str) -> dict[str, float]:
+    """The served model's MASE at each validation origin, keyed ``series@origin``."""
+    rows = origins[(origins["model"] == model) & (origins["block"] == "val")]
+    return {f"{r.unique_id}@{r.origin}": float(r.mase) for r in rows.itertuples()}
 
 
 def data_fingerprint(data: Dataset) -> str:
