@@ -1,8 +1,9 @@
 """FastAPI app: POST /forecast for a known series or a posted history, health, metadata, demo.
 
 The forecaster is loaded in the lifespan and reloaded when `train` publishes new artifacts
-(artifacts.Reloader); every answer names the served model's version (a content hash). Set
-``ARTIFACTS_DIR`` to serve another folder.
+(artifacts.Reloader); every answer names the served model's version (a content hash), in its
+body and, errors included, in the ``Model-Version`` header. Set ``ARTIFACTS_DIR`` to serve
+another folder.
 Every error is an RFC 9457 problem (``application/problem+json``) documented in the schema.
 """
 
@@ -17,6 +18,8 @@ from typing import Annotated, Literal
 from fastapi import FastAPI, Request
 from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__
 from .artifacts import Reloader
@@ -114,6 +117,27 @@ class Metadata(BaseModel):
     model_version: str
 
 
+class ModelVersionHeader:
+    """Every HTTP answer, problems included, names the model loaded when it was sent in its
+    ``Model-Version`` header (a plain ASGI middleware: no per-request task, unlike @middleware)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_version(message: Message) -> None:
+            live = getattr(scope["app"].state, "live", None)
+            if message["type"] == "http.response.start" and live is not None:
+                MutableHeaders(scope=message)["Model-Version"] = live.value.version
+            await send(message)
+
+        await self.app(scope, receive, send_with_version)
+
+
 def create_app(artifacts_dir: Path | str | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -123,6 +147,7 @@ def create_app(artifacts_dir: Path | str | None = None) -> FastAPI:
 
     app = FastAPI(title="Demand forecaster", version=__version__, lifespan=lifespan)
     install_problem_handlers(app, max_body_bytes=2_000_000)
+    app.add_middleware(ModelVersionHeader)
     add_demo_page(app, Path(__file__).parent / "static" / "demo.html")
 
     def model(request: Request) -> Forecaster:
