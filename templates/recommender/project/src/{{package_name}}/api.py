@@ -1,4 +1,5 @@
-"""FastAPI app: recommendations for known and anonymous users, similar items, health, metadata.
+"""FastAPI app: recommendations for known and anonymous users, a user's history, similar items,
+item search, health, metadata.
 
 Artifacts are loaded in the lifespan and reloaded when `train` publishes new ones (lifecycle.py);
 every answer carries the ``model_version`` that made it. ``ARTIFACTS_DIR`` serves another folder and
@@ -24,10 +25,11 @@ from . import __version__
 from .demo import add_demo_page
 from .lifecycle import Reloader
 from .problems import ProblemError, RequestBody, install_problem_handlers, problem_responses
-from .serving import MAX_K, Recommender, UnknownItems
+from .serving import MAX_K, Recommender, UnknownItems, UnknownUser
 
 K = Annotated[int, Query(ge=1, le=MAX_K, description="How many items to return")]
 Id = Annotated[str, PathParam(max_length=200, description="An id, exactly as trained")]
+SearchText = Annotated[str, Query(max_length=200, description="Text in the item's id or title")]
 ItemId = int | str
 MAX_LIKED = 200
 # The largest body the schema allows (200 ids of 200 characters, JSON-escaped) fits the limit, so
@@ -104,6 +106,23 @@ class AnonymousRecommendations(BaseModel):
     liked: list[ItemId]
     unknown: list[str] = Field(description="Liked ids the model does not know (left out)")
     items: list[ScoredItem]
+
+
+class HistoryItem(Item):
+    at: str | None = Field(description="The latest event's UTC time; null without a time column")
+
+
+class UserHistory(BaseModel):
+    model_version: str
+    user_id: str
+    total: int = Field(description="Distinct items the user interacted with (the latest are kept)")
+    items: list[HistoryItem] = Field(description="Newest first")
+
+
+class ItemSearch(BaseModel):
+    model_version: str
+    query: str
+    items: list[Item] = Field(description="The exact id first, then the more popular first")
 
 
 class SimilarItems(BaseModel):
@@ -228,6 +247,31 @@ def create_app(artifacts_dir: Path | str | None = None, ann: bool | None = None)
                 "items": r.render(result),
             }
         )
+
+    @app.get(
+        "/users/{user_id:path}/history",
+        response_model=UserHistory,
+        responses=problem_responses(404, 422, 500),
+    )
+    async def history(request: Request, user_id: Id, k: K = 20) -> Response:
+        r = rec(request)
+        try:
+            items = r.user_history(user_id, k)
+        except UnknownUser:
+            raise ProblemError(404, f"unknown user id: {user_id}", field="user_id") from None
+        return _json(
+            {
+                "model_version": r.version,
+                "user_id": user_id,
+                "total": r.history_size(user_id),
+                "items": items,
+            }
+        )
+
+    @app.get("/items", response_model=ItemSearch, responses=problem_responses(422, 500))
+    async def search_items(request: Request, q: SearchText, k: K = 20) -> Response:
+        r = rec(request)
+        return _json({"model_version": r.version, "query": q, "items": r.search(q, k)})
 
     return app
 

@@ -3,7 +3,8 @@
 Layout::
 
     artifacts/meta.json             what is served, figures, protocol
-    artifacts/catalog.npz           users, items, titles, every interaction (seen) of the served fit
+    artifacts/catalog.npz           users, items, titles, every interaction (seen) of the served fit,
+                                    each user's latest items (history.py)
     artifacts/models/NAME.npz       served model and its fallbacks, fitted on all interactions
     artifacts/eval/catalog.npz      the training split and the test targets
     artifacts/eval/models/NAME.npz  every model as fitted on the training split (scored once)
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .history import History
 from .itemitem import ItemItem
 from .matrices import Prepared
 from .models import (
@@ -30,7 +32,7 @@ from .models import (
     csr_from,
 )
 
-ARTIFACT_VERSION = 2
+ARTIFACT_VERSION = 3  # 3: catalog.npz keeps each user's latest items
 
 
 class ArtifactsError(RuntimeError):
@@ -55,7 +57,9 @@ def load_models(folder: Path, names: list[str] | set[str]) -> dict[str, Scorer]:
     return models
 
 
-def save_catalog(path: Path, prep: Prepared, titles: list[str]) -> None:
+def save_catalog(
+    path: Path, prep: Prepared, titles: list[str], history: History | None = None
+) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(
         path,
@@ -67,6 +71,7 @@ def save_catalog(path: Path, prep: Prepared, titles: list[str]) -> None:
         relevant_flat=np.concatenate(prep.relevant) if prep.relevant else np.zeros(0, np.int64),
         **csr_arrays("positives", prep.positives),
         **csr_arrays("seen", prep.seen),
+        **(history.arrays() if history is not None else {}),
     )
 
 
@@ -86,6 +91,15 @@ def load_catalog(path: Path) -> tuple[Prepared, list[str]]:
         relevant,
     )
     return prep, cat["titles"].tolist()
+
+
+def load_history(path: Path) -> History:
+    """The users' latest items that the served ``catalog.npz`` keeps."""
+    with np.load(path) as npz:
+        history = History.from_arrays({k: npz[k] for k in npz.files if k.startswith("history")})
+    if history is None:
+        raise ArtifactsError(f"{path} keeps no user history: run `train` again")
+    return history
 
 
 def write_meta(folder: Path, meta: dict[str, object]) -> None:

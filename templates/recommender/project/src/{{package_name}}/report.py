@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from . import __version__
+from .history import HISTORY_LIMIT
 from .modelcard import ModelCard, write_model_card
 from .readme import write_results
 from .reporting import activity_table, comparison_table, plot_metrics
@@ -185,6 +186,9 @@ def model_card(summary: dict) -> ModelCard:
         ethics=[
             "Recommenders amplify popularity and past behaviour; monitor exposure of items",
             "Interaction logs are personal data: keep data/ out of version control",
+            f"The served artifact keeps each user's {HISTORY_LIMIT} latest items "
+            "(artifacts/catalog.npz, for GET /users/{id}/history): treat artifacts/ as personal "
+            "data too",
         ],
         provenance={
             "run": summary.get("created", ""),

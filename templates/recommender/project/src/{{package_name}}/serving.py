@@ -6,17 +6,18 @@ Imports only numpy and scipy, so the Docker image needs neither pandas nor the t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
-from .artifacts import ArtifactsError, load_catalog, load_models, read_meta
+from .artifacts import ArtifactsError, load_catalog, load_history, load_models, read_meta
 from .itemitem import ItemItem
 from .models import ContentBased, MatrixFactorization, Scorer, top_k
 
 MAX_K = 100
-__all__ = ["ArtifactsError", "MAX_K", "Recommender", "UnknownItems"]
+__all__ = ["ArtifactsError", "MAX_K", "Recommender", "UnknownItems", "UnknownUser"]
 
 
 class UnknownItems(KeyError):
@@ -25,6 +26,10 @@ class UnknownItems(KeyError):
     def __init__(self, ids: list[str]) -> None:
         super().__init__(ids)
         self.ids = ids
+
+
+class UnknownUser(KeyError):
+    """A user id the served model was not trained on."""
 
 
 @dataclass
@@ -45,6 +50,7 @@ class Recommender:
         self.user_ids: list[str] = prep.users.tolist()
         self.item_ids: list[str] = prep.items.tolist()
         self.positives = prep.positives
+        self.history = load_history(folder / "catalog.npz")
         self.seen = prep.seen  # every interaction a user has: never recommended back
         self.user_index = {u: i for i, u in enumerate(self.user_ids)}
         self.item_index = {i: n for n, i in enumerate(self.item_ids)}
@@ -60,6 +66,11 @@ class Recommender:
             for item, title in zip(self.item_ids, titles, strict=True)
         ]
         self._item_counts = np.bincount(self.positives.indices, minlength=len(self.item_ids))
+        # the search order: most popular first, each item as "id title" in lower case
+        self._by_popularity = np.argsort(-self._item_counts, kind="stable")
+        self._search_text = [
+            f"{self.item_ids[i]} {titles[i]}".casefold() for i in self._by_popularity.tolist()
+        ]
         self.ann = None
         if ann and isinstance(self.model, MatrixFactorization):
             from .ann import AnnIndex
@@ -185,6 +196,34 @@ class Recommender:
                 return Recommendation(best, scores[best], name)
         return Recommendation(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), "none")
 
+    def user_history(self, user_id: str, k: int) -> list[dict[str, object]]:
+        """The user's latest ``k`` items (at most what the artifact keeps), newest first, each
+        with ``at``: its latest event's UTC time, or None when the data had no time column."""
+        row = self.user_index.get(user_id)
+        if row is None:
+            raise UnknownUser(user_id)
+        items, times = self.history.for_user(row, k)
+        return [
+            {**self._item_json[i], "at": _iso(t) if self.history.dated else None}
+            for i, t in zip(items.tolist(), times.tolist(), strict=True)
+        ]
+
+    def history_size(self, user_id: str) -> int:
+        """How many distinct items the user interacted with (the history keeps the latest)."""
+        row = self.user_index[user_id]
+        return int(self.seen.indptr[row + 1] - self.seen.indptr[row])
+
+    def search(self, query: str, k: int) -> list[dict[str, object]]:
+        """Items whose id or title contains ``query`` (any case), the exact id first, then the
+        more popular first."""
+        needle = query.strip().casefold()
+        found = [n for n, text in enumerate(self._search_text) if needle in text][:k]
+        exact = self.item_index.get(query.strip())
+        picked = [int(self._by_popularity[n]) for n in found]
+        if exact is not None:
+            picked = [exact, *(i for i in picked if i != exact)][:k]
+        return [self._item_json[i] for i in picked]
+
     def popular_ids(self, n: int) -> list[str]:
         return [self.item_ids[i] for i in self._popular.items[:n].tolist()]
 
@@ -196,3 +235,11 @@ class Recommender:
             {**self._item_json[i], "score": round(float(s), 6)}
             for i, s in zip(rec.items.tolist(), rec.scores.tolist(), strict=True)
         ]
+
+
+def _iso(seconds: int) -> str | None:
+    try:
+        moment = datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError):  # not seconds since the epoch
+        return None
+    return moment.isoformat().replace("+00:00", "Z")

@@ -24,6 +24,7 @@ from .artifacts import save_catalog, save_models, write_meta
 from .data import Dataset
 from .evaluation import Scored, lift, score_model
 from .fitting import fit_model
+from .history import build as build_history
 from .lifecycle import publish, served_version, staging_dir
 from .models import SIMPLE_BASELINES, Scorer
 from .prepare import Config, Prepared, prepare, protocol
@@ -154,7 +155,9 @@ def run(
     save_models(staging / "eval" / "models", test_models)
     save_catalog(staging / "eval" / "catalog.npz", prep_test, titles)
     save_models(staging / "models", serve_models)
-    save_catalog(staging / "catalog.npz", prep_all, titles)
+    dated = bool(dataset.report.get("has_timestamps", True))
+    history = build_history(data, prep_all.users, items, dated)
+    save_catalog(staging / "catalog.npz", prep_all, titles, history)
     version = served_version(staging)
 
     summary: dict[str, object] = {
