@@ -26,8 +26,9 @@ class BatchResponse(BaseModel):
 
 
 class Health(BaseModel):
-    status: str
-    model_version: str
+    status: str = Field(description="ok, or stale: the artifacts changed and were not loaded")
+    model_version: str = Field(description="Content hash of the served ONNX files")
+    detail: str | None = Field(None, description="Why the server is stale")
 
 
 class InputFormat(BaseModel):
