@@ -44,11 +44,12 @@ def onnx_version(folder: Path) -> str:
 
 def model_problem(folder: Path) -> str | None:
     """Why ``folder`` cannot be served (no export, or files that are not the exported ones)."""
-    if not onnx_files(folder) or not (folder / METADATA_FILE).is_file():
+    meta = folder / METADATA_FILE
+    expected = json.loads(meta.read_text("utf-8")).get("model_version") if meta.is_file() else None
+    if expected is None and meta.is_file() and (folder / "model.pt").is_file():
+        return f"no exported model in {folder.name}/: trained, not exported yet: run `export`"
+    if expected is None or not onnx_files(folder):
         return f"no exported model in {folder.name}/: run `train`, then `export`"
-    expected = json.loads((folder / METADATA_FILE).read_text("utf-8")).get("model_version")
-    if expected is None:
-        return f"the model in {folder.name}/ was trained again and not exported yet: run `export`"
     if onnx_version(folder) != expected:
         return f"{folder.name}/{ONNX_FILE} is not the exported model {expected}: run `export`"
     return None
