@@ -109,6 +109,13 @@ def served_test_metrics(metadata: dict[str, Any]) -> dict[str, Any] | None:
     return {k: figures.get(k) for k in keys} | {"n_test": tests["n_test"], "flip_tta": flip_tta}
 
 
+def served_val_accuracy(metadata: dict[str, Any]) -> float | None:
+    """The served graph's validation accuracy: the model's, or the baseline's (gate.py)."""
+    if metadata.get("served") == "baseline":
+        return metadata["gate"]["baseline_accuracy"]
+    return metadata.get("val_accuracy")
+
+
 def read_upload(upload: UploadFile) -> bytes:
     """The bytes of an upload, refusing it as soon as it passes MAX_FILE_BYTES."""
     name = upload.filename or "file"
@@ -199,7 +206,8 @@ def create_app(
             flip_tta=meta.get("onnx", {}).get("flip_tta"),
             temperature=meta.get("onnx", {}).get("temperature"),
             test_metrics=served_test_metrics(meta),
-            val_accuracy=meta.get("val_accuracy"),
+            served=meta.get("served", "model"),
+            val_accuracy=served_val_accuracy(meta),
             trained_at=meta.get("trained_at"),
             data=meta.get("data"),
             limits=Limits(

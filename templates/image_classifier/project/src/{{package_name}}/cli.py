@@ -188,7 +188,7 @@ def train(**kw: object) -> None:
         summary = f"trained in {result.train_seconds:.1f} s"
         if result.val_accuracy is not None:
             summary += f", validation accuracy {result.val_accuracy:.4f}{' (flip TTA)' * cfg.hflip}"
-        click.echo(f"{summary}; model saved to {cfg.out_dir}/ (test split: run `evaluate`)")
+        click.echo(f"{summary}; model saved to {cfg.out_dir}/, serving the {result.served}")
 
 
 @cli.command()

@@ -60,10 +60,11 @@ def decide(serve: str, diff: dict[str, float] | None) -> tuple[str, str]:
     if diff is None:
         return "model", "no validation split to compare it with the baseline on (--val-fraction)"
     if diff["low"] > 0:
-        return "model", "it beats the baseline on validation: the 95% interval lies above 0"
+        return "model", "it beats the baseline on validation: 95% interval above 0"
     if diff["high"] < 0:
-        return "baseline", "the baseline is better on validation: the 95% interval lies below 0"
-    return "baseline", "the model does not beat the baseline on validation: the 95% interval has 0"
+        return "baseline", "the baseline is better on validation: 95% interval below 0"
+    tie = "the model does not beat the baseline on validation: 95% interval includes 0"
+    return "baseline", tie
 
 
 def gate_line(gate: dict[str, Any]) -> str:

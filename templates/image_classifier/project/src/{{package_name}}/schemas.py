@@ -62,6 +62,7 @@ class Metadata(BaseModel):
         description="Divides the served logits: fitted on the validation split (1: not calibrated)"
     )
     test_metrics: TestMetrics | None = Field(description="`evaluate`'s figures, served graph")
+    served: str = Field(description="model, or baseline: `train` served the pixel baseline")
     val_accuracy: float | None
     trained_at: str | None
     data: str | None

@@ -63,3 +63,4 @@ class TrainResult:
     model_path: Path
     dataset_sizes: dict[str, int] = field(default_factory=dict)
     skipped: int = 0
+    served: str = "model"  # or "baseline": what `train`'s gate chose (gate.py)

@@ -275,6 +275,7 @@ def _train(
             candidates = {"model": model, "baseline": baseline[0]}
             predict = predictor(device, cfg.amp, channels_last)
             metadata |= choose_served(cfg.serve, candidates, val_x, val_y, predict, log)
+            result.served = metadata["served"]
             save_trained(cfg.out_dir, model, model_cfg, metadata, history, baseline)
             save_split(cfg.out_dir, dataset, metadata["data"])
             final = {"train_seconds": train_seconds}
