@@ -2,7 +2,9 @@
 
 Limits (environment variables): MAX_FILE_BYTES (default 5 MiB a file), MAX_BATCH_FILES (16),
 MAX_PIXELS (40 million; lossless images are further bounded by the model's input size, see
-preprocess.decode_limit), ORT_THREADS (1 thread a request). MODEL_DIR is the artifacts folder.
+preprocess.decode_limit), ORT_THREADS (1 thread a request). MODEL_DIR is the artifacts folder;
+RELOAD_SECONDS (1) how often a running server looks for a new export there (0: never; see
+lifecycle.py). Every answer, /health and /metadata carry the served ``model_version``.
 Every error is an RFC 9457 problem (application/problem+json). ``GET /`` is a demo page.
 """
 
@@ -22,6 +24,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from . import __version__
 from .demo import add_demo_page
+from .lifecycle import METADATA_FILE, ONNX_FILE, Reloader, model_problem
 from .preprocess import (
     MAX_PIXELS,
     ImageError,
@@ -45,6 +48,8 @@ from .schemas import (
     PredictResponse,
 )
 
+RELOAD_SECONDS = float(os.environ.get("RELOAD_SECONDS", 1))
+
 MAX_FILE_BYTES = int(os.environ.get("MAX_FILE_BYTES", 5 * 1024 * 1024))
 MAX_BATCH_FILES = int(os.environ.get("MAX_BATCH_FILES", 16))
 MAX_IMAGE_PIXELS = int(os.environ.get("MAX_PIXELS", MAX_PIXELS))
@@ -56,13 +61,14 @@ log = logging.getLogger(__name__)
 
 
 class Classifier:
-    """The ONNX model, its classes and its input format, loaded once."""
+    """The exported ONNX model, its classes and its input format (only files that hash to the
+    exported version: lifecycle.model_problem)."""
 
     def __init__(self, model_dir: Path) -> None:
         import onnxruntime as ort
 
-        meta_path, model_path = model_dir / "metadata.json", model_dir / "model.onnx"
-        if problem := missing_model(model_dir):
+        meta_path, model_path = model_dir / METADATA_FILE, model_dir / ONNX_FILE
+        if problem := model_problem(model_dir):
             raise FileNotFoundError(problem)
         self.metadata = json.loads(meta_path.read_text("utf-8"))
         self.classes: list[str] = self.metadata["classes"]
@@ -103,6 +109,13 @@ def served_test_metrics(metadata: dict[str, Any]) -> dict[str, Any] | None:
     return {k: figures.get(k) for k in keys} | {"n_test": tests["n_test"], "flip_tta": flip_tta}
 
 
+def served_val_accuracy(metadata: dict[str, Any]) -> float | None:
+    """The served graph's validation accuracy: the model's, or the baseline's (gate.py)."""
+    if metadata.get("served") == "baseline":
+        return metadata["gate"]["baseline_accuracy"]
+    return metadata.get("val_accuracy")
+
+
 def read_upload(upload: UploadFile) -> bytes:
     """The bytes of an upload, refusing it as soon as it passes MAX_FILE_BYTES."""
     name = upload.filename or "file"
@@ -132,32 +145,30 @@ def decode_bytes(data: bytes, name: str, classifier: Classifier) -> np.ndarray:
 UPLOAD_ERRORS = problem_responses(400, 413, 415, 422)
 
 
-def missing_model(folder: Path) -> str | None:
-    if (folder / "model.onnx").is_file() and (folder / "metadata.json").is_file():
-        return None
-    return f"no exported model in {folder.name}/: run `train`, then `export`"
-
-
 class ModelCheck:
-    """Pure ASGI: without an exported model, start-up fails with one line, not a traceback."""
+    """Pure ASGI: without a servable model, start-up fails with one line, not a traceback."""
 
     def __init__(self, app: Any, folder: Callable[[], Path]) -> None:
         self.app, self.folder = app, folder
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        if scope["type"] == "lifespan" and (problem := missing_model(self.folder())):
+        if scope["type"] == "lifespan" and (problem := model_problem(self.folder())):
             await receive()  # lifespan.startup
             await send({"type": "lifespan.startup.failed", "message": f"Error: {problem}"})
             return
         await self.app(scope, receive, send)
 
 
-def create_app(model_dir: Path | str | None = None) -> FastAPI:
-    """The API; the model in ``model_dir`` (default: $MODEL_DIR or artifacts/) loads at start-up."""
+def create_app(
+    model_dir: Path | str | None = None, reload_seconds: float = RELOAD_SECONDS
+) -> FastAPI:
+    """The API; the model in ``model_dir`` (default: $MODEL_DIR or artifacts/) loads at start-up
+    and is replaced by a new export found there (checked every ``reload_seconds``; 0: never)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.classifier = Classifier(folder())
+        interval = reload_seconds if reload_seconds > 0 else None
+        app.state.live = Reloader(folder(), Classifier, interval)
         yield
 
     def folder() -> Path:
@@ -175,12 +186,13 @@ def create_app(model_dir: Path | str | None = None) -> FastAPI:
     add_demo_page(app, DEMO_PAGE)
 
     def classifier(request: Request) -> Classifier:
-        return request.app.state.classifier
+        return request.app.state.live.current()
 
     @app.get("/health", response_model=Health)
     def health(request: Request) -> Health:
-        """Liveness and the model version."""
-        return Health(status="ok", model_version=classifier(request).version)
+        """Liveness, the served model's version, and whether a newer export failed to load."""
+        version, stale = classifier(request).version, request.app.state.live.stale
+        return Health(status="stale" if stale else "ok", model_version=version, detail=stale)
 
     @app.get("/metadata", response_model=Metadata)
     def metadata(request: Request) -> Metadata:
@@ -194,7 +206,8 @@ def create_app(model_dir: Path | str | None = None) -> FastAPI:
             flip_tta=meta.get("onnx", {}).get("flip_tta"),
             temperature=meta.get("onnx", {}).get("temperature"),
             test_metrics=served_test_metrics(meta),
-            val_accuracy=meta.get("val_accuracy"),
+            served=meta.get("served", "model"),
+            val_accuracy=served_val_accuracy(meta),
             trained_at=meta.get("trained_at"),
             data=meta.get("data"),
             limits=Limits(

@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .model import ModelConfig, ResNet9
+from .model import ModelConfig, PixelLogistic, ResNet9
 from .paths import display_path
 from .settings import TrainConfig
 from .statedict import (
@@ -208,4 +208,6 @@ def build_model(config: ModelConfig) -> nn.Module:
     """The from-scratch ResNet-9, or a pretrained backbone's architecture (weights: load them)."""
     if config.arch == "resnet9":
         return ResNet9(config)
+    if config.arch == "logistic":
+        return PixelLogistic(config)
     return Pretrained(config)

@@ -16,10 +16,15 @@ MAX_FEATURES = 1024
 MAX_TRAIN = 10_000
 
 
+def pool_factor(c: int, h: int, w: int, max_features: int = MAX_FEATURES) -> int:
+    """The integer average-pooling factor that leaves at most about ``max_features`` values."""
+    return max(1, math.ceil(math.sqrt(c * h * w / max_features)))
+
+
 def pixel_features(images: np.ndarray, max_features: int = MAX_FEATURES) -> np.ndarray:
     """uint8 N x C x H x W -> float32 N x F in [0, 1], pooled by an integer factor if needed."""
     n, c, h, w = images.shape
-    factor = max(1, math.ceil(math.sqrt(c * h * w / max_features)))
+    factor = pool_factor(c, h, w, max_features)
     x = images.astype(np.float32) / 255
     if factor > 1:
         hh, ww = h // factor, w // factor

@@ -53,6 +53,16 @@ def temperature_of(metadata: dict[str, Any]) -> float:
     return float(metadata.get("calibration", {}).get("temperature", 1.0))
 
 
+def calibration_line(record: dict) -> str:
+    if not record["n_val"]:
+        return "calibration: no validation split, probabilities not calibrated (--val-fraction)"
+    return (
+        f"calibration: temperature {record['temperature']:.3f} fitted on {record['n_val']} "
+        f"validation images (NLL {record['val_nll_before']:.4f} -> {record['val_nll_after']:.4f}, "
+        f"ECE {record['val_ece_before']:.4f} -> {record['val_ece_after']:.4f})"
+    )
+
+
 def calibrate_on_validation(val_logits: np.ndarray, val_targets: np.ndarray) -> dict[str, Any]:
     """Fit T on the validation split's single-pass logits (as served); the record `train` keeps
     in metadata.json: T, the split it was fitted on, and the validation NLL and ECE before and

@@ -155,6 +155,8 @@ def pack(data: str, out: Path, **kw: Any) -> None:
 @click.option("--checkpoint-dir", default="checkpoints")
 @click.option("--resume", is_flag=True, help="Continue from the last checkpoint.")
 @click.option("--stop-after", type=int, help="Stop after this many epochs (continue: --resume).")
+@click.option("--serve", default="auto", type=click.Choice(["auto", "model", "baseline"]),
+              help="auto: the model if it beats the pixel baseline on validation.")  # fmt: skip
 @click.option("--track/--no-track", default=True, help="Log the run to MLflow.")
 @click.option("--progress/--no-progress", default=True)
 def train(**kw: object) -> None:
@@ -173,8 +175,7 @@ def train(**kw: object) -> None:
     resume, track, progress = kw.pop("resume"), kw.pop("track"), kw.pop("progress")
     kw["compile"] = kw.pop("compile_")
     kw["out_dir"] = str(kw["out_dir"])
-    if kw["channels"] is not None:
-        kw["channels"] = int(kw["channels"])  # type: ignore[call-overload]
+    kw["channels"] = kw["channels"] and int(kw["channels"])  # type: ignore[call-overload]
     cfg = TrainConfig(**kw)  # type: ignore[arg-type]
     try:
         result = run_training(
@@ -186,9 +187,8 @@ def train(**kw: object) -> None:
     if result.history and int(os.environ.get("RANK", "0")) == 0:
         summary = f"trained in {result.train_seconds:.1f} s"
         if result.val_accuracy is not None:
-            summary += f", validation accuracy {result.val_accuracy:.4f}"
-            summary += " (flip TTA)" if cfg.hflip else ""
-        click.echo(f"{summary}; model saved to {cfg.out_dir}/ (test split: run `evaluate`)")
+            summary += f", validation accuracy {result.val_accuracy:.4f}{' (flip TTA)' * cfg.hflip}"
+        click.echo(f"{summary}; model saved to {cfg.out_dir}/, serving the {result.served}")
 
 
 @cli.command()

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from . import metrics as m
-from .artifacts import load_trained
+from .artifacts import load_trained, served_config
 from .data import DataError, load_for_model
 from .inference import predict_logits
 from .model import ModelConfig
@@ -30,7 +30,7 @@ def compare_model(
 ) -> dict[str, Any]:
     """Scores of the model in ``other_dir`` on the main model's test split (decoded at its own
     input size), and the main model minus it (paired bootstrap)."""
-    model, meta = load_trained(other_dir, device)
+    model, meta = load_trained(other_dir, device, served=True)
     if meta["classes"] != classes:
         where = display_path(other_dir)
         raise DataError(f"{where} was trained on other classes: {meta['classes']}")
@@ -41,7 +41,7 @@ def compare_model(
     other = predict_logits(model, images, device=device).numpy().argmax(1)
     n = len(classes)
     return {
-        "name": ModelConfig.from_dict(meta["model"]).name,
+        "name": ModelConfig.from_dict(served_config(meta)).name,
         "artifacts": display_path(other_dir),
         **m.scored(labels, other, n),
         "main_minus_this": m.paired_difference(labels, predictions, other, n),

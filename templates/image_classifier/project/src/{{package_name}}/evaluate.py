@@ -20,7 +20,7 @@ import numpy as np
 
 from . import metrics as m
 from . import plots
-from .artifacts import HISTORY_FILE, load_trained, write_metadata
+from .artifacts import HISTORY_FILE, load_trained, served_config, write_metadata
 from .baselines import MAX_TRAIN, fit_baselines
 from .calibrate import temperature_of
 from .compare import compare_model
@@ -76,7 +76,7 @@ def evaluate(
 
     Each folder in ``compare`` holds another trained model, scored on the same test images."""
     dev = pick_device(device)
-    model, meta = load_trained(out_dir, dev)
+    model, meta = load_trained(out_dir, dev, served=True)  # the model, or the baseline
     cfg = meta["train_config"]
     saved = read_split(out_dir)
     dataset = load_for_model(
@@ -96,7 +96,7 @@ def evaluate(
     result: dict[str, Any] = {
         "data": display_path(dataset.source),
         "model": {
-            "name": ModelConfig.from_dict(meta["model"]).name,
+            "name": ModelConfig.from_dict(served_config(meta)).name,
             **m.scored(labels, preds, n),
         },
         **m.classification_report(labels, preds, classes),
@@ -139,6 +139,8 @@ def evaluate(
         for i in wrong
     ]
     result.update(
+        served=meta.get("served", "model"),
+        gate=meta.get("gate"),
         model_version=meta.get("model_version", ""),
         train_seconds=meta.get("train_seconds"),
         device=meta.get("device", cfg["device"]),

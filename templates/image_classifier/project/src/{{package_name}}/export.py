@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import shutil
 import tempfile
@@ -14,8 +13,8 @@ import torch
 
 from .artifacts import load_trained, read_metadata, write_metadata
 from .calibrate import temperature_of
+from .lifecycle import ONNX_FILE, onnx_files, onnx_version
 
-ONNX_FILE = "model.onnx"
 INPUT_NAME = "image"
 OUTPUT_NAME = "logits"
 MAX_ABS_DIFF = 1e-4
@@ -49,14 +48,6 @@ class Tempered(torch.nn.Module):
         return self.model(x) / self.temperature
 
 
-def onnx_files(out_dir: Path) -> list[Path]:
-    """The ONNX model and its external-data file(s), if the exporter wrote any."""
-    model = out_dir / ONNX_FILE
-    if not model.is_file():
-        return []
-    return [model, *sorted(p for p in out_dir.glob(ONNX_FILE + "*") if p != model)]
-
-
 def export_onnx(
     out_dir: Path | str = "artifacts",
     sample: np.ndarray | None = None,
@@ -73,10 +64,11 @@ def export_onnx(
     at twice the serving cost; it needs a model trained with flips. Without a sample, 64 random
     images are used. Raises ExportError when the largest absolute difference of the logits
     reaches 1e-4 or the top-1 class differs; the model already in ``out_dir`` is replaced only
-    by one that passed.
+    by one that passed: its files by renames, then metadata.json with the new ``model_version``
+    (the ONNX files' hash) last, so a running server loads only a complete export (lifecycle.py).
     """
     out_dir = Path(out_dir)
-    model, metadata = load_trained(out_dir)
+    model, metadata = load_trained(out_dir, served=True)  # the model, or the baseline (gate.py)
     if tta:
         if not metadata.get("tta_flip"):
             raise ExportError("flip TTA needs a model trained with flips (it was --no-hflip)")
@@ -91,15 +83,13 @@ def export_onnx(
     staging = Path(tempfile.mkdtemp(prefix=".onnx-", dir=out_dir))
     try:
         parity = _export(model, x, staging / ONNX_FILE, opset)
-        for stale in onnx_files(out_dir):
-            stale.unlink()
-        for file in onnx_files(staging):
+        new = onnx_files(staging)
+        for stale in {p.name for p in onnx_files(out_dir)} - {p.name for p in new}:
+            (out_dir / stale).unlink()
+        for file in new:
             file.replace(out_dir / file.name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    digest = hashlib.sha256()
-    for file in onnx_files(out_dir):
-        digest.update(file.read_bytes())
     metadata.update(
         onnx={
             "file": ONNX_FILE,
@@ -111,7 +101,7 @@ def export_onnx(
             "temperature": temperature,
             "parity": parity,
         },
-        model_version=digest.hexdigest()[:12],
+        model_version=onnx_version(out_dir),
     )
     write_metadata(out_dir, metadata)
     return metadata

@@ -50,6 +50,29 @@ def comparison_sentence(metrics: dict[str, Any]) -> str:
     )
 
 
+def served_sentence(metrics: dict[str, Any]) -> str:
+    """What is served and why: `train`'s gate, the model vs the servable baseline on validation."""
+    gate = metrics.get("gate")
+    if not gate:
+        return ""
+    text = f"Served: the {gate['served']} ({gate['reason']}"
+    if diff := gate["model_minus_baseline"]:
+        text += (
+            f"; validation accuracy of the model minus the {gate['baseline']}: "
+            f"{diff['value']:+.3f}, 95% interval [{diff['low']:+.3f}, {diff['high']:+.3f}], "
+            f"paired bootstrap over {gate['n_val']} images"
+        )
+    text += ")."
+    if gate["served"] == "baseline":
+        text += (
+            " The model is not the headline: the first row above is the baseline, which "
+            "`evaluate` scored and the API serves."
+        )
+        if gate["requested"] == "auto":
+            text += " `train --serve model` serves the model anyway."
+    return text
+
+
 def calibration_sentence(metrics: dict[str, Any]) -> str:
     """The ECE before and after the temperature, and where the temperature was fitted."""
     cal = metrics["calibration"]
@@ -94,6 +117,8 @@ def results_markdown(metrics: dict[str, Any]) -> str:
         markdown_table(rows, ["model", "accuracy", "macro F1"]),
         "",
         comparison_sentence(metrics),
+        "",
+        served_sentence(metrics),
         "",
         *[compared_sentence(metrics, other) for other in metrics.get("compared", [])],
         calibration_sentence(metrics),
@@ -143,6 +168,7 @@ def model_card(metrics: dict[str, Any], metadata: dict[str, Any], title: str) ->
         *[f"Note: {note}." for note in metrics.get("data_notes", [])],
     ]
     worst = min(metrics["per_class"], key=lambda row: row["f1"])
+    sentences = [f(metrics) for f in (comparison_sentence, served_sentence, calibration_sentence)]
     return ModelCard(
         title=title,
         summary=(
@@ -159,7 +185,7 @@ def model_card(metrics: dict[str, Any], metadata: dict[str, Any], title: str) ->
         ],
         data=data,
         metrics=metric_rows(metrics),
-        metrics_note=f"{comparison_sentence(metrics)} {calibration_sentence(metrics)}",
+        metrics_note=" ".join(filter(None, sentences)),
         limitations=[
             f"Weakest class: {worst['class']} (F1 {worst['f1']:.3f} on {worst['support']} images).",
             "Intervals cover test-set sampling only, not a change of data or of training seed.",

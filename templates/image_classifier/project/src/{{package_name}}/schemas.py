@@ -26,8 +26,9 @@ class BatchResponse(BaseModel):
 
 
 class Health(BaseModel):
-    status: str
-    model_version: str
+    status: str = Field(description="ok, or stale: the artifacts changed and were not loaded")
+    model_version: str = Field(description="Content hash of the served ONNX files")
+    detail: str | None = Field(None, description="Why the server is stale")
 
 
 class InputFormat(BaseModel):
@@ -61,6 +62,7 @@ class Metadata(BaseModel):
         description="Divides the served logits: fitted on the validation split (1: not calibrated)"
     )
     test_metrics: TestMetrics | None = Field(description="`evaluate`'s figures, served graph")
+    served: str = Field(description="model, or baseline: `train` served the pixel baseline")
     val_accuracy: float | None
     trained_at: str | None
     data: str | None

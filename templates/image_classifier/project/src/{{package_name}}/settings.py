@@ -44,6 +44,7 @@ class TrainConfig:
     download: bool = False
     max_bad_share: float = 0.01  # stop when more of the files than this are unreadable
     stop_after: int | None = None  # end this run after that many epochs (continue with resume)
+    serve: str = "auto"  # "model", "baseline", or the better on validation (gate.py)
 
     def public(self) -> dict:
         """The settings with paths made relative (metadata holds no absolute local paths)."""
@@ -62,3 +63,4 @@ class TrainResult:
     model_path: Path
     dataset_sizes: dict[str, int] = field(default_factory=dict)
     skipped: int = 0
+    served: str = "model"  # or "baseline": what `train`'s gate chose (gate.py)

@@ -24,10 +24,10 @@ from tqdm import tqdm
 from .artifacts import MODEL_FILE, load_trained, save_trained, training_metadata
 from .backbone import build_model, check_available, choose_model, keep_pretrained_statistics
 from .batches import statistics_sample, training_batches
-from .calibrate import calibrate_on_validation
 from .cpu import announce, usable_cores
 from .data import Dataset, load_dataset, native_side
 from .devices import Dist, autocast_for, init_distributed, seed_everything, set_threads
+from .gate import choose_served, fit_pixel_logistic, predictor
 from .inference import augment, channel_stats, predict_logits
 from .model import ModelConfig, count_parameters
 from .optim import load_checkpoint, lr_lambda, make_optimizer, save_checkpoint
@@ -59,16 +59,6 @@ def estimate_seconds(cfg: TrainConfig, n_train: int, size: int) -> float:
     threads = torch.get_num_threads()
     per_image *= 2 / threads * load_slowdown(threads)
     return 3 + per_image * n_train * cfg.epochs
-
-
-def calibration_line(record: dict) -> str:
-    if not record["n_val"]:
-        return "calibration: no validation split, probabilities not calibrated (--val-fraction)"
-    return (
-        f"calibration: temperature {record['temperature']:.3f} fitted on {record['n_val']} "
-        f"validation images (NLL {record['val_nll_before']:.4f} -> {record['val_nll_after']:.4f}, "
-        f"ECE {record['val_ece_before']:.4f} -> {record['val_ece_after']:.4f})"
-    )
 
 
 def train(
@@ -278,14 +268,15 @@ def _train(
         )
         if info.main:
             metadata = training_metadata(cfg, model, model_cfg, dataset, result, device.type)
-            val_logits = torch.zeros(0, len(dataset.classes))
-            if len(val_y):  # one pass, as `evaluate` scores and the API serves
-                val_logits = predict_logits(
-                    model, val_x, device=device, amp=cfg.amp, channels_last=channels_last
-                )
-            metadata["calibration"] = calibrate_on_validation(val_logits.numpy(), val_y)
-            log(calibration_line(metadata["calibration"]))
-            save_trained(cfg.out_dir, model, model_cfg, metadata, history)
+            baseline = fit_pixel_logistic(
+                batches, statistics_sample(dataset, cfg.fit), len(dataset.classes),
+                dataset.image_size, device, cfg.seed,
+            )  # fmt: skip
+            candidates = {"model": model, "baseline": baseline[0]}
+            predict = predictor(device, cfg.amp, channels_last)
+            metadata |= choose_served(cfg.serve, candidates, val_x, val_y, predict, log)
+            result.served = metadata["served"]
+            save_trained(cfg.out_dir, model, model_cfg, metadata, history, baseline)
             save_split(cfg.out_dir, dataset, metadata["data"])
             final = {"train_seconds": train_seconds}
             if result.val_accuracy is not None:
