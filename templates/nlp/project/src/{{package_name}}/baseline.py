@@ -9,6 +9,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from .calibration import to_probs
 from .metrics import macro_f1
 
 C_GRID = (0.25, 1.0, 4.0, 16.0)
@@ -42,9 +43,18 @@ def _classifier(c: float, multilabel: bool, seed: int) -> object:
     return OneVsRestClassifier(lr) if multilabel else lr
 
 
-def predict_proba(model: Pipeline, texts: list[str], multilabel: bool) -> np.ndarray:
-    """(n, labels) probabilities: softmax-like for multi-class, one per label for multi-label."""
-    return np.asarray(model.predict_proba(texts), dtype=np.float64)
+def decision(model: Pipeline, texts: list[str]) -> np.ndarray:
+    """(n, labels) logits: softmax of them is predict_proba (a binary model's are [0, d])."""
+    d = np.asarray(model.decision_function(texts), dtype=np.float64)
+    return np.column_stack([np.zeros_like(d), d]) if d.ndim == 1 else d
+
+
+def predict_proba(
+    model: Pipeline, texts: list[str], multilabel: bool, temperature: float = 1.0
+) -> np.ndarray:
+    """(n, labels) probabilities of ``logits / temperature``: softmax for multi-class, one
+    sigmoid per label for multi-label (temperature 1: scikit-learn's predict_proba)."""
+    return to_probs(decision(model, texts), multilabel, temperature)
 
 
 def fit_baseline(

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .artifacts import METADATA_FILE, TOKENIZER_FILE, model_version
+from .calibration import temperature_of, to_probs
 
 
 class TextModel:
@@ -32,6 +33,7 @@ class TextModel:
         self.multilabel: bool = meta["multilabel"]
         self.max_tokens: int = meta["max_length"]
         self.thresholds: dict = meta["thresholds"]
+        self.temperature = temperature_of(meta, "transformer")
         self.graph = graph or meta["onnx"]["serve"]
         self.version = model_version(model_dir, self.graph, meta)
         recorded = meta["onnx"].get("versions", {}).get(self.graph)
@@ -72,23 +74,16 @@ class TextModel:
         return np.asarray([encoding.ids], dtype=np.int64), bool(encoding.overflowing)
 
     def score(self, text: str) -> tuple[np.ndarray, bool, int]:
-        """Probabilities of one text (one graph run), whether it was truncated, its tokens."""
+        """Calibrated probabilities of one text (one graph run), whether it was truncated, and
+        its tokens."""
         ids, truncated = self.encode(text)
         feed = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
         logits = self.session.run(None, feed)[0]
-        return to_probs(logits, self.multilabel)[0], truncated, ids.shape[1]
+        return to_probs(logits, self.multilabel, self.temperature)[0], truncated, ids.shape[1]
 
     def probs(self, texts: list[str]) -> np.ndarray:
         """Probabilities (n, labels), one graph run a text as the API does."""
         return np.asarray([self.score(t)[0] for t in texts])
-
-
-def to_probs(logits: np.ndarray, multilabel: bool) -> np.ndarray:
-    logits = logits.astype(np.float64)
-    if multilabel:
-        return 1 / (1 + np.exp(-logits))
-    z = np.exp(logits - logits.max(1, keepdims=True))
-    return z / z.sum(1, keepdims=True)
 
 
 def check_text(text: str) -> str | None:
