@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 
 from . import __version__
 from .demo import add_demo_page
+from .gate import describe
 from .problems import RequestBody, install_problem_handlers, problem_responses
 from .serving import TextModel, check_text
 from .thresholds import moderate
@@ -63,7 +64,9 @@ class Classification(BaseModel):
     label: str | None = Field(description="Most probable class (multi-class); null for multi-label")
     scores: dict[str, float] = Field(description="Probability of each label")
     truncated: bool = Field(description="The text was cut to the model's first tokens")
-    tokens: int = Field(description="Tokens the model read (with [CLS]/[SEP])")
+    tokens: int = Field(
+        description="Tokens the model read (transformer: with [CLS]/[SEP]; baseline: words)"
+    )
     model_version: str
 
 
@@ -98,6 +101,8 @@ class Metadata(BaseModel):
     thresholds: dict[str, Any]
     test_metrics: dict[str, Any] | None
     graph: str
+    served: Literal["transformer", "baseline"] = Field(description="The model that answers")
+    gate: str | None = Field(description="Why it is served (the baseline gate of `train`)")
     max_tokens: int
     limits: dict[str, int]
     model_version: str
@@ -166,6 +171,8 @@ def create_app(model_dir: Path | str | None = None, graph: str | None = None) ->
             thresholds=m.thresholds,
             test_metrics=m.test_metrics(),
             graph=m.graph,
+            served=m.arm,
+            gate=describe(g) if (g := m.metadata.get("gate")) else None,
             max_tokens=m.max_tokens,
             model_version=m.version,
             trained_at=m.metadata.get("trained_at"),

@@ -66,6 +66,7 @@ def evaluate(out_dir: Path, reports: Path, data: str | None = None, n_boot: int 
 
     from .baseline import predict_proba
     from .calibration import temperature_of
+    from .gate import served_arm
 
     if not (out_dir / METADATA_FILE).is_file():
         raise DataError(f"no trained model in {out_dir}: run `train` first")
@@ -116,13 +117,16 @@ def evaluate(out_dir: Path, reports: Path, data: str | None = None, n_boot: int 
             }
             for arm, p in models.items()
         },
+        "gate": meta.get("gate"),
         "transformer_minus_baseline_macro_f1": scoring.versus(
             test.y, probs, base, multilabel, n_boot
         ),
         "thresholds": {
             "chosen_on": "validation",
             **meta["thresholds"],
-            "test": scoring.thresholds_on_test(onehot, probs, labels, meta["thresholds"]),
+            "test": scoring.thresholds_on_test(
+                onehot, models[served_arm(meta)], labels, meta["thresholds"]
+            ),
         },
         "warnings": [],
         "mistakes": analysis.confident_mistakes(test.texts, test.y, probs, labels, multilabel),

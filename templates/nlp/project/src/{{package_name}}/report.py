@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from .artifacts import METADATA_FILE
+from .linear import BASELINE_GRAPH
 from .modelcard import ModelCard, write_model_card
 from .readme import markdown_table, write_results
 
@@ -30,13 +31,15 @@ def scaffold_version(answers: Path) -> str:
 
 
 def served(artifacts: Path) -> dict:
-    """The exported graph `serve` runs and its version, or why there is none."""
+    """The exported graph `serve` runs, its version and model, or why there is none."""
     path = artifacts / METADATA_FILE
     meta = json.loads(path.read_text("utf-8")) if path.is_file() else {}
     if "onnx" not in meta:
-        return {"graph": "none: run `export`", "version": "none: run `export`"}
+        none = "none: run `export`"
+        return {"graph": none, "version": none, "model": none}
     graph = meta["onnx"]["serve"]
-    return {"graph": graph, "version": meta["onnx"]["versions"][graph]}
+    model = "baseline (TF-IDF + logistic regression)" if graph == BASELINE_GRAPH else "transformer"
+    return {"graph": graph, "version": meta["onnx"]["versions"][graph], "model": model}
 
 
 def _benign(m: dict) -> str:
@@ -48,6 +51,14 @@ def _ledger(ledger: dict) -> str:
     return f"{ledger['records']} records, {ledger['rejected']} rejected" + (
         f" ({why})" if why else ""
     )
+
+
+def served_line(m: dict) -> str:
+    """Which model `serve` answers with and why (the baseline gate), with its interval."""
+    gate = m.get("gate")
+    if not gate:
+        return "Served: the transformer (trained before the baseline gate: retrain to check it)."
+    return f"Served: the {gate['served']}, {gate['reason']} ({gate['text']})."
 
 
 def calibration_line(m: dict) -> str:
@@ -93,6 +104,8 @@ def results_markdown(m: dict, curve: list[dict] | None) -> str:
         calibration_line(m),
         "",
         f"Transformer minus baseline, macro-F1 (paired bootstrap): {_ci(d)}.",
+        "",
+        f"**{served_line(m)}**",
         "",
         "Per label (transformer):",
         "",
@@ -215,6 +228,8 @@ def model_card(m: dict, serving: dict, scaffold: str) -> ModelCard:
         metrics=rows,
         metrics_note=f"Test split of {m['n_test']} texts; 95% bootstrap intervals. "
         f"Transformer minus baseline macro-F1: {_ci(m['transformer_minus_baseline_macro_f1'])}. "
+        + served_line(m)
+        + " "
         + calibration_line(m),
         limitations=[
             "Texts longer than the token limit are truncated (the API says so)",
@@ -226,6 +241,7 @@ def model_card(m: dict, serving: dict, scaffold: str) -> ModelCard:
             "Keep a human in the loop for block decisions",
         ],
         provenance={
+            "served model": serving["model"],
             "served model version": serving["version"],
             "served graph": serving["graph"],
             "trained at": m.get("trained_at", "unknown"),

@@ -104,6 +104,7 @@ def train(
     from .baseline import decision, fit_baseline
     from .calibration import to_probs
     from .finetune import distributed, encode, finetune, pick_device, predict_logits
+    from .gate import compare, decide, describe
     from .metrics import accuracy, macro_f1
     from .scoring import calibrate
     from .thresholds import choose
@@ -185,6 +186,10 @@ def train(
         for name, index in parts.items():
             writer.writerows((int(data.lines[i]), name) for i in index)
     (out / HISTORY_FILE).write_text(json.dumps(history, indent=1) + "\n", "utf-8")
+    # the gate: the transformer is served only if it beats the baseline on validation
+    gate = decide(compare(va.y, val_probs, base_val, data.multilabel), cfg.serve)
+    log(describe(gate))
+    served_val = val_probs if gate["served"] == "transformer" else base_val
     metadata = {
         "labels": data.labels,
         "multilabel": data.multilabel,
@@ -192,7 +197,7 @@ def train(
         "max_length": ft.max_length,
         "pad_id": tokenizer.pad_token_id,
         "thresholds": choose(
-            va.onehot(), val_probs, data.labels, benign, cfg.block_precision, cfg.review_recall
+            va.onehot(), served_val, data.labels, benign, cfg.block_precision, cfg.review_recall
         ),
         "val": {
             "macro_f1": macro_f1(va.y, val_probs, data.multilabel),
@@ -201,6 +206,7 @@ def train(
         },
         "baseline": baseline_info,
         "calibration": calibration,
+        "gate": gate,
         "train_config": dataclasses.asdict(cfg),
         "data": {
             "source": data.source,
@@ -227,11 +233,12 @@ def train(
 
 
 def summary(meta: dict, out_dir: object) -> str:
-    """The line `train` ends with."""
+    """The line `train` ends with (the gate's reason is logged above it)."""
     val, cal = meta["val"], meta["calibration"]["transformer"]
     return (
         f"trained in {meta['train_seconds']:.0f} s: val macro-F1 {val['macro_f1']:.4f} "
         f"(baseline {val['baseline_macro_f1']:.4f}); temperature {cal['temperature']:.3f} "
         f"(val ECE {cal['ece_before']:.3f} -> {cal['ece_after']:.3f}); benign (never flagged): "
-        f"{', '.join(meta['benign']) or 'none'}; saved to {out_dir}"
+        f"{', '.join(meta['benign']) or 'none'}; served: {meta['gate']['served']}; "
+        f"saved to {out_dir}"
     )
