@@ -1,7 +1,8 @@
 """FastAPI app: the exported ONNX model (int8 by default) with ONNX Runtime and `tokenizers`.
 
 Limits (environment variables): MAX_CHARS (10,000 characters a text), MAX_BATCH (32 texts),
-MAX_BODY_BYTES (1 MB a request), ORT_THREADS (1). MODEL_DIR is the artifacts folder.
+MAX_BODY_BYTES (1 MB a request), ORT_THREADS (1). MODEL_DIR is the artifacts folder; a new
+export there is served without a restart (RELOAD_SECONDS between checks, 1; "off": never).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from . import __version__
 from .demo import add_demo_page
 from .gate import describe
 from .problems import RequestBody, install_problem_handlers, problem_responses
+from .reload import Reloader, reload_interval
 from .serving import TextModel, check_text
 from .thresholds import moderate
 
@@ -92,6 +94,9 @@ class BatchOut(BaseModel):
 class Health(BaseModel):
     status: Literal["ok"]
     model_version: str
+    stale: str | None = Field(
+        description="Why a newer export in the artifacts folder is not served (null: none)"
+    )
 
 
 class Metadata(BaseModel):
@@ -134,14 +139,21 @@ def _json(answer: BaseModel) -> Response:
     return Response(answer.model_dump_json(), media_type="application/json")
 
 
-def create_app(model_dir: Path | str | None = None, graph: str | None = None) -> FastAPI:
-    """The API; the model in ``model_dir`` (default: $MODEL_DIR or artifacts/) loads at start-up;
-    ``graph`` (or $MODEL_GRAPH) picks another exported graph, e.g. model.onnx (fp32)."""
+def create_app(
+    model_dir: Path | str | None = None,
+    graph: str | None = None,
+    reload_seconds: float | Literal["env"] | None = "env",
+) -> FastAPI:
+    """The API; the model in ``model_dir`` (default: $MODEL_DIR or artifacts/) loads at start-up
+    and again after each new export (checked every ``reload_seconds``, default $RELOAD_SECONDS;
+    None: never); ``graph`` (or $MODEL_GRAPH) picks another exported graph, e.g. model.onnx."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         folder = Path(model_dir or os.environ.get("MODEL_DIR", "artifacts"))
-        app.state.model = TextModel(folder, graph=graph or os.environ.get("MODEL_GRAPH"))
+        chosen = graph or os.environ.get("MODEL_GRAPH")
+        every = reload_interval() if reload_seconds == "env" else reload_seconds
+        app.state.live = Reloader(folder, lambda path: TextModel(path, graph=chosen), every)
         yield
 
     app = FastAPI(
@@ -154,11 +166,12 @@ def create_app(model_dir: Path | str | None = None, graph: str | None = None) ->
     add_demo_page(app, Path(__file__).parent / "static" / "demo.html")
 
     def model(request: Request) -> TextModel:
-        return request.app.state.model
+        return request.app.state.live.current()
 
     @app.get("/health", response_model=Health)
     def health(request: Request) -> Health:
-        return Health(status="ok", model_version=model(request).version)
+        live = request.app.state.live
+        return Health(status="ok", model_version=model(request).version, stale=live.stale)
 
     @app.get("/metadata", response_model=Metadata)
     def metadata(request: Request) -> Metadata:
