@@ -20,7 +20,7 @@ from pydantic_core import PydanticCustomError
 
 from . import __version__
 from .demo import add_demo_page
-from .gate import describe
+from .gate import why
 from .problems import RequestBody, install_problem_handlers, problem_responses
 from .reload import Reloader, reload_interval
 from .serving import TextModel, check_text
@@ -185,7 +185,7 @@ def create_app(
             test_metrics=m.test_metrics(),
             graph=m.graph,
             served=m.arm,
-            gate=describe(g) if (g := m.metadata.get("gate")) else None,
+            gate=why(g) if (g := m.metadata.get("gate")) else None,
             max_tokens=m.max_tokens,
             model_version=m.version,
             trained_at=m.metadata.get("trained_at"),

@@ -55,6 +55,11 @@ def served_arm(meta: dict) -> str:
     return meta.get("gate", {}).get("served", "transformer")
 
 
+def why(gate: dict) -> str:
+    """Why the served model is served, with the interval."""
+    return f"{gate['reason']} ({gate['text']})"
+
+
 def describe(gate: dict) -> str:
     """One line: what is served and why, with the interval."""
-    return f"serving the {gate['served']}: {gate['reason']} ({gate['text']})"
+    return f"serving the {gate['served']}: {why(gate)}"

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from .artifacts import METADATA_FILE
+from .gate import why
 from .linear import BASELINE_GRAPH
 from .modelcard import ModelCard, write_model_card
 from .readme import markdown_table, write_results
@@ -58,7 +59,7 @@ def served_line(m: dict) -> str:
     gate = m.get("gate")
     if not gate:
         return "Served: the transformer (trained before the baseline gate: retrain to check it)."
-    return f"Served: the {gate['served']}, {gate['reason']} ({gate['text']})."
+    return f"Served: the {gate['served']}, {why(gate)}."
 
 
 def calibration_line(m: dict) -> str:
