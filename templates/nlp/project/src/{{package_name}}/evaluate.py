@@ -16,6 +16,8 @@ from .ledger import DataError
 from .train import BASELINE_FILE, MODEL_DIR, SPLIT_FILE, load_dataset
 
 METRICS_FILE, CALIBRATION_PLOT = "metrics.json", "calibration.png"
+# a model trained before calibration: served as it is (temperature 1) until it is retrained
+UNCALIBRATED = {"method": "none", "temperature": 1.0, "fitted_on": "none: retrain to calibrate"}
 
 
 def load_split(out_dir: Path, lines: np.ndarray) -> dict[str, np.ndarray]:
@@ -111,7 +113,7 @@ def evaluate(out_dir: Path, reports: Path, data: str | None = None, n_boot: int 
         },
         "calibration": {
             arm: {
-                **meta["calibration"][arm],
+                **meta.get("calibration", {}).get(arm, UNCALIBRATED),
                 "test_ece_before": scoring.calibration(onehot, raw[arm])["ece"],
                 "test_ece_after": scoring.calibration(onehot, p)["ece"],
             }
