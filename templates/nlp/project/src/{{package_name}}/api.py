@@ -1,7 +1,8 @@
 """FastAPI app: the exported ONNX model (int8 by default) with ONNX Runtime and `tokenizers`.
 
 Limits (environment variables): MAX_CHARS (10,000 characters a text), MAX_BATCH (32 texts),
-MAX_BODY_BYTES (1 MB a request), ORT_THREADS (1). MODEL_DIR is the artifacts folder.
+MAX_BODY_BYTES (1 MB a request), ORT_THREADS (1). MODEL_DIR is the artifacts folder; a new
+export there is served without a restart (RELOAD_SECONDS between checks, 1; "off": never).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from pydantic_core import PydanticCustomError
 
 from . import __version__
 from .demo import add_demo_page
+from .gate import why
 from .problems import RequestBody, install_problem_handlers, problem_responses
+from .reload import Reloader, reload_interval
 from .serving import TextModel, check_text
 from .thresholds import moderate
 
@@ -63,7 +66,9 @@ class Classification(BaseModel):
     label: str | None = Field(description="Most probable class (multi-class); null for multi-label")
     scores: dict[str, float] = Field(description="Probability of each label")
     truncated: bool = Field(description="The text was cut to the model's first tokens")
-    tokens: int = Field(description="Tokens the model read (with [CLS]/[SEP])")
+    tokens: int = Field(
+        description="Tokens the model read (transformer: with [CLS]/[SEP]; baseline: words)"
+    )
     model_version: str
 
 
@@ -89,6 +94,9 @@ class BatchOut(BaseModel):
 class Health(BaseModel):
     status: Literal["ok"]
     model_version: str
+    stale: str | None = Field(
+        description="Why a newer export in the artifacts folder is not served (null: none)"
+    )
 
 
 class Metadata(BaseModel):
@@ -98,6 +106,8 @@ class Metadata(BaseModel):
     thresholds: dict[str, Any]
     test_metrics: dict[str, Any] | None
     graph: str
+    served: Literal["transformer", "baseline"] = Field(description="The model that answers")
+    gate: str | None = Field(description="Why it is served (the baseline gate of `train`)")
     max_tokens: int
     limits: dict[str, int]
     model_version: str
@@ -129,14 +139,21 @@ def _json(answer: BaseModel) -> Response:
     return Response(answer.model_dump_json(), media_type="application/json")
 
 
-def create_app(model_dir: Path | str | None = None, graph: str | None = None) -> FastAPI:
-    """The API; the model in ``model_dir`` (default: $MODEL_DIR or artifacts/) loads at start-up;
-    ``graph`` (or $MODEL_GRAPH) picks another exported graph, e.g. model.onnx (fp32)."""
+def create_app(
+    model_dir: Path | str | None = None,
+    graph: str | None = None,
+    reload_seconds: float | Literal["env"] | None = "env",
+) -> FastAPI:
+    """The API; the model in ``model_dir`` (default: $MODEL_DIR or artifacts/) loads at start-up
+    and again after each new export (checked every ``reload_seconds``, default $RELOAD_SECONDS;
+    None: never); ``graph`` (or $MODEL_GRAPH) picks another exported graph, e.g. model.onnx."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         folder = Path(model_dir or os.environ.get("MODEL_DIR", "artifacts"))
-        app.state.model = TextModel(folder, graph=graph or os.environ.get("MODEL_GRAPH"))
+        chosen = graph or os.environ.get("MODEL_GRAPH")
+        every = reload_interval() if reload_seconds == "env" else reload_seconds
+        app.state.live = Reloader(folder, lambda path: TextModel(path, graph=chosen), every)
         yield
 
     app = FastAPI(
@@ -149,11 +166,12 @@ def create_app(model_dir: Path | str | None = None, graph: str | None = None) ->
     add_demo_page(app, Path(__file__).parent / "static" / "demo.html")
 
     def model(request: Request) -> TextModel:
-        return request.app.state.model
+        return request.app.state.live.current()
 
     @app.get("/health", response_model=Health)
     def health(request: Request) -> Health:
-        return Health(status="ok", model_version=model(request).version)
+        live = request.app.state.live
+        return Health(status="ok", model_version=model(request).version, stale=live.stale)
 
     @app.get("/metadata", response_model=Metadata)
     def metadata(request: Request) -> Metadata:
@@ -166,6 +184,8 @@ def create_app(model_dir: Path | str | None = None, graph: str | None = None) ->
             thresholds=m.thresholds,
             test_metrics=m.test_metrics(),
             graph=m.graph,
+            served=m.arm,
+            gate=why(g) if (g := m.metadata.get("gate")) else None,
             max_tokens=m.max_tokens,
             model_version=m.version,
             trained_at=m.metadata.get("trained_at"),

@@ -12,7 +12,7 @@ from pathlib import Path
 
 METADATA_FILE, TOKENIZER_FILE = "metadata.json", "tokenizer.json"
 # The settings in metadata.json that change an answer (the rest is provenance and metrics).
-DECISIVE = ("labels", "multilabel", "max_length", "benign", "thresholds")
+DECISIVE = ("labels", "multilabel", "max_length", "benign", "thresholds", "calibration")
 
 
 def write_json(path: Path, value: object) -> None:

@@ -9,6 +9,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from .calibration import to_probs
 from .metrics import macro_f1
 
 C_GRID = (0.25, 1.0, 4.0, 16.0)
@@ -42,9 +43,36 @@ def _classifier(c: float, multilabel: bool, seed: int) -> object:
     return OneVsRestClassifier(lr) if multilabel else lr
 
 
-def predict_proba(model: Pipeline, texts: list[str], multilabel: bool) -> np.ndarray:
-    """(n, labels) probabilities: softmax-like for multi-class, one per label for multi-label."""
-    return np.asarray(model.predict_proba(texts), dtype=np.float64)
+def decision(model: Pipeline, texts: list[str]) -> np.ndarray:
+    """(n, labels) logits: softmax of them is predict_proba (a binary model's are [0, d])."""
+    d = np.asarray(model.decision_function(texts), dtype=np.float64)
+    return np.column_stack([np.zeros_like(d), d]) if d.ndim == 1 else d
+
+
+def predict_proba(
+    model: Pipeline, texts: list[str], multilabel: bool, temperature: float = 1.0
+) -> np.ndarray:
+    """(n, labels) probabilities of ``logits / temperature``: softmax for multi-class, one
+    sigmoid per label for multi-label (temperature 1: scikit-learn's predict_proba)."""
+    return to_probs(decision(model, texts), multilabel, temperature)
+
+
+def to_arrays(model: Pipeline) -> dict[str, np.ndarray]:
+    """The fitted pipeline as arrays for linear.LinearBaseline (serving has no scikit-learn):
+    per part its terms (newline-joined UTF-8: no term holds a newline), idf and n-gram range."""
+    union, clf = model.named_steps["tfidf"], model.named_steps["lr"]
+    out: dict[str, np.ndarray] = {}
+    for name, vectoriser in union.transformer_list:
+        vocab = vectoriser.vocabulary_
+        terms = "\n".join(sorted(vocab, key=vocab.__getitem__)).encode("utf-8")
+        out[f"{name}_terms"] = np.frombuffer(terms, dtype=np.uint8)
+        out[f"{name}_idf"] = vectoriser.idf_
+        out[f"{name}_ngram_range"] = np.asarray(vectoriser.ngram_range)
+    estimators = getattr(clf, "estimators_", [clf])  # one-vs-rest: one binary model a label
+    out["coef"] = np.vstack([e.coef_ for e in estimators])
+    out["intercept"] = np.concatenate([e.intercept_ for e in estimators])
+    out["binary"] = np.asarray(len(estimators) == 1 and out["coef"].shape[0] == 1)
+    return out
 
 
 def fit_baseline(

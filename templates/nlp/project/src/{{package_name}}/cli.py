@@ -90,6 +90,13 @@ def validate(**kw: object) -> None:
 )
 @click.option("--block-precision", default=0.9, help="Goal for the block threshold (validation).")
 @click.option("--review-recall", default=0.9, help="Goal for the review threshold (validation).")
+@click.option(
+    "--serve",
+    type=click.Choice(["auto", "transformer", "baseline"]),
+    default="auto",
+    help="Which model `export` publishes: auto serves the transformer only when it beats the "
+    "baseline on validation (paired 95% interval above 0).",
+)
 @click.option("--model", default=defaults.BASE_MODEL, help="Hugging Face model id or local folder.")
 @click.option("--max-length", default=128, help="Tokens per text (longer texts are truncated).")
 @click.option("--epochs", default=3, type=click.IntRange(min=1))

@@ -47,6 +47,7 @@ class TrainConfig:
     benign: list[str] | None = None
     block_precision: float = 0.9
     review_recall: float = 0.9
+    serve: str = "auto"
     out_dir: str = "artifacts"
     finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
 

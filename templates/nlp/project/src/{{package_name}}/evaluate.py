@@ -16,6 +16,8 @@ from .ledger import DataError
 from .train import BASELINE_FILE, MODEL_DIR, SPLIT_FILE, load_dataset
 
 METRICS_FILE, CALIBRATION_PLOT = "metrics.json", "calibration.png"
+# a model trained before calibration: served as it is (temperature 1) until it is retrained
+UNCALIBRATED = {"method": "none", "temperature": 1.0, "fitted_on": "none: retrain to calibrate"}
 
 
 def load_split(out_dir: Path, lines: np.ndarray) -> dict[str, np.ndarray]:
@@ -35,7 +37,8 @@ def load_split(out_dir: Path, lines: np.ndarray) -> dict[str, np.ndarray]:
 
 
 class Scorer:
-    """The saved fine-tuned model with its tokenizer; ``probs(texts)`` as `train` computed them."""
+    """The saved fine-tuned model with its tokenizer; ``probs(texts)`` as `train` computed them,
+    with the temperature `train` fitted on validation (as served)."""
 
     def __init__(self, out_dir: Path, device: str = "cpu") -> None:
         import torch
@@ -49,11 +52,14 @@ class Scorer:
         self.model = TextClassifier.load(out_dir / MODEL_DIR).to(self.device)
         self.collate = DataCollatorWithPadding(self.tokenizer, return_tensors="pt")
 
-    def probs(self, texts: list[str]) -> np.ndarray:
+    def probs(self, texts: list[str], calibrated: bool = True) -> np.ndarray:
+        """Probabilities with the validation temperature (``calibrated``) or without it."""
+        from .calibration import temperature_of
         from .finetune import encode, predict_proba
 
         ids = encode(self.tokenizer, texts, self.meta["max_length"])
-        return predict_proba(self.model, self.collate, ids, self.meta["multilabel"], self.device)
+        t = temperature_of(self.meta, "transformer") if calibrated else 1.0
+        return predict_proba(self.model, self.collate, ids, self.meta["multilabel"], self.device, t)
 
 
 def evaluate(out_dir: Path, reports: Path, data: str | None = None, n_boot: int = 1000) -> dict:
@@ -61,6 +67,8 @@ def evaluate(out_dir: Path, reports: Path, data: str | None = None, n_boot: int 
     import joblib
 
     from .baseline import predict_proba
+    from .calibration import temperature_of
+    from .gate import served_arm
 
     if not (out_dir / METADATA_FILE).is_file():
         raise DataError(f"no trained model in {out_dir}: run `train` first")
@@ -79,8 +87,13 @@ def evaluate(out_dir: Path, reports: Path, data: str | None = None, n_boot: int 
         raise DataError("the test split is empty: add test rows to the split column")
     test = dataset.subset(parts["test"])
     multilabel, labels = meta["multilabel"], meta["labels"]
+    baseline = joblib.load(out_dir / BASELINE_FILE)
     probs = scorer.probs(test.texts)
-    base = predict_proba(joblib.load(out_dir / BASELINE_FILE), test.texts, multilabel)
+    base = predict_proba(baseline, test.texts, multilabel, temperature_of(meta, "baseline"))
+    raw = {
+        "transformer": scorer.probs(test.texts, calibrated=False),
+        "baseline": predict_proba(baseline, test.texts, multilabel),
+    }
     onehot = test.onehot()
     models = {"transformer": probs, "baseline": base}
     metrics = {
@@ -98,13 +111,24 @@ def evaluate(out_dir: Path, reports: Path, data: str | None = None, n_boot: int 
             }
             for name, p in models.items()
         },
+        "calibration": {
+            arm: {
+                **meta.get("calibration", {}).get(arm, UNCALIBRATED),
+                "test_ece_before": scoring.calibration(onehot, raw[arm])["ece"],
+                "test_ece_after": scoring.calibration(onehot, p)["ece"],
+            }
+            for arm, p in models.items()
+        },
+        "gate": meta.get("gate"),
         "transformer_minus_baseline_macro_f1": scoring.versus(
             test.y, probs, base, multilabel, n_boot
         ),
         "thresholds": {
             "chosen_on": "validation",
             **meta["thresholds"],
-            "test": scoring.thresholds_on_test(onehot, probs, labels, meta["thresholds"]),
+            "test": scoring.thresholds_on_test(
+                onehot, models[served_arm(meta)], labels, meta["thresholds"]
+            ),
         },
         "warnings": [],
         "mistakes": analysis.confident_mistakes(test.texts, test.y, probs, labels, multilabel),
@@ -157,7 +181,11 @@ def plot_calibration(metrics: dict, path: Path) -> None:
             "o-",
             label=f"{name} (ECE {m['calibration']['ece']:.3f})",
         )
-    ax.set(xlabel="predicted probability", ylabel="observed frequency", title="Calibration (test)")
+    ax.set(
+        xlabel="predicted probability (temperature-scaled on validation)",
+        ylabel="observed frequency",
+        title="Calibration (test)",
+    )
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110)

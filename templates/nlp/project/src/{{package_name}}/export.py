@@ -15,6 +15,9 @@ import numpy as np
 
 from .artifacts import METADATA_FILE, TOKENIZER_FILE, model_version, publish, write_json
 from .evaluate import Scorer
+from .gate import describe as describe_gate
+from .gate import served_arm
+from .linear import BASELINE_GRAPH
 from .serving import TextModel
 
 FP32, INT8 = "model.onnx", "model.int8.onnx"
@@ -48,19 +51,21 @@ def describe(meta: dict) -> list[str]:
     lines = []
     for graph, c in meta["onnx"]["checks"].items():
         acc = (
-            f", accuracy {c['onnx_accuracy']:.4f} vs torch {c['torch_accuracy']:.4f}"
+            f", accuracy {c['onnx_accuracy']:.4f} vs reference {c['torch_accuracy']:.4f}"
             if "onnx_accuracy" in c
             else ""
         )
         lines.append(
-            f"{graph}: max |p - p_torch| {c['max_abs_diff']:.1e}, agreement "
+            f"{graph}: max |p - p_reference| {c['max_abs_diff']:.1e}, agreement "
             f"{c['agreement']:.4f} on {c['n']} test texts{acc}"
         )
     serve = meta["onnx"]["serve"]
-    if serve != INT8:  # .dockerignore sends only the int8 graph of artifacts/ to the image
+    if serve not in (INT8, BASELINE_GRAPH):  # .dockerignore sends only these two to the image
         lines.append(f"the Docker image needs {serve}: add `!artifacts/{serve}` to .dockerignore")
     version = meta["onnx"]["versions"][serve]
-    return [*lines, f"serving {serve} (model version {version})"]
+    gate = meta.get("gate")
+    why = f"; {describe_gate(gate)}" if gate else ""
+    return [*lines, f"serving {serve} (model version {version}){why}"]
 
 
 def export_onnx(
@@ -72,24 +77,31 @@ def export_onnx(
     max_accuracy_drop: float = 0.01,
     opset: int = 17,
 ) -> dict:
-    """Write model.onnx (+ model.int8.onnx) and tokenizer.json to a staging folder, check each
-    graph against torch on ``texts``, then publish them with the checks in metadata.json."""
+    """Write model.onnx (+ model.int8.onnx), tokenizer.json and the baseline's arrays to a
+    staging folder, check each against torch or scikit-learn on ``texts``, then publish them
+    with the checks in metadata.json; `serve` runs the model the gate of `train` chose."""
     scorer = Scorer(out_dir)
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".export-") as tmp:
         staging = Path(tmp)
         graphs = _write_graphs(scorer, staging, quantize, opset)
-        meta = {**scorer.meta, "onnx": {"serve": graphs[-1], "graphs": graphs, "opset": opset}}
+        serve = BASELINE_GRAPH if served_arm(scorer.meta) == "baseline" else graphs[-1]
+        graphs.append(_write_baseline(out_dir, staging))
+        meta = {**scorer.meta, "onnx": {"serve": serve, "graphs": graphs, "opset": opset}}
         write_json(staging / METADATA_FILE, meta)
-        expected = scorer.probs(texts)
-        checks = {
-            graph: parity(
-                expected, TextModel(staging, graph=graph).probs(texts), labels, meta["multilabel"]
+        expected = {"transformer": scorer.probs(texts), "baseline": _baseline_probs(out_dir, texts)}
+        checks = {}
+        for graph in graphs:
+            served = TextModel(staging, graph=graph)
+            checks[graph] = parity(
+                expected[served.arm], served.probs(texts), labels, meta["multilabel"]
             )
-            for graph in graphs
-        }
         served = _served(out_dir)
         if checks[FP32]["max_abs_diff"] >= MAX_ABS_DIFF:
             raise ExportError(f"{FP32} differs from torch: {checks[FP32]}; {served}")
+        if checks[BASELINE_GRAPH]["max_abs_diff"] >= 1e-6:
+            raise ExportError(
+                f"{BASELINE_GRAPH} differs from scikit-learn: {checks[BASELINE_GRAPH]}; {served}"
+            )
         if quantize and checks[INT8].get("accuracy_drop", 0.0) > max_accuracy_drop:
             drop = checks[INT8]["accuracy_drop"]
             raise ExportError(
@@ -101,6 +113,30 @@ def export_onnx(
         write_json(staging / METADATA_FILE, meta)
         publish(staging, out_dir, [TOKENIZER_FILE, *graphs, METADATA_FILE])
     return meta
+
+
+def _write_baseline(out_dir: Path, folder: Path) -> str:
+    """The TF-IDF baseline as arrays that serving applies with NumPy (linear.py)."""
+    import joblib
+
+    from .baseline import to_arrays
+    from .train import BASELINE_FILE
+
+    np.savez_compressed(folder / BASELINE_GRAPH, **to_arrays(joblib.load(out_dir / BASELINE_FILE)))
+    return BASELINE_GRAPH
+
+
+def _baseline_probs(out_dir: Path, texts: list[str]) -> np.ndarray:
+    """scikit-learn's calibrated baseline probabilities, as `evaluate` computes them."""
+    import joblib
+
+    from .baseline import predict_proba
+    from .calibration import temperature_of
+    from .train import BASELINE_FILE
+
+    meta = json.loads((out_dir / METADATA_FILE).read_text("utf-8"))
+    model = joblib.load(out_dir / BASELINE_FILE)
+    return predict_proba(model, texts, meta["multilabel"], temperature_of(meta, "baseline"))
 
 
 def _served(out_dir: Path) -> str:

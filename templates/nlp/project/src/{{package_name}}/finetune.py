@@ -15,9 +15,10 @@ from torch import nn
 from tqdm import tqdm
 from transformers import DataCollatorWithPadding, get_linear_schedule_with_warmup
 
+from .calibration import to_probs
 from .config import FinetuneConfig
 from .metrics import macro_f1
-from .model import TextClassifier, probabilities
+from .model import TextClassifier
 
 
 def pick_device(name: str) -> torch.device:
@@ -61,15 +62,14 @@ def class_weights(y: np.ndarray, multilabel: bool, num_labels: int) -> torch.Ten
     return torch.tensor(len(y) / (num_labels * counts), dtype=torch.float32)
 
 
-def predict_proba(
+def predict_logits(
     model: nn.Module,
     collate: Callable,
     ids: list[list[int]],
-    multilabel: bool,
     device: torch.device,
     batch_size: int = 64,
 ) -> np.ndarray:
-    """Probabilities (n, labels) in the input order; batches of similar length for speed."""
+    """Logits (n, labels) in the input order; batches of similar length for speed."""
     order = np.argsort([len(x) for x in ids], kind="stable")
     out = np.zeros((len(ids), model.head.out_features), dtype=np.float32)
     model.eval()
@@ -78,8 +78,20 @@ def predict_proba(
             part = order[start : start + batch_size]
             batch = collate([{"input_ids": ids[i]} for i in part])
             logits = model(batch["input_ids"].to(device), batch["attention_mask"].to(device))
-            out[part] = probabilities(logits.float(), multilabel).cpu().numpy()
+            out[part] = logits.float().cpu().numpy()
     return out
+
+
+def predict_proba(
+    model: nn.Module,
+    collate: Callable,
+    ids: list[list[int]],
+    multilabel: bool,
+    device: torch.device,
+    temperature: float = 1.0,
+) -> np.ndarray:
+    """Probabilities (n, labels) of ``logits / temperature`` in the input order."""
+    return to_probs(predict_logits(model, collate, ids, device), multilabel, temperature)
 
 
 def _autocast(device: torch.device, amp: bool):

@@ -52,8 +52,3 @@ class TextClassifier(nn.Module):
         model = cls(AutoModel.from_pretrained(folder), config["num_labels"], config["dropout"])
         model.head.load_state_dict(torch.load(folder / HEAD_FILE, weights_only=True))
         return model.eval()
-
-
-def probabilities(logits: torch.Tensor, multilabel: bool) -> torch.Tensor:
-    """Sigmoid per label (multi-label) or softmax over classes (multi-class)."""
-    return torch.sigmoid(logits) if multilabel else torch.softmax(logits, -1)

@@ -8,6 +8,8 @@ import re
 from pathlib import Path
 
 from .artifacts import METADATA_FILE
+from .gate import why
+from .linear import BASELINE_GRAPH
 from .modelcard import ModelCard, write_model_card
 from .readme import markdown_table, write_results
 
@@ -30,13 +32,15 @@ def scaffold_version(answers: Path) -> str:
 
 
 def served(artifacts: Path) -> dict:
-    """The exported graph `serve` runs and its version, or why there is none."""
+    """The exported graph `serve` runs, its version and model, or why there is none."""
     path = artifacts / METADATA_FILE
     meta = json.loads(path.read_text("utf-8")) if path.is_file() else {}
     if "onnx" not in meta:
-        return {"graph": "none: run `export`", "version": "none: run `export`"}
+        none = "none: run `export`"
+        return {"graph": none, "version": none, "model": none}
     graph = meta["onnx"]["serve"]
-    return {"graph": graph, "version": meta["onnx"]["versions"][graph]}
+    model = "baseline (TF-IDF + logistic regression)" if graph == BASELINE_GRAPH else "transformer"
+    return {"graph": graph, "version": meta["onnx"]["versions"][graph], "model": model}
 
 
 def _benign(m: dict) -> str:
@@ -50,8 +54,30 @@ def _ledger(ledger: dict) -> str:
     )
 
 
+def served_line(m: dict) -> str:
+    """Which model `serve` answers with and why (the baseline gate), with its interval."""
+    gate = m.get("gate")
+    if not gate:
+        return "Served: the transformer (trained before the baseline gate: retrain to check it)."
+    return f"Served: the {gate['served']}, {why(gate)}."
+
+
+def calibration_line(m: dict) -> str:
+    """The temperatures fitted on validation and each model's test ECE before and after."""
+    parts = [
+        f"{name} T = {c['temperature']:.3f}, test ECE {c['test_ece_before']:.3f} -> "
+        f"{c['test_ece_after']:.3f}"
+        for name, c in m["calibration"].items()
+    ]
+    return (
+        "Probabilities (API, demo, thresholds, this report) are temperature-scaled, the "
+        f"temperature fitted on the validation split: {'; '.join(parts)}."
+    )
+
+
 def results_markdown(m: dict, curve: list[dict] | None) -> str:
     t, b = m["models"]["transformer"], m["models"]["baseline"]
+    cal = m["calibration"]
     d = m["transformer_minus_baseline_macro_f1"]
     lines = [
         f"Test split: {m['n_test']} texts; fine-tuned `{m['model']}` vs TF-IDF + logistic "
@@ -65,14 +91,22 @@ def results_markdown(m: dict, curve: list[dict] | None) -> str:
                     "model": name,
                     "macro-F1": _ci(x["macro_f1"]),
                     "accuracy": _ci(x["accuracy"]),
-                    "ECE": f"{x['calibration']['ece']:.3f}",
+                    "ECE before -> after": f"{cal[arm]['test_ece_before']:.3f} -> "
+                    f"{cal[arm]['test_ece_after']:.3f}",
                 }
-                for name, x in (("transformer", t), ("baseline TF-IDF", b))
+                for name, arm, x in (
+                    ("transformer", "transformer", t),
+                    ("baseline TF-IDF", "baseline", b),
+                )
             ],
-            ["model", "macro-F1", "accuracy", "ECE"],
+            ["model", "macro-F1", "accuracy", "ECE before -> after"],
         ),
         "",
+        calibration_line(m),
+        "",
         f"Transformer minus baseline, macro-F1 (paired bootstrap): {_ci(d)}.",
+        "",
+        f"**{served_line(m)}**",
         "",
         "Per label (transformer):",
         "",
@@ -152,7 +186,10 @@ def results_markdown(m: dict, curve: list[dict] | None) -> str:
 def model_card(m: dict, serving: dict, scaffold: str) -> ModelCard:
     t, b = m["models"]["transformer"], m["models"]["baseline"]
     rows = []
-    for name, x in (("fine-tuned transformer", t), ("TF-IDF + logistic regression", b)):
+    for name, arm, x in (
+        ("fine-tuned transformer", "transformer", t),
+        ("TF-IDF + logistic regression", "baseline", b),
+    ):
         for metric in ("macro_f1", "accuracy"):
             rows.append(
                 {
@@ -163,6 +200,9 @@ def model_card(m: dict, serving: dict, scaffold: str) -> ModelCard:
                     "high": x[metric]["high"],
                 }
             )
+        for when in ("before", "after"):
+            value = m["calibration"][arm][f"test_ece_{when}"]
+            rows.append({"model": name, "metric": f"ECE {when} calibration", "value": value})
     ledger = m["data"]["ledger"]
     return ModelCard(
         title=f"Text moderator: fine-tuned {m['model']}",
@@ -188,7 +228,10 @@ def model_card(m: dict, serving: dict, scaffold: str) -> ModelCard:
         ],
         metrics=rows,
         metrics_note=f"Test split of {m['n_test']} texts; 95% bootstrap intervals. "
-        f"Transformer minus baseline macro-F1: {_ci(m['transformer_minus_baseline_macro_f1'])}.",
+        f"Transformer minus baseline macro-F1: {_ci(m['transformer_minus_baseline_macro_f1'])}. "
+        + served_line(m)
+        + " "
+        + calibration_line(m),
         limitations=[
             "Texts longer than the token limit are truncated (the API says so)",
             "Thresholds hold for data like the validation split; re-check them on new data",
@@ -199,6 +242,7 @@ def model_card(m: dict, serving: dict, scaffold: str) -> ModelCard:
             "Keep a human in the loop for block decisions",
         ],
         provenance={
+            "served model": serving["model"],
             "served model version": serving["version"],
             "served graph": serving["graph"],
             "trained at": m.get("trained_at", "unknown"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import average_precision_score, precision_recall_fscore_support, roc_auc_score
 
+from .calibration import fit_temperature, to_probs
 from .metrics import accuracy, decide, macro_f1
 from .stats import bootstrap_interval, paired_bootstrap, wilson_interval
 
@@ -118,6 +119,18 @@ def calibration(onehot: np.ndarray, probs: np.ndarray, bins: int = 10) -> dict:
             ece += mask.mean() * abs(conf - freq)
             rows.append({"bin": b, "n": int(mask.sum()), "confidence": conf, "frequency": freq})
     return {"ece": float(ece), "brier": float(((s - y) ** 2).mean()), "bins": rows}
+
+
+def calibrate(logits: np.ndarray, y: np.ndarray, onehot: np.ndarray, multilabel: bool) -> dict:
+    """A temperature fitted on these logits (pass validation's), with ECE before and after."""
+    t = fit_temperature(logits, y, multilabel)
+    return {
+        "method": "temperature",
+        "temperature": t,
+        "n": len(y),
+        "ece_before": calibration(onehot, to_probs(logits, multilabel))["ece"],
+        "ece_after": calibration(onehot, to_probs(logits, multilabel, t))["ece"],
+    }
 
 
 def predictions(probs: np.ndarray, multilabel: bool, n_labels: int) -> np.ndarray:

@@ -10,10 +10,13 @@ from pathlib import Path
 import numpy as np
 
 from .artifacts import METADATA_FILE, TOKENIZER_FILE, model_version
+from .calibration import temperature_of, to_probs
+from .linear import BASELINE_GRAPH, LinearBaseline
 
 
 class TextModel:
-    """Tokenizer, ONNX graph, labels and thresholds from an exported artifacts folder."""
+    """Tokenizer, ONNX graph (or the baseline's arrays), labels and thresholds from an exported
+    artifacts folder: the model `train`'s gate chose unless ``graph`` names another."""
 
     def __init__(
         self, model_dir: Path | str, graph: str | None = None, threads: int | None = None
@@ -33,6 +36,8 @@ class TextModel:
         self.max_tokens: int = meta["max_length"]
         self.thresholds: dict = meta["thresholds"]
         self.graph = graph or meta["onnx"]["serve"]
+        self.arm = "baseline" if self.graph == BASELINE_GRAPH else "transformer"
+        self.temperature = temperature_of(meta, self.arm)
         self.version = model_version(model_dir, self.graph, meta)
         recorded = meta["onnx"].get("versions", {}).get(self.graph)
         if recorded is not None and recorded != self.version:
@@ -43,12 +48,15 @@ class TextModel:
         self.tokenizer = Tokenizer.from_file(str(model_dir / TOKENIZER_FILE))
         self.tokenizer.enable_truncation(self.max_tokens)
         self.tokenizer.no_padding()
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or int(os.environ.get("ORT_THREADS", 1))
-        options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(
-            str(model_dir / self.graph), options, providers=["CPUExecutionProvider"]
-        )
+        if self.arm == "baseline":
+            self.baseline, self.session = LinearBaseline(model_dir / self.graph), None
+        else:
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = threads or int(os.environ.get("ORT_THREADS", 1))
+            options.inter_op_num_threads = 1
+            self.session = ort.InferenceSession(
+                str(model_dir / self.graph), options, providers=["CPUExecutionProvider"]
+            )
         self.probs(["warm up"])  # fail at start-up, not on the first request
 
     def test_metrics(self) -> dict | None:
@@ -60,6 +68,7 @@ class TextModel:
         baseline = self.metadata.get("test_metrics", {}).get("baseline_macro_f1")
         return {
             "graph": self.graph,
+            "model": self.arm,
             "macro_f1": check["onnx_macro_f1"],
             "accuracy": check["onnx_accuracy"],
             "n_test": check["n"],
@@ -72,23 +81,20 @@ class TextModel:
         return np.asarray([encoding.ids], dtype=np.int64), bool(encoding.overflowing)
 
     def score(self, text: str) -> tuple[np.ndarray, bool, int]:
-        """Probabilities of one text (one graph run), whether it was truncated, its tokens."""
-        ids, truncated = self.encode(text)
-        feed = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
-        logits = self.session.run(None, feed)[0]
-        return to_probs(logits, self.multilabel)[0], truncated, ids.shape[1]
+        """Calibrated probabilities of one text (one graph run, or the baseline's arrays),
+        whether it was truncated, and the tokens read."""
+        if self.session is None:  # the baseline reads the whole text: nothing is truncated
+            logits, truncated = self.baseline.logits(text)[None], False
+            tokens = self.baseline.tokens(text)
+        else:
+            ids, truncated = self.encode(text)
+            feed = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
+            logits, tokens = self.session.run(None, feed)[0], ids.shape[1]
+        return to_probs(logits, self.multilabel, self.temperature)[0], truncated, tokens
 
     def probs(self, texts: list[str]) -> np.ndarray:
         """Probabilities (n, labels), one graph run a text as the API does."""
         return np.asarray([self.score(t)[0] for t in texts])
-
-
-def to_probs(logits: np.ndarray, multilabel: bool) -> np.ndarray:
-    logits = logits.astype(np.float64)
-    if multilabel:
-        return 1 / (1 + np.exp(-logits))
-    z = np.exp(logits - logits.max(1, keepdims=True))
-    return z / z.sum(1, keepdims=True)
 
 
 def check_text(text: str) -> str | None:

@@ -101,10 +101,12 @@ def train(
     from transformers import AutoTokenizer
 
     from . import cpu
-    from .baseline import fit_baseline, predict_proba
-    from .finetune import distributed, encode, finetune, pick_device
-    from .finetune import predict_proba as model_proba
+    from .baseline import decision, fit_baseline
+    from .calibration import to_probs
+    from .finetune import distributed, encode, finetune, pick_device, predict_logits
+    from .gate import compare, decide, describe
     from .metrics import accuracy, macro_f1
+    from .scoring import calibrate
     from .thresholds import choose
     from .tracking import tracked_run
 
@@ -160,12 +162,19 @@ def train(
     from transformers import DataCollatorWithPadding
 
     collate = DataCollatorWithPadding(tokenizer, return_tensors="pt")
-    val_probs = model_proba(
-        model.cpu(),
-        collate,
-        encode(tokenizer, va.texts, ft.max_length),
-        data.multilabel,
-        torch.device("cpu"),
+    val_ids = encode(tokenizer, va.texts, ft.max_length)
+    val_logits = {
+        "transformer": predict_logits(model.cpu(), collate, val_ids, torch.device("cpu")),
+        "baseline": decision(baseline, va.texts),
+    }
+    # one temperature per model, fitted on validation only: what `serve` shows is calibrated
+    calibration = {
+        arm: {**calibrate(x, va.y, va.onehot(), data.multilabel), "fitted_on": "validation"}
+        for arm, x in val_logits.items()
+    }
+    val_probs, base_val = (
+        to_probs(val_logits[arm], data.multilabel, calibration[arm]["temperature"])
+        for arm in ("transformer", "baseline")
     )
     out = Path(cfg.out_dir)
     model.save(out / MODEL_DIR)
@@ -177,7 +186,10 @@ def train(
         for name, index in parts.items():
             writer.writerows((int(data.lines[i]), name) for i in index)
     (out / HISTORY_FILE).write_text(json.dumps(history, indent=1) + "\n", "utf-8")
-    base_val = predict_proba(baseline, va.texts, data.multilabel)
+    # the gate: the transformer is served only if it beats the baseline on validation
+    gate = decide(compare(va.y, val_probs, base_val, data.multilabel), cfg.serve)
+    log(describe(gate))
+    served_val = val_probs if gate["served"] == "transformer" else base_val
     metadata = {
         "labels": data.labels,
         "multilabel": data.multilabel,
@@ -185,7 +197,7 @@ def train(
         "max_length": ft.max_length,
         "pad_id": tokenizer.pad_token_id,
         "thresholds": choose(
-            va.onehot(), val_probs, data.labels, benign, cfg.block_precision, cfg.review_recall
+            va.onehot(), served_val, data.labels, benign, cfg.block_precision, cfg.review_recall
         ),
         "val": {
             "macro_f1": macro_f1(va.y, val_probs, data.multilabel),
@@ -193,6 +205,8 @@ def train(
             "baseline_macro_f1": macro_f1(va.y, base_val, data.multilabel),
         },
         "baseline": baseline_info,
+        "calibration": calibration,
+        "gate": gate,
         "train_config": dataclasses.asdict(cfg),
         "data": {
             "source": data.source,
@@ -219,10 +233,12 @@ def train(
 
 
 def summary(meta: dict, out_dir: object) -> str:
-    """The line `train` ends with."""
-    val = meta["val"]
+    """The line `train` ends with (the gate's reason is logged above it)."""
+    val, cal = meta["val"], meta["calibration"]["transformer"]
     return (
         f"trained in {meta['train_seconds']:.0f} s: val macro-F1 {val['macro_f1']:.4f} "
-        f"(baseline {val['baseline_macro_f1']:.4f}); benign (never flagged): "
-        f"{', '.join(meta['benign']) or 'none'}; saved to {out_dir}"
+        f"(baseline {val['baseline_macro_f1']:.4f}); temperature {cal['temperature']:.3f} "
+        f"(val ECE {cal['ece_before']:.3f} -> {cal['ece_after']:.3f}); benign (never flagged): "
+        f"{', '.join(meta['benign']) or 'none'}; served: {meta['gate']['served']}; "
+        f"saved to {out_dir}"
     )
