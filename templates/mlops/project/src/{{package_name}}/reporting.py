@@ -92,12 +92,14 @@ def calibration_line(metrics: dict) -> str:
     if not calibration:
         return "The probabilities are not calibrated (no calibration in metrics.json)."
     changes = "; ".join(
-        f"{name} {ece['before']:.4f} -> {ece['after']:.4f}"
+        f"{name} {ece['before']:.4f} -> {ece['after']:.4f} (change {ece['change'][0]:+.4f}, "
+        f"paired 95% interval [{ece['change'][1]:+.4f}, {ece['change'][2]:+.4f}])"
         for name, ece in calibration["ece"].items()
     )
     return (
         f"Probabilities calibrated by {calibration['method']} ({calibration['n_valid']} "
-        f"customers); expected calibration error on the test split, before -> after: {changes}."
+        f"customers); expected calibration error (ECE) on the test split, before -> after: "
+        f"{changes}. An interval that contains 0 is a change within the noise of ECE."
     )
 
 
