@@ -41,6 +41,7 @@ from .metrics import ApiMetrics, MetricsMiddleware, render_metrics
 from .onnx_model import Batcher
 from .predlog import PredictionLog, shadow_id
 from .problems import ProblemError, install_problem_handlers, problem_responses
+from .readiness import workers_ready
 from .schema import FEATURES, Customer
 from .serving import Deployed, Deployment
 
@@ -111,6 +112,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/health", response_model=Health, responses=problem_responses(503))
     async def health() -> Health:
+        if not workers_ready():
+            raise ProblemError(503, "starting: not every worker serves yet")
         deployed = serving()
         return Health(
             status="ok",
