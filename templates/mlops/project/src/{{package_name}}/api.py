@@ -34,6 +34,7 @@ from .api_models import (
     ReloadAnswer,
 )
 from .artifacts import CHALLENGER, CHAMPION, ModelRecord
+from .bodydrain import DrainRefusedBody
 from .canary import Rollback
 from .config import Settings, load_settings
 from .demo import add_demo_page
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.deployment = deployment
     app.state.metrics = metrics
     install_problem_handlers(app, max_body_bytes=settings.serve.max_body_bytes)
+    app.add_middleware(DrainRefusedBody)  # outside the limit: the client reads its 413
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     add_demo_page(app, Path(__file__).parent / "static" / "demo.html")
 
