@@ -34,6 +34,7 @@ from .api_models import (
     ReloadAnswer,
 )
 from .artifacts import CHALLENGER, CHAMPION, ModelRecord
+from .bodydrain import DrainRefusedBody
 from .canary import Rollback
 from .config import Settings, load_settings
 from .demo import add_demo_page
@@ -41,6 +42,7 @@ from .metrics import ApiMetrics, MetricsMiddleware, render_metrics
 from .onnx_model import Batcher
 from .predlog import PredictionLog, shadow_id
 from .problems import ProblemError, install_problem_handlers, problem_responses
+from .readiness import workers_ready
 from .schema import FEATURES, Customer
 from .serving import Deployed, Deployment
 
@@ -92,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.deployment = deployment
     app.state.metrics = metrics
     install_problem_handlers(app, max_body_bytes=settings.serve.max_body_bytes)
+    app.add_middleware(DrainRefusedBody)  # outside the limit: the client reads its 413
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     add_demo_page(app, Path(__file__).parent / "static" / "demo.html")
 
@@ -111,6 +114,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/health", response_model=Health, responses=problem_responses(503))
     async def health() -> Health:
+        if not workers_ready():
+            raise ProblemError(503, "starting: not every worker serves yet")
         deployed = serving()
         return Health(
             status="ok",

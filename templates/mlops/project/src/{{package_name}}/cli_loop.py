@@ -212,7 +212,11 @@ def describe_period(report: dict) -> str:
 @click.option("--drift", default=0.0, show_default=True)
 @click.option("--feedback/--no-feedback", default=True,
               help="Send each customer's true outcome (needs $CHURN_API_KEY).")  # fmt: skip
-def simulate(url: str, rows: int, seed: int, drift: float, feedback: bool) -> None:
+@click.option("--label-delay", default=0.0, show_default=True, type=click.FloatRange(min=0),
+              help="Seconds until an outcome is known (a churner's: sooner).")  # fmt: skip
+def simulate(
+    url: str, rows: int, seed: int, drift: float, feedback: bool, label_delay: float
+) -> None:
     """Send generated customers to a running API (and their outcomes to /feedback)."""
     import urllib.error
 
@@ -222,7 +226,7 @@ def simulate(url: str, rows: int, seed: int, drift: float, feedback: bool) -> No
     if feedback and not key:
         raise click.ClickException("set CHURN_API_KEY to send feedback, or pass --no-feedback")
     try:
-        run(url, rows, seed, drift, key)
+        run(url, rows, seed, drift, key, label_delay)
     except (urllib.error.URLError, OSError) as exc:
         raise click.ClickException(f"cannot reach the API at {url}: {exc}") from exc
     click.echo(f"sent {rows} predictions{' with feedback' if feedback else ''} to {url}")

@@ -12,7 +12,13 @@ from .artifacts import BASELINE, CHAMPION, GBM, load_artifact
 from .config import Settings
 from .data import split
 from .schema import TARGET
-from .training import compare_to_baseline, fit_baseline, run_facts, write_metrics
+from .training import (
+    compare_to_baseline,
+    fit_baseline,
+    fit_parts,
+    run_facts,
+    write_metrics,
+)
 
 
 def evaluate(settings: Settings, frame: pd.DataFrame, root: Path = Path(".")) -> dict[str, Any]:
@@ -29,7 +35,11 @@ def evaluate(settings: Settings, frame: pd.DataFrame, root: Path = Path(".")) ->
     model_metrics = m.metrics(y, p_model, champion.threshold)
     base_metrics = m.metrics(y, p_base, base_threshold)
     reports = root / settings.reports_dir
-    m.plot_curves(y, {f"{champion.kind} (served)": p_model, BASELINE: p_base}, reports)
+    curves = {f"{champion.kind} (served)": p_model, BASELINE: p_base}
+    pipelines = dict(zip(curves, (champion.pipeline, base), strict=True))
+    before = m.uncalibrated_scores(pipelines, test)
+    calibration = m.calibration_report(y, curves, before, len(fit_parts(fit_frame)[1]))
+    m.plot_curves(y, curves, reports, before)
     if champion.kind == BASELINE:  # the baseline serves: nothing to compare it with
         reason = "the logistic baseline serves: gradient boosting did not beat it at `train`"
         comparison = {"served": BASELINE, "reason": reason, "beats_baseline": False}
@@ -45,7 +55,9 @@ def evaluate(settings: Settings, frame: pd.DataFrame, root: Path = Path(".")) ->
         frame, "evaluate", version=champion.version, sha256=champion.digest,
         run_id=champion.run_id,
     )  # fmt: skip
-    write_metrics(reports, y, p_model, p_base, model_metrics, base_metrics, facts, comparison)
+    write_metrics(
+        reports, y, p_model, p_base, model_metrics, base_metrics, facts, comparison, calibration
+    )
     return {
         "model": model_metrics, "baseline": base_metrics, "version": champion.version,
         "served": champion.kind, "comparison": comparison["reason"],

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.frozen import FrozenEstimator
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import (
@@ -24,6 +26,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from .schema import CATEGORICAL, FEATURES, NUMERIC, TARGET
+
+CALIBRATION = "Platt scaling (a sigmoid), fitted on the validation split"
 
 
 def gradient_boosting(seed: int = 0, max_iter: int = 100, learning_rate: float = 0.1) -> Pipeline:
@@ -83,6 +87,25 @@ def fit(pipeline: Pipeline, frame: pd.DataFrame, threads: int | None = 1) -> Pip
         return pipeline.fit(frame[FEATURES], frame[TARGET].astype(int))
 
 
+def calibrate(fitted: Pipeline, frame: pd.DataFrame) -> Pipeline:
+    """``fitted`` with Platt scaling (a sigmoid on its decision function) fitted on ``frame``, the
+    validation split: the same steps, the classifier frozen inside ``CalibratedClassifierCV``.
+
+    Platt, not isotonic: it keeps the ranking (AUC and the paired comparison do not move), needs
+    few rows, and skl2onnx reproduces it (its isotonic graph differs from scikit-learn's).
+    """
+    calibrator = CalibratedClassifierCV(FrozenEstimator(fitted[-1]), method="sigmoid")
+    calibrator.fit(fitted[:-1].transform(frame[FEATURES]), frame[TARGET].astype(int))
+    return Pipeline([*fitted.steps[:-1], ("model", calibrator)])
+
+
+def uncalibrated(pipeline: Pipeline) -> Pipeline:
+    """The pipeline as fitted, before :func:`calibrate` (itself when it is not calibrated)."""
+    if not isinstance(pipeline[-1], CalibratedClassifierCV):
+        return pipeline
+    return Pipeline([*pipeline.steps[:-1], ("model", pipeline[-1].estimator.estimator)])
+
+
 def scores(pipeline: Pipeline, frame: pd.DataFrame) -> np.ndarray:
     """Churn probabilities for every row of ``frame``."""
     return pipeline.predict_proba(frame[FEATURES])[:, 1]
@@ -107,6 +130,28 @@ def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> 
     return float(error)
 
 
+def calibration_report(
+    y: np.ndarray, after: dict[str, np.ndarray], before: dict[str, np.ndarray], n_valid: int
+) -> dict:
+    """Each model's ECE on the test split before and after its calibration on validation, and a
+    paired bootstrap 95% interval of the change (after - before, on the same rows)."""
+    from .stats import paired_bootstrap
+
+    ece, y = expected_calibration_error, np.asarray(y).astype(int)
+    report: dict = {"method": CALIBRATION, "n_valid": n_valid, "ece": {}}
+    for name, p in after.items():
+        change = paired_bootstrap(ece, (y, p), (y, before[name]), n_boot=300, seed=0)
+        report["ece"][name] = {
+            "before": ece(y, before[name]), "after": ece(y, p), "change": list(change),
+        }  # fmt: skip
+    return report
+
+
+def uncalibrated_scores(models: dict[str, Pipeline], frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Each model's scores on ``frame`` before its calibration."""
+    return {name: scores(uncalibrated(pipeline), frame) for name, pipeline in models.items()}
+
+
 def metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, float]:
     """ROC-AUC, PR-AUC, F1/precision/recall at ``threshold``, and calibration (Brier, ECE)."""
     y = np.asarray(y).astype(int)
@@ -127,8 +172,14 @@ def metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, float]:
     }
 
 
-def plot_curves(y: np.ndarray, curves: dict[str, np.ndarray], out_dir: Path) -> list[Path]:
-    """ROC, precision-recall and calibration plots of each model's scores, as PNG files."""
+def plot_curves(
+    y: np.ndarray,
+    curves: dict[str, np.ndarray],
+    out_dir: Path,
+    before: dict[str, np.ndarray] | None = None,
+) -> list[Path]:
+    """ROC, precision-recall and reliability plots of each model's scores, as PNG files; the
+    reliability plot also draws the ``before`` (uncalibrated) scores, dashed."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -166,8 +217,11 @@ def plot_curves(y: np.ndarray, curves: dict[str, np.ndarray], out_dir: Path) -> 
     for name, p in curves.items():
         observed, predicted = calibration_curve(y, p, n_bins=10, strategy="quantile")
         ax.plot(predicted, observed, "o-", label=name)
+    for name, p in (before or {}).items():
+        observed, predicted = calibration_curve(y, p, n_bins=10, strategy="quantile")
+        ax.plot(predicted, observed, "x--", alpha=0.6, label=f"{name}, before calibration")
     ax.plot([0, 1], [0, 1], "k:", lw=1)
-    ax.set(xlabel="mean predicted probability", ylabel="observed churn rate", title="Calibration")
+    ax.set(xlabel="mean predicted probability", ylabel="observed churn rate", title="Reliability")
     ax.legend(loc="upper left")
     paths.append(out_dir / "calibration.png")
     fig.savefig(paths[-1], dpi=100, bbox_inches="tight")

@@ -8,6 +8,7 @@ onnxruntime and numpy. Requests waiting in the same event-loop turn are scored t
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,11 +17,25 @@ import numpy as np
 from .schema import CATEGORICAL, NUMERIC
 
 
+def convertible(pipeline: Any) -> Any:
+    """skl2onnx converts ``CalibratedClassifierCV`` but not the ``FrozenEstimator`` that wraps the
+    fitted classifier inside it: a copy with the classifier unwrapped (the same predictions)."""
+    if not hasattr(pipeline[-1], "calibrated_classifiers_"):
+        return pipeline
+    pipeline = copy.deepcopy(pipeline)
+    calibrated = pipeline[-1]
+    for part in (calibrated, *calibrated.calibrated_classifiers_):
+        part.estimator = part.estimator.estimator
+    return pipeline
+
+
 def to_onnx(pipeline: Any) -> bytes:
-    """The fitted pipeline as a serialized ONNX graph: one input per column, probabilities out."""
+    """The fitted (and calibrated) pipeline as a serialized ONNX graph: one input per column,
+    probabilities out."""
     from skl2onnx import to_onnx as convert
     from skl2onnx.common.data_types import FloatTensorType, StringTensorType
 
+    pipeline = convertible(pipeline)
     inputs = [(c, StringTensorType([None, 1])) for c in CATEGORICAL]
     inputs += [(c, FloatTensorType([None, 1])) for c in NUMERIC]
     classifier = pipeline.steps[-1][1]

@@ -27,6 +27,7 @@ def results_markdown(reports: Path) -> str:
     parts.append(f"Test split ({n} customers), from `reports/metrics.json`:\n")
     parts.append(markdown_table(rows, ["model", *METRICS]))
     parts.append(f"\n**Served: {served(metrics)}.** {serving_reason(metrics)}")
+    parts.append(f"\n{calibration_line(metrics)} Reliability plot: `reports/calibration.png`.")
     parts.append(
         "\n![ROC](reports/roc.png) ![PR](reports/pr.png) ![calibration](reports/calibration.png)"
     )
@@ -82,6 +83,24 @@ def serving_reason(metrics: dict) -> str:
     comparison = metrics.get("comparison") or {}
     reason = comparison.get("reason", "no comparison with the baseline recorded")
     return reason[0].upper() + reason[1:] + "."
+
+
+def calibration_line(metrics: dict) -> str:
+    """One sentence: how the probabilities were calibrated, and each model's test ECE before and
+    after."""
+    calibration = metrics.get("calibration")
+    if not calibration:
+        return "The probabilities are not calibrated (no calibration in metrics.json)."
+    changes = "; ".join(
+        f"{name} {ece['before']:.4f} -> {ece['after']:.4f} (change {ece['change'][0]:+.4f}, "
+        f"paired 95% interval [{ece['change'][1]:+.4f}, {ece['change'][2]:+.4f}])"
+        for name, ece in calibration["ece"].items()
+    )
+    return (
+        f"Probabilities calibrated by {calibration['method']} ({calibration['n_valid']} "
+        f"customers); expected calibration error (ECE) on the test split, before -> after: "
+        f"{changes}. An interval that contains 0 is a change within the noise of ECE."
+    )
 
 
 def _labels(metrics: dict) -> list[tuple[str, str]]:
@@ -150,12 +169,14 @@ def write_card(settings: Settings, path: Path) -> Path:
         metrics=_interval_rows(metrics),
         metrics_note=(
             f"Served: {served(metrics)}. {serving_reason(metrics)} Test split; 95% intervals by "
-            "bootstrap over test rows; the comparison is paired (DeLong) on the same rows. The "
-            "threshold for F1 is the F1-best on the validation split, for both models."
+            "bootstrap over test rows; the comparison is paired (DeLong) on the same rows. "
+            f"{calibration_line(metrics)} The threshold for F1 is the F1-best on the calibrated "
+            "validation scores, for both models."
         ),
         limitations=[
             "Synthetic data, when used, only imitates Telco's rates and effects.",
-            "Scores are calibrated on the training population; recalibrate after drift.",
+            "Scores are calibrated on the validation split of the training population; a "
+            "retrain recalibrates, and `monitor` reports the live ECE after drift.",
             "A/B decisions use log loss of outcomes that arrive via /feedback, counted only "
             f"once their prediction is {settings.ab.label_maturity_days:g} days old "
             "(ab.label_maturity_days); missing feedback still biases them.",

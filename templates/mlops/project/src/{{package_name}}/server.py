@@ -26,7 +26,10 @@ import sys
 import tempfile
 from multiprocessing.connection import wait
 
+import uvicorn
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+from . import readiness
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -45,10 +48,17 @@ class NoDelayHTTP(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
         super().connection_made(transport)
 
 
+class CountedServer(uvicorn.Server):
+    """uvicorn's server that counts itself in :mod:`.readiness` once it has started."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started:
+            readiness.mark_started()
+
+
 def run(app: str, host: str, port: int, workers: int = 1, log_level: str = "warning") -> None:
     """Serve ``app`` (an import string) until SIGINT/SIGTERM; several workers merge metrics."""
-    import uvicorn
-
     if workers > 1 and not os.environ.get(MULTIPROC_ENV):
         os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="churn-metrics-")
     if workers > 1 and port and hasattr(socket, "SO_REUSEPORT"):
@@ -70,16 +80,17 @@ def reuseport_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def worker(app: str, host: str, port: int, log_level: str) -> None:
-    """One worker process: its own socket, uvicorn's server (graceful on SIGTERM/SIGINT)."""
-    import uvicorn
-
+def worker(app: str, host: str, port: int, log_level: str, shared: tuple = ()) -> None:
+    """One worker process: its own socket, uvicorn's server (graceful on SIGTERM/SIGINT);
+    ``shared``: the supervisor's readiness counter, event and worker count."""
+    if shared:
+        readiness.join(*shared)
     try:
         sock = reuseport_socket(host, port)
     except OSError as exc:
         sys.exit(f"cannot listen on {host}:{port}: {exc.strerror}")
     config = uvicorn.Config(app, http=NoDelayHTTP, log_level=log_level, access_log=False)
-    server = uvicorn.Server(config)
+    server = CountedServer(config)
     server.run(sockets=[sock])
     if not server.started:
         sys.exit(3)  # the app failed to start (uvicorn logged why)
@@ -90,8 +101,11 @@ def supervise(app: str, host: str, port: int, workers: int, log_level: str) -> i
     (a process manager such as Docker or systemd then restarts the service). Returns the exit
     code: 0 after a requested stop, else that of the worker that ended first."""
     context = multiprocessing.get_context("spawn")  # a fresh interpreter, as uvicorn's workers
+    shared = (context.Value("i", 0), context.Event(), workers)  # see readiness.py
     procs = [
-        context.Process(target=worker, args=(app, host, port, log_level), name=f"worker-{i}")
+        context.Process(
+            target=worker, args=(app, host, port, log_level, shared), name=f"worker-{i}"
+        )
         for i in range(workers)
     ]
     stopping = False

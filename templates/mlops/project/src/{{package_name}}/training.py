@@ -78,30 +78,35 @@ def compare_to_baseline(y: np.ndarray, p_model: np.ndarray, p_base: np.ndarray, 
 def fit_model(
     settings: Settings, frame: pd.DataFrame, with_baseline: bool = True
 ) -> tuple[Any, Any, float, dict]:
-    """Fit the HGB pipeline (and the baseline) on ``frame``; thresholds from its valid split."""
-    train, valid = _fit_parts(frame)
+    """Fit the HGB pipeline (and the baseline) on ``frame``'s train part, calibrate it on its
+    valid part (:func:`model.calibrate`), then pick the threshold on the calibrated valid scores."""
+    train, valid = fit_parts(frame)
     ts = settings.train
-    hgb = m.fit(m.gradient_boosting(ts.seed, ts.max_iter, ts.learning_rate), train, ts.threads)
+    fitted = m.fit(m.gradient_boosting(ts.seed, ts.max_iter, ts.learning_rate), train, ts.threads)
+    hgb = m.calibrate(fitted, valid)
     y_valid = valid[TARGET].astype(int).to_numpy()
     threshold = ts.threshold
     if threshold is None:
         threshold = m.best_threshold(y_valid, m.scores(hgb, valid))
+    extra: dict = {"n_calibration": len(valid)}
     if not with_baseline:
-        return hgb, None, float(threshold), {}
+        return hgb, None, float(threshold), extra
     base, base_threshold = fit_baseline(settings, frame)
-    return hgb, base, float(threshold), {"baseline_threshold": base_threshold}
+    return hgb, base, float(threshold), {**extra, "baseline_threshold": base_threshold}
 
 
-def _fit_parts(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def fit_parts(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows a model is fitted on and the validation rows it is calibrated and thresholded on."""
     parts = split(frame, test_share=0.0, valid_share=0.15, salt="valid")
     return parts["train"], parts["valid"]
 
 
 def fit_baseline(settings: Settings, frame: pd.DataFrame) -> tuple[Any, float]:
-    """The logistic baseline fitted as `train` fits it, and its F1-best validation threshold
-    (`evaluate` refits it the same way: the same figures, never a threshold tuned on test)."""
-    train, valid = _fit_parts(frame)
-    base = m.fit(m.baseline(settings.train.seed), train, settings.train.threads)
+    """The logistic baseline fitted and calibrated as `train` does, and its F1-best validation
+    threshold (`evaluate` refits it the same way: the same figures, never a test threshold)."""
+    train, valid = fit_parts(frame)
+    fitted = m.fit(m.baseline(settings.train.seed), train, settings.train.threads)
+    base = m.calibrate(fitted, valid)
     y_valid = valid[TARGET].astype(int).to_numpy()
     threshold = settings.train.threshold
     if threshold is None:
@@ -170,7 +175,10 @@ def train(
     else:
         served, served_threshold, served_metrics = hgb, threshold, model_metrics
     reports = root / settings.reports_dir
-    plots = m.plot_curves(y, {"gradient boosting": p_model, "logistic baseline": p_base}, reports)
+    curves = {GBM: p_model, BASELINE: p_base}
+    before = m.uncalibrated_scores({GBM: hgb, BASELINE: base}, test)
+    calibration = m.calibration_report(y, curves, before, extra["n_calibration"])
+    plots = m.plot_curves(y, curves, reports, before)
     artifacts_dir = root / settings.serve.artifacts_dir
     name = settings.train.model_name
     version, run_id, alias = f"local-{int(time.time())}", None, CHAMPION
@@ -208,7 +216,9 @@ def train(
             frame, "train", version=version, sha256=record.digest, run_id=run_id,
             **(data_facts or {}),
         )  # fmt: skip
-        write_metrics(reports, y, p_model, p_base, model_metrics, base_metrics, facts, comparison)
+        write_metrics(
+            reports, y, p_model, p_base, model_metrics, base_metrics, facts, comparison, calibration
+        )
         for path in [*plots, reports / "metrics.json"]:
             run.artifact(path)
     if track:
@@ -249,10 +259,10 @@ def intervals(y: np.ndarray, p: np.ndarray) -> dict[str, tuple[float, float, flo
 
 def write_metrics(
     reports: Path, y: np.ndarray, p_model: np.ndarray, p_base: np.ndarray,
-    model_metrics: dict, base_metrics: dict, run: dict, comparison: dict,
+    model_metrics: dict, base_metrics: dict, run: dict, comparison: dict, calibration: dict,
 ) -> Path:  # fmt: skip
     """reports/metrics.json: both models' test metrics, their intervals, the paired comparison
-    (and so which one serves), and the run's facts."""
+    (and so which one serves), the ECE before and after calibration, and the run's facts."""
     reports.mkdir(parents=True, exist_ok=True)
     path = reports / "metrics.json"
     body = {
@@ -260,6 +270,7 @@ def write_metrics(
         "baseline": base_metrics,
         "intervals": {"model": intervals(y, p_model), "baseline": intervals(y, p_base)},
         "comparison": comparison,
+        "calibration": calibration,
         "served": comparison["served"],
         "version": run.get("version"),
         "run": run,
