@@ -81,8 +81,8 @@ def test_image_classifier_on_scikit_learn_digits(tmp_path_factory: pytest.TempPa
     data = public_data.write_digits(project / "data" / "digits")
     validated = run(project, "validate", "--data", "data/digits")
     assert f"{data.rows} records, {data.rows} read, 0 rejected" in validated, validated
-    said = run(project, "train", "--data", "data/digits", "--backbone", "none", "--epochs", "5",
-               "--no-track", "--no-progress")  # fmt: skip
+    said = run(project, "train", "--data", "data/digits", "--backbone", "none", "--width", "16",
+               "--epochs", "5", "--no-track", "--no-progress")  # fmt: skip
     assert f"{data.counts['classes']} classes" in said, said
     run(project, "evaluate", "--data", "data/digits")
     run(project, "export")
