@@ -125,7 +125,7 @@ def test_mlops_on_the_telco_churn_file_of_a_model_package(
     share = f"{dups / data.rows + 0.005:.3f}"  # the user accepts the duplicates' share
     said = run(project, "train", "--data", "data/telco.csv", "--no-track", "--max-bad-share", share)
     assert f"{dups} of {data.rows} records rejected" in said, said
-    run(project, "evaluate")
+    run(project, "evaluate", "--data", "data/telco.csv")  # without it: config's data/churn.csv
     run(project, "report")
     check_baseline(results(project), MLOPS_VERDICT)
     body = public_data.churn_request(data.record)
