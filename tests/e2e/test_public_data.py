@@ -67,7 +67,7 @@ def results(project: Path) -> str:
 
 # Each template's sentence that says whether its model beat its best baseline (either way).
 IMAGE_VERDICT = r"the model is (better than|worse than|not distinguishable from) the best baseline"
-MLOPS_VERDICT = r"gradient boosting (beats|does not beat) the logistic baseline"
+MLOPS_VERDICT = r"gradient boosting (beats|does not beat|did not beat|serves but does not beat)"
 NLP_VERDICT = r"(beats|does not beat|no better than|worse than) the (TF-IDF )?baseline"
 RECOMMENDER_VERDICT = r"the interval (includes|excludes) 1"
 TIMESERIES_VERDICT = r"(No model|\w+) beats the best baseline, \w+, (on the test origins|by)"
