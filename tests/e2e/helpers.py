@@ -6,7 +6,11 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 REAL_HOME = Path.home()  # read before the tests' isolated HOME: package caches stay warm
 
@@ -93,3 +97,22 @@ def local_torch_index(folder: Path) -> str | None:
     page.parent.mkdir(parents=True, exist_ok=True)
     page.write_text("<html><body>\n" + "\n".join(anchors) + "\n</body></html>\n", "utf-8")
     return folder.resolve().as_uri()
+
+
+@contextmanager
+def user_home(root: Path) -> Iterator[pytest.MonkeyPatch]:
+    """A user's setting for `mlscaffold new`: HOME in ``root`` (mlscaffold's data dir stays out of
+    the real HOME), the project's uv.lock made (contract v3), the real uv cache and the local
+    torch index."""
+    from mlscaffold import gitutil
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HOME", str(root / "home"))
+        for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "GIT_CONFIG_GLOBAL"):
+            mp.delenv(var, raising=False)
+        gitutil.config.cache_clear()
+        mp.setenv("MLSCAFFOLD_LOCK", "1")
+        mp.setenv("UV_CACHE_DIR", str(REAL_HOME / ".cache" / "uv"))
+        if index := local_torch_index(root / "torch-index"):
+            mp.setenv("UV_INDEX", f"pytorch-cpu={index}")
+        yield mp

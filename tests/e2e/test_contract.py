@@ -12,12 +12,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mlscaffold import gitutil
 from mlscaffold.cli import cli
 from mlscaffold.sources import history
 
 from . import contract, images
-from .helpers import REAL_HOME, install, local_torch_index, needs_torch, sh
+from .helpers import install, needs_torch, sh, user_home
 from .timing import Timer
 
 pytestmark = pytest.mark.e2e
@@ -42,15 +41,7 @@ def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     name = request.param
     root = tmp_path_factory.mktemp(name)
     timer = Timer(name)
-    with pytest.MonkeyPatch.context() as mp:  # mlscaffold's data dir stays out of the real HOME
-        mp.setenv("HOME", str(root / "home"))
-        for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "GIT_CONFIG_GLOBAL"):
-            mp.delenv(var, raising=False)
-        gitutil.config.cache_clear()
-        mp.setenv("MLSCAFFOLD_LOCK", "1")  # the project ships its uv.lock (contract v3)
-        mp.setenv("UV_CACHE_DIR", str(REAL_HOME / ".cache" / "uv"))
-        if index := local_torch_index(root / "torch-index"):
-            mp.setenv("UV_INDEX", f"pytorch-cpu={index}")
+    with user_home(root):
         version = history.builtins()[name].version
         template_yml = history.checkout(name, version) / "template.yml"
         spec = contract.read_spec(template_yml, source=f"templates/{name}/template.yml")

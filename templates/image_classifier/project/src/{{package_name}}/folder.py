@@ -194,7 +194,8 @@ def format_notes(paths: Iterable[Path], size: int, fit: str = "crop") -> list[st
 def probe_notes(probes: Sequence[tuple[int, int, str]], size: int, fit: str) -> list[str]:
     small = sum(1 for w, h, _ in probes if min(w, h) < size)
     oblong = sum(1 for w, h, _ in probes if w != h)
-    notes = [f"{small} image(s) smaller than {size} px were upscaled"] if small else []
+    upscaled = f"{small} of {len(probes)} sampled image(s) are smaller than {size} px: upscaled"
+    notes = [upscaled] if small else []
     if oblong:
         how = (
             (

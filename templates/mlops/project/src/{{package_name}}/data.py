@@ -54,8 +54,11 @@ def check_csv(path: Path, *, labelled: bool = True) -> tuple[pd.DataFrame, Ledge
     if not labelled:
         optional.append(names[TARGET])
     raw, ledger = read_table(path, required=required, optional=optional)
+    senior = raw[names["senior_citizen"]].astype(str).str.strip()
+    recoded = int(senior.isin(["0", "1"]).sum()) if telco else 0
     raw = normalise_telco(raw)
     valid, errors = validate_frame(raw, labelled=labelled)
+    valid.attrs["senior_recoded"] = recoded  # for kept_notes: a recoding is said with its count
     for line, reasons in errors.items():
         ledger.reject(line, reasons[0])
     ledger.read = len(valid)
@@ -67,6 +70,8 @@ def kept_notes(frame: pd.DataFrame, ignored: list[str]) -> list[str]:
     """What the valid rows keep that a reader might expect to be changed, with counts, and the
     ``ignored`` columns: nothing is filled, recoded or dropped silently."""
     notes = []
+    if recoded := frame.attrs.get("senior_recoded", 0):
+        notes.append(f"{recoded} SeniorCitizen values 0/1 recoded to No/Yes (senior_citizen)")
     if ignored:
         notes.append(
             f"{len(ignored)} column(s) outside the schema, ignored (never features): "

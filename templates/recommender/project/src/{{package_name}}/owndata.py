@@ -98,6 +98,11 @@ def _resolve(header: list[str], given: str | None, *defaults: str) -> str | None
 def time_notice(report: dict) -> str:
     """One line saying which column gives event times, or that the split follows row order."""
     column = report.get("columns", {}).get("timestamp")
+    if column and report.get("constant_time"):
+        return (
+            f"all {report['constant_time']} events have the same time in column {column!r}: it "
+            "orders nothing, so splits follow row order; name another with --timestamp-col NAME"
+        )
     if column:
         return f"event times from column {column!r} (another: --timestamp-col NAME)"
     return (
@@ -181,12 +186,17 @@ def load_interactions(path: Path, columns: Columns | None = None) -> tuple[Datas
     kept = frame[~bad & ~duplicate][COLUMNS].sort_values("timestamp", kind="stable")
     if kept.empty:
         raise DataError(f"{path}: no usable interactions; run `validate` to see why")
+    # One time for every event orders nothing: row order stands in, as without a time column.
+    constant = bool(timestamp) and len(kept) > 1 and kept["timestamp"].nunique() == 1
+    if constant:
+        kept = kept.assign(timestamp=np.arange(len(kept), dtype=np.int64))
     report = ledger.as_dict()
     report.update(
         {
             "summary": ledger.summary(),
             "columns": {"rating": rating, "timestamp": timestamp, "event": event},
-            "has_timestamps": bool(timestamp),
+            "has_timestamps": bool(timestamp) and not constant,
+            "constant_time": len(kept) if constant else 0,
             "exact_duplicates_dropped": int((duplicate & ~bad).sum()),
             "interactions": len(kept),
             "event_weights": dict(columns.event_weights) if event else None,

@@ -69,8 +69,13 @@ def results_markdown(summary: dict, chart: str = "reports/metrics.png") -> str:
         []
         if data.get("has_timestamps", True)
         else [
-            "**The data has no time column: every split follows the file's row order** "
-            "(name one with `--timestamp-col`).",
+            (
+                f"**All {data['constant_time']} events have the same time: every split follows "
+                "the file's row order** (name another column with `--timestamp-col`)."
+                if data.get("constant_time")
+                else "**The data has no time column: every split follows the file's row order** "
+                "(name one with `--timestamp-col`)."
+            ),
             "",
         ]
     )
@@ -167,6 +172,8 @@ def model_card(summary: dict) -> ModelCard:
             + (
                 f"column {data.get('columns', {}).get('timestamp') or 'timestamp'}"
                 if data.get("has_timestamps", True)
+                else "one time for every event, splits follow row order"
+                if data.get("constant_time")
                 else "no time column, splits follow row order"
             ),
             f"Split: {summary['split']}; {stats.get('eval_users', '?')} test users, "

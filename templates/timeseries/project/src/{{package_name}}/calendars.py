@@ -96,12 +96,17 @@ def business_calendar(
 ) -> pd.offsets.CustomBusinessDay:
     """Business days open whenever any series has a value: absent weekdays are closures."""
     days = times.normalize().unique()
-    weekdays = pd.bdate_range(days.min(), days.max())
-    closed = set(weekdays.difference(days))
+    closed = set(absent_weekdays(times))
     if code:
         years = range(days.min().year, days.max().year + FUTURE_YEARS + 1)
         closed |= {pd.Timestamp(d) for d in holiday_dates(code, years)}
     return pd.offsets.CustomBusinessDay(n=offset.n, holidays=sorted(closed))
+
+
+def absent_weekdays(times: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """The weekdays within the span of ``times`` on which no series has a value."""
+    days = times.normalize().unique()
+    return pd.bdate_range(days.min(), days.max()).difference(days)
 
 
 def holiday_dates(code: str, years) -> list:

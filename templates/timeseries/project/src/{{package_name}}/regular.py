@@ -26,6 +26,7 @@ class Regularity:
     gaps: int = 0
     filled: int = 0
     longest_gap: int = 0
+    closed_weekdays: int = 0  # weekdays no series has, taken as closures (business days only)
     per_series: dict[str, dict] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
@@ -66,6 +67,8 @@ def regularize(
         )
     step = choose_offset(frame, freq, holidays)
     report = Regularity(freq=step.freqstr)
+    if isinstance(step, pd.offsets.CustomBusinessDay):
+        report.closed_weekdays = len(calendars.absent_weekdays(pd.DatetimeIndex(frame["ds"])))
     out = []
     for uid, group in frame.sort_values(["unique_id", "ds", "_line"]).groupby("unique_id"):
         group = _settle_duplicates(group, ledger, duplicates, report)
