@@ -24,7 +24,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from . import __version__
 from .demo import add_demo_page
-from .lifecycle import METADATA_FILE, ONNX_FILE, Reloader, model_problem
+from .lifecycle import METADATA_FILE, ONNX_FILE, model_problem
 from .preprocess import (
     MAX_PIXELS,
     ImageError,
@@ -37,6 +37,7 @@ from .preprocess import (
     to_array,
 )
 from .problems import ProblemError, install_problem_handlers, problem_responses
+from .reloader import Reloader
 from .schemas import (
     BatchItem,
     BatchResponse,
@@ -168,7 +169,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         interval = reload_seconds if reload_seconds > 0 else None
-        app.state.live = Reloader(folder(), Classifier, interval)
+        app.state.live = Reloader(folder(), Classifier, METADATA_FILE, interval)
         yield
 
     def folder() -> Path:

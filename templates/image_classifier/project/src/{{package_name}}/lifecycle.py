@@ -13,13 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Generic, TypeVar
 
-T = TypeVar("T")
 ONNX_FILE = "model.onnx"
 METADATA_FILE = "metadata.json"
 
@@ -53,46 +48,3 @@ def model_problem(folder: Path) -> str | None:
     if onnx_version(folder) != expected:
         return f"{folder.name}/{ONNX_FILE} is not the exported model {expected}: run `export`"
     return None
-
-
-def _stamp(path: Path) -> tuple[int, int] | None:
-    try:
-        info = path.stat()
-    except OSError:
-        return None
-    return info.st_ino, info.st_mtime_ns
-
-
-class Reloader(Generic[T]):
-    """``current()`` is the loaded value, replaced when ``folder/metadata.json`` changes and the
-    new folder loads; ``stale`` says why a change was not picked up (None when up to date).
-    ``interval=None`` never reloads."""
-
-    def __init__(
-        self, folder: Path, load: Callable[[Path], T], interval: float | None = 1.0
-    ) -> None:
-        self.folder, self._load, self.interval = folder, load, interval
-        self._stamp = _stamp(folder / METADATA_FILE)
-        self.value: T = load(folder)
-        self.stale: str | None = None
-        self._checked = time.monotonic()
-        self._loading = threading.Lock()
-
-    def current(self) -> T:
-        now = time.monotonic()
-        if self.interval is not None and now - self._checked >= self.interval:
-            self._checked = now
-            stamp = _stamp(self.folder / METADATA_FILE)
-            if stamp is not None and stamp != self._stamp and self._loading.acquire(False):
-                threading.Thread(target=self._reload, args=(stamp,), daemon=True).start()
-        return self.value
-
-    def _reload(self, stamp: tuple[int, int]) -> None:
-        try:
-            self.value = self._load(self.folder)
-            self.stale = None
-        except Exception as exc:  # any failure keeps the old model, and says so
-            self.stale = f"new artifacts not served ({exc}); still serving the previous model"
-        finally:
-            self._stamp = stamp
-            self._loading.release()

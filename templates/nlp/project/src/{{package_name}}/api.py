@@ -19,10 +19,11 @@ from pydantic import AfterValidator, BaseModel, Field
 from pydantic_core import PydanticCustomError
 
 from . import __version__
+from .artifacts import METADATA_FILE
 from .demo import add_demo_page
 from .gate import why
 from .problems import RequestBody, install_problem_handlers, problem_responses
-from .reload import Reloader, reload_interval
+from .reloader import Reloader, reload_interval
 from .serving import TextModel, check_text
 from .thresholds import moderate
 
@@ -153,7 +154,9 @@ def create_app(
         folder = Path(model_dir or os.environ.get("MODEL_DIR", "artifacts"))
         chosen = graph or os.environ.get("MODEL_GRAPH")
         every = reload_interval() if reload_seconds == "env" else reload_seconds
-        app.state.live = Reloader(folder, lambda path: TextModel(path, graph=chosen), every)
+        app.state.live = Reloader(
+            folder, lambda path: TextModel(path, graph=chosen), METADATA_FILE, every
+        )
         yield
 
     app = FastAPI(

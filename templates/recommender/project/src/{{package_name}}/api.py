@@ -23,8 +23,8 @@ from pydantic import BaseModel, BeforeValidator, Field
 
 from . import __version__
 from .demo import add_demo_page
-from .lifecycle import Reloader
 from .problems import ProblemError, RequestBody, install_problem_handlers, problem_responses
+from .reloader import Reloader
 from .serving import MAX_K, Recommender, UnknownItems, UnknownUser
 
 K = Annotated[int, Query(ge=1, le=MAX_K, description="How many items to return")]
@@ -142,7 +142,7 @@ def create_app(artifacts_dir: Path | str | None = None, ann: bool | None = None)
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         folder = Path(artifacts_dir or os.environ.get("ARTIFACTS_DIR", "artifacts"))
         use_ann = ann if ann is not None else os.environ.get("RECOMMENDER_ANN") == "1"
-        app.state.live = Reloader(folder, lambda path: Recommender(path, ann=use_ann))
+        app.state.live = Reloader(folder, lambda path: Recommender(path, ann=use_ann), "meta.json")
         yield
 
     app = FastAPI(title="Recommender", version=__version__, lifespan=lifespan)

@@ -13,15 +13,9 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Generic, TypeVar
 
 import numpy as np
-
-T = TypeVar("T")
 
 
 def staging_dir(target: Path) -> Path:
@@ -58,42 +52,3 @@ def content_hash(paths: list[Path]) -> str:
 def served_version(folder: Path) -> str:
     """The content hash of what ``serve`` loads from ``folder``: models/*.npz and catalog.npz."""
     return content_hash([*sorted((folder / "models").glob("*.npz")), folder / "catalog.npz"])
-
-
-def _stamp(path: Path) -> tuple[int, int] | None:
-    try:
-        info = path.stat()
-    except OSError:
-        return None
-    return info.st_ino, info.st_mtime_ns
-
-
-class Reloader(Generic[T]):
-    """``current()`` is the loaded value, replaced when ``folder/meta.json`` changes."""
-
-    def __init__(self, folder: Path, load: Callable[[Path], T], interval: float = 1.0) -> None:
-        self.folder, self._load, self.interval = folder, load, interval
-        self._stamp = _stamp(folder / "meta.json")
-        self.value: T = load(folder)
-        self.stale: str | None = None
-        self._checked = time.monotonic()
-        self._loading = threading.Lock()
-
-    def current(self) -> T:
-        now = time.monotonic()
-        if now - self._checked >= self.interval:
-            self._checked = now
-            stamp = _stamp(self.folder / "meta.json")
-            if stamp is not None and stamp != self._stamp and self._loading.acquire(False):
-                threading.Thread(target=self._reload, args=(stamp,), daemon=True).start()
-        return self.value
-
-    def _reload(self, stamp: tuple[int, int]) -> None:
-        try:
-            self.value = self._load(self.folder)
-            self.stale = None
-        except Exception as exc:  # noqa: BLE001 - any failure keeps the old model, and says so
-            self.stale = f"new artifacts in {self.folder} could not be loaded ({exc}): old model"
-        finally:
-            self._stamp = stamp
-            self._loading.release()

@@ -1,7 +1,7 @@
 """FastAPI app: POST /forecast for a known series or a posted history, health, metadata, demo.
 
 The forecaster is loaded in the lifespan and reloaded when `train` publishes new artifacts
-(artifacts.Reloader); every answer names the served model's version (a content hash), in its
+(reloader.Reloader); every answer names the served model's version (a content hash), in its
 body and, errors included, in the ``Model-Version`` header. Set ``ARTIFACTS_DIR`` to serve
 another folder.
 Every error is an RFC 9457 problem (``application/problem+json``) documented in the schema.
@@ -22,9 +22,10 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__
-from .artifacts import Reloader
+from .artifacts import META_FILE
 from .demo import add_demo_page
 from .problems import ProblemError, install_problem_handlers, problem_responses
+from .reloader import Reloader
 from .serving import BadRequest, Forecaster
 
 MAX_HISTORY = 20_000
@@ -142,7 +143,7 @@ def create_app(artifacts_dir: Path | str | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         folder = Path(artifacts_dir or os.environ.get("ARTIFACTS_DIR", "artifacts"))
-        app.state.live = Reloader(folder, Forecaster)
+        app.state.live = Reloader(folder, Forecaster, META_FILE)
         yield
 
     app = FastAPI(title="Demand forecaster", version=__version__, lifespan=lifespan)

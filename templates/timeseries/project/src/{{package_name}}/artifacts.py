@@ -17,14 +17,10 @@ import hashlib
 import json
 import os
 import shutil
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Generic, TypeVar
 
-T = TypeVar("T")
 META_FILE = "meta.json"
 # The parts of meta.json that change an answer (the rest is provenance and metrics).
 DECISIVE = ("model", "posted_model", "models", "freq", "calendar", "holidays", "seasons",
@@ -79,42 +75,3 @@ def file_fingerprint(path: Path | str) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return f"sha256:{digest.hexdigest()}"
-
-
-def _stamp(path: Path) -> tuple[int, int] | None:
-    try:
-        info = path.stat()
-    except OSError:
-        return None
-    return info.st_ino, info.st_mtime_ns
-
-
-class Reloader(Generic[T]):
-    """``current()`` is the loaded value, replaced when ``folder/meta.json`` changes."""
-
-    def __init__(self, folder: Path, load: Callable[[Path], T], interval: float = 1.0) -> None:
-        self.folder, self._load, self.interval = folder, load, interval
-        self._stamp = _stamp(folder / META_FILE)
-        self.value: T = load(folder)
-        self.stale: str | None = None
-        self._checked = time.monotonic()
-        self._loading = threading.Lock()
-
-    def current(self) -> T:
-        now = time.monotonic()
-        if now - self._checked >= self.interval:
-            self._checked = now
-            stamp = _stamp(self.folder / META_FILE)
-            if stamp is not None and stamp != self._stamp and self._loading.acquire(False):
-                threading.Thread(target=self._reload, args=(stamp,), daemon=True).start()
-        return self.value
-
-    def _reload(self, stamp: tuple[int, int]) -> None:
-        try:
-            self.value = self._load(self.folder)
-            self.stale = None
-        except Exception as exc:  # noqa: BLE001 - any failure keeps the old model, and says so
-            self.stale = f"new artifacts in {self.folder} could not be loaded ({exc}): old model"
-        finally:
-            self._stamp = stamp
-            self._loading.release()
