@@ -1,3 +1,3 @@
 """mlscaffold: starter repositories for machine-learning portfolio projects."""
 
-__version__ = "0.10.0"
+__version__ = "0.11.0"
