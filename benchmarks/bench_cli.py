@@ -6,8 +6,9 @@ Targets (issues 2 and 22): `mlscaffold --help` and `list` at most 0.3x `copier -
 `mlscaffold new NAME DEST --defaults` at most 1.0x `copier copy --defaults --trust` of the same
 template (the plain copy of NAME's newest version that mlscaffold renders, with the same answers:
 the defaults), both without a lock file: `new` runs with `--no-lock`, since writing uv.lock is a
-step copier does not take, and its time is the package index's (`uv lock`), not the render's. Each pair of commands runs in turns (the order alternating between rounds) after one
-untimed run of each, in a clean HOME, with bytecode caching on as after an install. Prints the
+step copier does not take, and its time is the package index's (`uv lock`), not the render's.
+Each pair of commands runs in turns (the order alternating between rounds) after one untimed
+run of each, in a clean HOME, with bytecode caching on as after an install. Prints the
 medians, their ratios and the load average, and exits with status 1 when a target is missed.
 """
 
