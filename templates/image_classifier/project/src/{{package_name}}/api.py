@@ -37,7 +37,7 @@ from .preprocess import (
     to_array,
 )
 from .problems import ProblemError, install_problem_handlers, problem_responses
-from .reloader import Reloader
+from .reloader import Reloader, reload_interval
 from .schemas import (
     BatchItem,
     BatchResponse,
@@ -48,8 +48,6 @@ from .schemas import (
     Prediction,
     PredictResponse,
 )
-
-RELOAD_SECONDS = float(os.environ.get("RELOAD_SECONDS", 1))
 
 MAX_FILE_BYTES = int(os.environ.get("MAX_FILE_BYTES", 5 * 1024 * 1024))
 MAX_BATCH_FILES = int(os.environ.get("MAX_BATCH_FILES", 16))
@@ -160,15 +158,14 @@ class ModelCheck:
         await self.app(scope, receive, send)
 
 
-def create_app(
-    model_dir: Path | str | None = None, reload_seconds: float = RELOAD_SECONDS
-) -> FastAPI:
+def create_app(model_dir: Path | str | None = None, reload_seconds: float | None = None) -> FastAPI:
     """The API; the model in ``model_dir`` (default: $MODEL_DIR or artifacts/) loads at start-up
-    and is replaced by a new export found there (checked every ``reload_seconds``; 0: never)."""
+    and is replaced by a new export found there (checked every ``reload_seconds``, default
+    $RELOAD_SECONDS or 1; 0: never)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        interval = reload_seconds if reload_seconds > 0 else None
+        interval = reload_interval() if reload_seconds is None else reload_seconds or None
         app.state.live = Reloader(folder(), Classifier, METADATA_FILE, interval)
         yield
 
