@@ -8,8 +8,6 @@ the best run before it, and a chart of the metric over the runs.
 
 Written here rather than read from MLflow: tracking is optional (`--no-track`) and its store stays
 out of git, while reports/ is committed, so the log travels with the repository a reviewer reads.
-Nothing in it is specific to forecasting: it moves to the shared modules once the other templates
-log their runs too.
 """
 
 from __future__ import annotations
