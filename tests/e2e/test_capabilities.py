@@ -8,21 +8,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
 from mlscaffold.gitutil import git
 from mlscaffold.sources import history
 
-from ..conftest import TEMPLATES
+from ..conftest import capability_questions
 from ..updatekit import cli_run, commit, isolate
 
 pytestmark = pytest.mark.e2e
-
-
-def capability_questions(template: str) -> list[str]:
-    """The template's own yes/no questions (the shared ones are not capabilities)."""
-    spec = yaml.safe_load((TEMPLATES / template / "copier.yml").read_text("utf-8")) or {}
-    return [k for k, v in spec.items() if isinstance(v, dict) and v.get("type") == "bool"]
 
 
 CASES = [(t, q) for t in sorted(history.builtins()) for q in capability_questions(t)]
