@@ -133,7 +133,7 @@ def write_experiments(reports: Path, out: Path) -> int:
         lines.append('No run is logged yet: `train --note "what this run tries"` logs one.')
     else:
         lines += [
-            f"Every `train` run, newest first ({len(runs)} runs; the log is "
+            f"Every `train` run, newest first ({len(runs)} run{'s' * (len(runs) != 1)}; the log is "
             f"reports/{RUNS_FILE}). Intervals are 95% bootstrap intervals over the validation "
             "units; a comparison is paired over the units both runs scored.",
             "",
