@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__, cli_loop
 from .cli_common import CSV, fail, load_data, pass_settings
 from .config import Settings, load_settings
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .artifacts import ModelRecord
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -114,12 +120,14 @@ def validate(csv: Path, unlabelled: bool) -> None:
     help="auto: gradient boosting serves only if its AUC gain over the logistic baseline has a "
     "paired 95% interval above 0, else the baseline; model / baseline: that one regardless.",
 )  # fmt: skip
+@click.option("--note", default="", help="One line on what this run tries (EXPERIMENTS.md).")
 @pass_settings
 def train(
-    settings: Settings, data: Path | None, track: bool, max_bad_share: float, serve: str
+    settings: Settings, data: Path | None, track: bool, max_bad_share: float, serve: str, note: str
 ) -> None:
     """Train gradient boosting and the logistic baseline, log to MLflow; the one that earned it
-    (gradient boosting only when it beats the baseline) is registered and exported."""
+    (gradient boosting only when it beats the baseline) is registered and exported. The run and
+    its note go into the experiment log (`report` writes EXPERIMENTS.md)."""
     from .cpu import announce, configure_cpu
 
     configure_cpu(settings.train.threads)
@@ -133,8 +141,8 @@ def train(
         raise fail(exc) from exc
     if ledger.bad:
         click.echo(f"{ledger.bad} of {ledger.records} records rejected (`validate {path}`)")
-    for note in kept_notes(frame, ignored_columns(path)):
-        click.echo(note)
+    for kept in kept_notes(frame, ignored_columns(path)):
+        click.echo(kept)
     announce(3.0 + len(frame) / 1500, "train")
     from .training import train as run_train
 
@@ -145,6 +153,7 @@ def train(
         raise fail(exc) from exc
     model, base = result.model_metrics, result.baseline_metrics
     served = result.model
+    log_experiment(settings, frame, path, served, serve, note)
     click.echo(
         f"gradient boosting ROC-AUC {model['roc_auc']:.4f}, PR-AUC {model['pr_auc']:.4f}, "
         f"F1 {model['f1']:.4f} at {model['threshold']:.3f}; logistic baseline ROC-AUC "
@@ -155,6 +164,25 @@ def train(
     click.echo(
         f"serves: {served.kind}, version {served.version} ({result.alias}), sha256 {served.digest}"
     )
+
+
+def log_experiment(
+    settings: Settings, frame: pd.DataFrame, path: Path, served: ModelRecord, serve: str, note: str
+) -> None:
+    """Append this `train` run to reports/runs.jsonl: its settings, data and the served model's
+    validation log loss per customer."""
+    from .experiments import log_run
+    from .training import run_facts, validation_losses
+
+    ts = settings.train
+    params = {"data": str(path), "max_iter": ts.max_iter, "learning_rate": ts.learning_rate,
+              "seed": ts.seed, "threshold": ts.threshold, "serve": serve}  # fmt: skip
+    log_run(
+        Path(settings.reports_dir), note=note, params=params,
+        data=run_facts(frame, "train")["fingerprint"], model=served.kind,
+        model_version=served.version, metric="validation log loss (mean per customer)",
+        scores=validation_losses(settings, frame, served.pipeline), lower_is_better=True,
+    )  # fmt: skip
 
 
 @main.command()
@@ -193,16 +221,20 @@ def export(settings: Settings) -> None:
 @main.command()
 @pass_settings
 def report(settings: Settings) -> None:
-    """Write the results in reports/ into README.md and MODEL_CARD.md."""
+    """Write the results in reports/ into README.md and MODEL_CARD.md, and EXPERIMENTS.md from
+    the log of every `train` run."""
+    from .experiments import write_experiments
     from .readme import write_results
     from .reporting import results_markdown, write_card
 
+    reports = Path(settings.reports_dir)
     try:
-        write_results(Path("README.md"), results_markdown(Path(settings.reports_dir)))
+        write_results(Path("README.md"), results_markdown(reports))
         card = write_card(settings, Path("MODEL_CARD.md"))
+        runs = write_experiments(reports, Path("EXPERIMENTS.md"))
     except (OSError, ValueError, KeyError) as exc:
         raise fail(exc) from exc
-    click.echo(f"README.md results and {card} updated")
+    click.echo(f"README.md results and {card} updated; {runs} runs in EXPERIMENTS.md")
 
 
 @main.command()
