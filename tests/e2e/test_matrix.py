@@ -28,7 +28,13 @@ COMMON = {
 ANSWER_SETS = {
     "image_classifier": {**COMMON, "dataset": "folder"},
     "recommender": {**COMMON, "dataset": "csv"},
-    "mlops": {**COMMON, "challenger_share": "0.25"},
+    "mlops": {
+        **COMMON,
+        "ab_test": "true",
+        "scale_out": "true",
+        "benchmarks": "true",
+        "challenger_share": "0.25",
+    },
     "nlp": {**COMMON, "dataset": "own"},
     "timeseries": {**COMMON, "dataset": "csv"},
 }

@@ -10,10 +10,10 @@ import pandas as pd
 from . import model as m
 from .artifacts import BASELINE, CHAMPION, GBM, load_artifact
 from .config import Settings
-from .data import split
 from .schema import TARGET
 from .training import (
     compare_to_baseline,
+    fit_and_test,
     fit_baseline,
     fit_parts,
     run_facts,
@@ -26,9 +26,7 @@ def evaluate(settings: Settings, frame: pd.DataFrame, root: Path = Path(".")) ->
     and thresholded on validation exactly as `train` does; write the reports."""
     artifacts_dir = root / settings.serve.artifacts_dir
     champion = load_artifact(artifacts_dir, CHAMPION)
-    parts = split(frame, settings.data.test_share, settings.data.valid_share)
-    fit_frame = pd.concat([parts["train"], parts["valid"]], ignore_index=True)
-    test = parts["test"]
+    fit_frame, test = fit_and_test(settings, frame)
     y = test[TARGET].astype(int).to_numpy()
     base, base_threshold = fit_baseline(settings, fit_frame)
     p_model, p_base = m.scores(champion.pipeline, test), m.scores(base, test)

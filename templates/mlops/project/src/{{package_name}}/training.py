@@ -30,8 +30,6 @@ from .schema import FEATURES, ID, TARGET
 from .tracking import tracked_run
 
 SCORE = "prediction_score"
-
-
 SERVE_CHOICES = ("auto", "model", "baseline")
 
 
@@ -93,6 +91,22 @@ def fit_model(
         return hgb, None, float(threshold), extra
     base, base_threshold = fit_baseline(settings, frame)
     return hgb, base, float(threshold), {**extra, "baseline_threshold": base_threshold}
+
+
+def fit_and_test(settings: Settings, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows a model learns from (train + valid splits) and the test split."""
+    parts = split(frame, settings.data.test_share, settings.data.valid_share)
+    return pd.concat([parts["train"], parts["valid"]], ignore_index=True), parts["test"]
+
+
+def validation_losses(settings: Settings, frame: pd.DataFrame, pipeline: Any) -> dict[str, float]:
+    """Each validation customer's log loss under ``pipeline``: the experiment log's units (the
+    rows `train` calibrates and thresholds on, never the test split)."""
+    valid = fit_parts(fit_and_test(settings, frame)[0])[1]
+    y = valid[TARGET].astype(int).to_numpy()
+    p = np.clip(m.scores(pipeline, valid), 1e-6, 1 - 1e-6)
+    loss = -(y * np.log(p) + (1 - y) * np.log(1 - p))
+    return dict(zip(valid[ID].astype(str), loss.tolist(), strict=True))
 
 
 def fit_parts(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -159,9 +173,7 @@ def train(
 
     The model registered and served is gradient boosting only when it beats the baseline
     (:func:`compare_to_baseline`), else the baseline; ``serve`` overrides the choice."""
-    parts = split(frame, settings.data.test_share, settings.data.valid_share)
-    fit_frame = pd.concat([parts["train"], parts["valid"]], ignore_index=True)
-    test = parts["test"]
+    fit_frame, test = fit_and_test(settings, frame)
     if test[TARGET].nunique() < 2 or fit_frame[TARGET].nunique() < 2:
         raise ValueError("the data needs churned and retained customers in every split")
     hgb, base, threshold, extra = fit_model(settings, fit_frame)
@@ -187,20 +199,14 @@ def train(
             settings.train.experiment, root / settings.train.mlflow_artifacts
         )
     with tracked_run(settings.train.experiment, run_name="train", enabled=track) as run:
-        run.params(
-            {
-                "model": "HistGradientBoostingClassifier",
-                "max_iter": settings.train.max_iter,
-                "learning_rate": settings.train.learning_rate,
-                "seed": settings.train.seed,
-                "threshold": threshold,
-                "n_fit": len(fit_frame),
-                "n_test": len(test),
-            }
-        )
+        ts = settings.train
+        run.params({
+            "model": "HistGradientBoostingClassifier", "max_iter": ts.max_iter,
+            "learning_rate": ts.learning_rate, "seed": ts.seed, "threshold": threshold,
+            "n_fit": len(fit_frame), "n_test": len(test), "served": comparison["served"],
+        })  # fmt: skip
         run.metrics({f"test_{k}": v for k, v in model_metrics.items()})
         run.metrics({f"baseline_{k}": v for k, v in base_metrics.items()})
-        run.params({"served": comparison["served"]})
         reference = reference_frame(served, fit_frame)
         if track:
             version, run_id = register(
