@@ -9,42 +9,12 @@ import numpy as np
 from .metrics import macro_f1
 from .stats import bootstrap_interval
 
-IDENTITY_TERMS = [
-    "woman",
-    "women",
-    "man",
-    "men",
-    "girl",
-    "boy",
-    "female",
-    "male",
-    "gay",
-    "lesbian",
-    "bisexual",
-    "trans",
-    "transgender",
-    "queer",
-    "black",
-    "white",
-    "asian",
-    "latino",
-    "latina",
-    "hispanic",
-    "african",
-    "arab",
-    "jewish",
-    "jew",
-    "muslim",
-    "christian",
-    "hindu",
-    "buddhist",
-    "atheist",
-    "immigrant",
-    "disabled",
-    "old",
-    "young",
-]
-_IDENTITY = re.compile(r"\b(" + "|".join(IDENTITY_TERMS) + r")\b", re.IGNORECASE)
+_IDENTITY = re.compile(
+    r"\b(woman|women|man|men|girl|boy|female|male|gay|lesbian|bisexual|trans|transgender|queer|"
+    r"black|white|asian|latino|latina|hispanic|african|arab|jewish|jew|muslim|christian|hindu|"
+    r"buddhist|atheist|immigrant|disabled|old|young)\b",
+    re.IGNORECASE,
+)
 
 
 def confident_mistakes(

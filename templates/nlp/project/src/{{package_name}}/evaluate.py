@@ -12,8 +12,9 @@ import numpy as np
 from . import analysis, scoring
 from .artifacts import METADATA_FILE, write_json
 from .config import TrainConfig
+from .datasets import load_dataset
 from .ledger import DataError
-from .train import BASELINE_FILE, MODEL_DIR, SPLIT_FILE, load_dataset
+from .train import BASELINE_FILE, MODEL_DIR, SPLIT_FILE
 
 METRICS_FILE, CALIBRATION_PLOT = "metrics.json", "calibration.png"
 # a model trained before calibration: served as it is (temperature 1) until it is retrained
@@ -74,7 +75,7 @@ def evaluate(out_dir: Path, reports: Path, data: str | None = None, n_boot: int 
         raise DataError(f"no trained model in {out_dir}: run `train` first")
     scorer = Scorer(out_dir)
     meta = scorer.meta
-    cfg = TrainConfig.from_dict({**meta["train_config"], "download": False})
+    cfg = TrainConfig.from_dict({**meta["train_config"], "download": False}, strict=False)
     if data:
         cfg.data = data
     dataset = load_dataset(cfg)
@@ -131,12 +132,14 @@ def evaluate(out_dir: Path, reports: Path, data: str | None = None, n_boot: int 
             ),
         },
         "warnings": [],
-        "mistakes": analysis.confident_mistakes(test.texts, test.y, probs, labels, multilabel),
+        "mistakes": analysis.confident_mistakes(
+            test.texts, test.y, models[served_arm(meta)], labels, multilabel
+        ),
         "slices": analysis.slices(test.texts, test.y, models, multilabel, n_boot=min(n_boot, 500)),
         "data": meta["data"],
         "train_seconds": meta["train_seconds"],
         "device": meta["device"],
-        "model": cfg.finetune.model,
+        "model": cfg.model,
         "trained_at": meta["trained_at"],
         "n_boot": n_boot,
     }
