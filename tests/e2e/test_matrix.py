@@ -29,7 +29,13 @@ ANSWER_SETS = {
     "image_classifier": {**COMMON, "dataset": "folder"},
     "recommender": {**COMMON, "dataset": "csv"},
     "mlops": {**COMMON, "challenger_share": "0.25"},
-    "nlp": {**COMMON, "dataset": "own", "scale_out": "true", "benchmarks": "true"},
+    "nlp": {
+        **COMMON,
+        "dataset": "own",
+        "scale_out": "true",
+        "benchmarks": "true",
+        "error_analysis": "true",
+    },
     "timeseries": {**COMMON, "dataset": "csv"},
 }
 # Every built-in template with its defaults, and with custom answers where ANSWER_SETS has them.
