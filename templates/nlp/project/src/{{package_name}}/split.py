@@ -1,26 +1,102 @@
-"""A seeded, stratified train/validation/test split (multi-label aware), or the user's own.
-Duplicate texts and rows of one group (``--group-column``) always land on the same side."""
+"""Exact duplicate texts and conflicting labels (counted and shown with line numbers), and a
+seeded, stratified train/validation/test split (multi-label aware) or the user's own. Duplicate
+texts and rows of one group (``--group-column``, e.g. a film) always land on the same side."""
 
 from __future__ import annotations
 
 import warnings
+from collections import defaultdict
+from dataclasses import dataclass
 
 import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 
 from .data import TextData
-from .duplicates import group_ids
 from .ledger import DataError
+
+
+@dataclass
+class Duplicates:
+    """Row indices of each text that appears more than once, and of those with differing labels."""
+
+    groups: list[list[int]]
+    conflicts: list[list[int]]
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "duplicated_texts": len(self.groups),
+            "extra_rows": sum(len(g) - 1 for g in self.groups),
+            "conflicting_texts": len(self.conflicts),
+        }
+
+
+def _key(text: str) -> str:
+    return " ".join(text.split())
+
+
+def find_duplicates(data: TextData) -> Duplicates:
+    """Texts equal after collapsing whitespace; a conflict is such a text with two labelings."""
+    rows: dict[str, list[int]] = defaultdict(list)
+    for i, text in enumerate(data.texts):
+        rows[_key(text)].append(i)
+    groups = [g for g in rows.values() if len(g) > 1]
+    conflicts = [g for g in groups if len({np.atleast_1d(data.y[i]).tobytes() for i in g}) > 1]
+    return Duplicates(groups, conflicts)
+
+
+def describe_duplicates(dups: Duplicates, data: TextData, examples: int = 3) -> list[str]:
+    """What `validate` prints: counts and a few examples with their line numbers."""
+    if not dups.groups:
+        return ["duplicates: none"]
+    counts = dups.as_dict()
+
+    def show(group: list[int]) -> str:
+        lines = ", ".join(f"{int(data.lines[i])} ({data.label_of(i)})" for i in group[:5])
+        return f"  lines {lines}: {data.texts[group[0]][:60]!r}"
+
+    out = [
+        f"duplicates: {counts['duplicated_texts']} texts appear more than once "
+        f"({counts['extra_rows']} extra rows); each stays on one side of the split",
+        *(show(g) for g in dups.groups[:examples]),
+    ]
+    if dups.conflicts:
+        out += [
+            f"label conflicts: {counts['conflicting_texts']} duplicated texts carry different "
+            "labels; fix them or expect a noisy ceiling",
+            *(show(g) for g in dups.conflicts[:examples]),
+        ]
+    return out
+
+
+def group_ids(data: TextData) -> np.ndarray:
+    """One id per row; rows sharing a text or a group-column value share an id (union-find)."""
+    parent = list(range(len(data)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first: dict[tuple[str, str], int] = {}
+    keys = [("text", _key(t)) for t in data.texts]
+    if data.groups is not None:
+        keys += [("group", str(g)) for g in data.groups]
+    for n, key in enumerate(keys):
+        i = n % len(data)
+        if key in first:
+            parent[root(i)] = root(first[key])
+        else:
+            first[key] = i
+    return np.asarray([root(i) for i in range(len(data))])
 
 
 def strata(data: TextData) -> np.ndarray:
     """Multi-class: the class. Multi-label: each row's rarest positive label, or "none"."""
     if not data.multilabel:
         return data.y
-    counts = data.y.sum(0)
-    order = np.argsort(counts)  # rarest first
     key = np.full(len(data), -1)
-    for label in order[::-1]:  # later (rarer) labels overwrite
+    for label in np.argsort(data.y.sum(0))[::-1]:  # later (rarer) labels overwrite
         key[data.y[:, label] == 1] = label
     return key
 
@@ -40,21 +116,23 @@ def split_indices(
         if not len(parts["train"]) or not len(parts["val"]):
             raise DataError("the split column needs train and val rows (test is optional)")
         return parts
-    index, key = np.arange(len(data)), strata(data)
     if len(data) < 20:
         raise DataError(f"{len(data)} usable rows: at least 20 are needed to split and evaluate")
-    groups = group_ids(data)
+    index, key, groups = np.arange(len(data)), strata(data), group_ids(data)
+    share = val_fraction / (1 - test_fraction)
     if len(np.unique(groups)) < len(data):
         rest, test = _group_split(index, key, groups, test_fraction, seed)
-        train, val = _group_split(rest, key, groups, val_fraction / (1 - test_fraction), seed)
-        return {"train": np.sort(train), "val": np.sort(val), "test": np.sort(test)}
-    rest, test = train_test_split(
-        index, test_size=test_fraction, random_state=seed, stratify=_stratify(key, test_fraction)
-    )
-    share = val_fraction / (1 - test_fraction)
-    train, val = train_test_split(
-        rest, test_size=share, random_state=seed, stratify=_stratify(key[rest], share)
-    )
+        train, val = _group_split(rest, key, groups, share, seed)
+    else:
+        rest, test = train_test_split(
+            index,
+            test_size=test_fraction,
+            random_state=seed,
+            stratify=_stratify(key, test_fraction),
+        )
+        train, val = train_test_split(
+            rest, test_size=share, random_state=seed, stratify=_stratify(key[rest], share)
+        )
     return {"train": np.sort(train), "val": np.sort(val), "test": np.sort(test)}
 
 
@@ -63,13 +141,24 @@ def _group_split(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(rest, held out) of ``index``: about ``fraction`` held out, whole groups, stratified."""
     folds = max(2, round(1 / fraction))
-    if len(np.unique(groups[index])) < folds:
+    if (n := len(np.unique(groups[index]))) < folds:
         raise DataError(
-            f"{len(np.unique(groups[index]))} groups (duplicate texts and --group-column "
-            f"values): too few to hold out {fraction:.0%} as whole groups"
+            f"{n} groups (duplicate texts and --group-column values): too few to hold out "
+            f"{fraction:.0%} as whole groups"
         )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "the least populated class has only n members"
         splitter = StratifiedGroupKFold(folds, shuffle=True, random_state=seed)
         rest, held = next(splitter.split(index, key[index], groups[index]))
     return index[rest], index[held]
+
+
+def subsample(data: TextData, index: np.ndarray, n: int | None, seed: int) -> np.ndarray:
+    """A stratified subsample of ``index`` of size ``n`` (all of it when n is None or larger)."""
+    if n is None or n >= len(index):
+        return index
+    key = strata(data)[index]
+    keep, _ = train_test_split(
+        index, train_size=n, random_state=seed, stratify=_stratify(key, n / len(index))
+    )
+    return np.sort(keep)

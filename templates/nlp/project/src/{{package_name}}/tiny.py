@@ -8,51 +8,18 @@ from pathlib import Path
 
 import numpy as np
 
-FILLER = [
-    "the",
-    "a",
-    "this",
-    "that",
-    "it",
-    "was",
-    "is",
-    "of",
-    "and",
-    "to",
-    "in",
-    "on",
-    "with",
-    "for",
-    "film",
-    "story",
-    "plot",
-    "actors",
-    "scene",
-    "ending",
-    "music",
-    "cast",
-    "script",
-    "camera",
-    "year",
-    "people",
-    "thing",
-    "time",
-    "way",
-    "day",
-    "night",
-]
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+FILLER = _words(
+    "the a this that it was is of and to in on with for film story plot actors scene ending "
+    "music cast script camera year people thing time way day night"
+)
 CUES = {
-    "positive": [
-        "great",
-        "kind",
-        "lovely",
-        "brilliant",
-        "warm",
-        "delightful",
-        "superb",
-        "wonderful",
-    ],
-    "negative": ["awful", "cruel", "boring", "dreadful", "hateful", "stupid", "ugly", "terrible"],
+    "positive": _words("great kind lovely brilliant warm delightful superb wonderful"),
+    "negative": _words("awful cruel boring dreadful hateful stupid ugly terrible"),
 }
 
 
