@@ -171,7 +171,8 @@ def results_markdown(summary: dict, chart: str = "reports/metrics.png") -> str:
         f"{stats.get('eval_users', '?')} test users evaluated on "
         f"{stats.get('held_out_positives', '?')} held-out positives "
         f"({stats.get('train_interactions', '?')} training interactions, "
-        f"{stats.get('items', '?')} catalogue items); model choice and tuning used a validation "
+        f"{stats.get('items', '?')} catalogue items); "
+        f"{'model choice and tuning' if summary.get('tuning') else 'model choice'} used a validation "
         f"split carved from training ({val.get('eval_users', '?')} users). "
         f"Source records: {data.get('records', '?')}, rejected {data.get('rejected', 0)}. "
         "Items a user already has are never recommended; every model ranks the full catalogue.",
