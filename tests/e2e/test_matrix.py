@@ -27,7 +27,11 @@ COMMON = {
 }
 ANSWER_SETS = {
     "image_classifier": {**COMMON, "dataset": "folder"},
-    "recommender": {**COMMON, "dataset": "csv"},
+    "recommender": {
+        **COMMON,
+        "dataset": "csv",
+        **dict.fromkeys(("factor_models", "ann", "scale_out", "tuning", "more_datasets"), "true"),
+    },
     "mlops": {
         **COMMON,
         "ab_test": "true",

@@ -20,7 +20,7 @@ class Config:
     min_user: int = 1
     min_item: int = 1
     # A user's n-th most recent positive weighs 0.5 ** (n / half_life) in the matrix models learn
-    # from (and as ALS confidence); None weighs everything the same.
+    # from; None weighs everything the same.
     recency_half_life: float | None = 25.0
     split: str = "user-temporal"
     test_fraction: float = 0.2
@@ -31,7 +31,7 @@ class Config:
     rolling_share: float = 0.5
     models: tuple[str, ...] = MODEL_NAMES
     seed: int = 42
-    # Hyper-parameters per model (tuning replaces them with the best found on validation).
+    # Hyper-parameters per model, over fitting.DEFAULTS.
     params: dict[str, dict[str, float]] = field(default_factory=dict)
 
 

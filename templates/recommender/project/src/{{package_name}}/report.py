@@ -1,4 +1,5 @@
-"""The `report` command: README results and MODEL_CARD.md, both from reports/metrics.json."""
+"""The `report` command: README results, its chart and MODEL_CARD.md, from reports/metrics.json;
+the comparison table `train` and `evaluate` print."""
 
 from __future__ import annotations
 
@@ -7,9 +8,89 @@ from pathlib import Path
 
 from . import __version__
 from .history import HISTORY_LIMIT
+from .metrics import METRICS
 from .modelcard import ModelCard, write_model_card
-from .readme import write_results
-from .reporting import activity_table, comparison_table, plot_metrics
+from .readme import markdown_table, write_results
+
+LABELS = {
+    "precision": "Precision",
+    "recall": "Recall",
+    "ndcg": "NDCG",
+    "map": "MAP",
+    "hit_rate": "Hit rate",
+    "coverage": "Coverage",
+    "novelty": "Novelty",
+}
+
+
+def _interval(result: dict) -> str:
+    low, high = result.get("ndcg_ci95") or (None, None)
+    return f"{low:.4f}-{high:.4f}" if low is not None else ""
+
+
+def comparison_table(summary: dict) -> str:
+    """Test figures of every model, best NDCG first, with validation NDCG beside them."""
+    k = summary["k"]
+    columns = ["model", "val NDCG", *(f"{LABELS[m]}@{k}" for m in METRICS), "NDCG 95% CI"]
+    rows = []
+    validation = summary.get("validation", {})
+    ranked = sorted(summary["models"].items(), key=lambda kv: -kv[1]["ndcg"])
+    for name, result in ranked:
+        label = f"**{name}** (served)" if name == summary.get("served_model") else name
+        row = {"model": label, "NDCG 95% CI": _interval(result)}
+        if name in validation:
+            row["val NDCG"] = float(validation[name]["ndcg"])
+        row.update({f"{LABELS[m]}@{k}": float(result.get(m, 0.0)) for m in METRICS})
+        rows.append(row)
+    return markdown_table(rows, columns)
+
+
+def activity_table(summary: dict) -> str:
+    """NDCG@k of every model for light, medium and heavy users (terciles of training history)."""
+    rows = []
+    for name, result in summary["models"].items():
+        buckets = result.get("ndcg_by_activity") or {}
+        row: dict[str, object] = {"model": name}
+        for bucket, info in buckets.items():
+            row[f"{bucket} ({info['users']} users)"] = (
+                float(info["ndcg"]) if info["ndcg"] is not None else "-"
+            )
+        rows.append(row)
+    columns = list(dict.fromkeys(c for r in rows for c in r))
+    return markdown_table(rows, columns)
+
+
+def plot_metrics(summary: dict, path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    shown = [m for m in METRICS if m != "novelty"]
+    names = list(summary["models"])
+    width = 0.8 / max(len(names), 1)
+    x = np.arange(len(shown))
+    fig, ax = plt.subplots(figsize=(9, 4.5), dpi=100)
+    for i, name in enumerate(names):
+        result = summary["models"][name]
+        values = np.array([result.get(m, 0.0) for m in shown])
+        # 95% bootstrap interval over test users (coverage is one figure per run: no bar)
+        bounds = np.array(
+            [result.get(f"{m}_ci95") or (v, v) for m, v in zip(shown, values, strict=True)]
+        )
+        errors = np.clip([values - bounds[:, 0], bounds[:, 1] - values], 0, None)
+        ax.bar(x + i * width - 0.4 + width / 2, values, width, yerr=errors, capsize=2, label=name)
+    ax.set_xticks(x, [f"{LABELS[m]}@{summary['k']}" for m in shown])
+    ax.set_ylabel("test score with 95% interval (higher is better)")
+    ax.set_title(f"{summary['dataset']}, {summary['split']} split: models side by side")
+    ax.legend(ncols=4, fontsize="small")
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
 
 
 def _comparison_lines(summary: dict) -> list[str]:
@@ -90,7 +171,8 @@ def results_markdown(summary: dict, chart: str = "reports/metrics.png") -> str:
         f"{stats.get('eval_users', '?')} test users evaluated on "
         f"{stats.get('held_out_positives', '?')} held-out positives "
         f"({stats.get('train_interactions', '?')} training interactions, "
-        f"{stats.get('items', '?')} catalogue items); model choice and tuning used a validation "
+        f"{stats.get('items', '?')} catalogue items); "
+        f"{'model choice and tuning' if summary.get('tuning') else 'model choice'} used a validation "
         f"split carved from training ({val.get('eval_users', '?')} users). "
         f"Source records: {data.get('records', '?')}, rejected {data.get('rejected', 0)}. "
         "Items a user already has are never recommended; every model ranks the full catalogue.",
@@ -116,40 +198,18 @@ def results_markdown(summary: dict, chart: str = "reports/metrics.png") -> str:
 def model_card(summary: dict) -> ModelCard:
     k, served = summary["k"], summary["served_model"]
     stats, data = summary.get("stats", {}), summary.get("data", {})
-    rows = []
-    for name, result in summary["models"].items():
-        low, high = result.get("ndcg_ci95") or (None, None)
-        rows.append(
-            {
-                "model": name,
-                "metric": f"NDCG@{k}",
-                "value": result["ndcg"],
-                "low": low,
-                "high": high,
-            }
-        )
+    rows = [
+        _row(name, f"NDCG@{k}", result["ndcg"], *(result.get("ndcg_ci95") or (None, None)))
+        for name, result in summary["models"].items()
+    ]
     strict = (summary.get("rolling") or {}).get("comparison") or {}
     if strict.get("ratio") is not None:
-        rows.append(
-            {
-                "model": f"{served} / popularity (strict, rolling cut-offs)",
-                "metric": f"NDCG@{k} ratio",
-                "value": strict["ratio"],
-                "low": strict["low"],
-                "high": strict["high"],
-            }
-        )
+        label = f"{served} / popularity (strict, rolling cut-offs)"
+        rows.append(_row(label, f"NDCG@{k} ratio", strict["ratio"], strict["low"], strict["high"]))
     for other, c in summary.get("comparisons", {}).items():
         if c.get("ratio") is not None:
-            rows.append(
-                {
-                    "model": f"{served} / {other} ({summary['split']}, leaks across users)",
-                    "metric": f"NDCG@{k} ratio",
-                    "value": c["ratio"],
-                    "low": c["low"],
-                    "high": c["high"],
-                }
-            )
+            label = f"{served} / {other} ({summary['split']}, leaks across users)"
+            rows.append(_row(label, f"NDCG@{k} ratio", c["ratio"], c["low"], c["high"]))
     return ModelCard(
         title=f"{served} recommender on {summary['dataset']}",
         summary=(
@@ -204,6 +264,10 @@ def model_card(summary: dict) -> ModelCard:
             "data fingerprint": str(data.get("sha256", data.get("records", ""))),
         },
     )
+
+
+def _row(model: str, metric: str, value: float, low: float | None, high: float | None) -> dict:
+    return {"model": model, "metric": metric, "value": value, "low": low, "high": high}
 
 
 def load_summary(reports: Path) -> dict:
