@@ -8,11 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from mlscaffold.gitutil import git
 from mlscaffold.sources import history
 
-from ..conftest import capability_questions
+from ..conftest import TEMPLATES, capability_questions
 from ..updatekit import cli_run, commit, isolate
 
 pytestmark = pytest.mark.e2e
@@ -44,15 +45,23 @@ def test_every_template_has_capability_questions() -> None:
     assert not missing, f"no capability questions in {missing}"
 
 
+def prerequisites(template: str, question: str) -> list[str]:
+    """The other capabilities ``question`` is asked only with (named in its ``when``)."""
+    spec = yaml.safe_load((TEMPLATES / template / "copier.yml").read_text("utf-8"))
+    when = str(spec[question].get("when", ""))
+    return [q for q in capability_questions(template) if q != question and q in when]
+
+
 @pytest.mark.parametrize(("template", "question"), CASES, ids=[f"{t}-{q}" for t, q in CASES])
 def test_update_adds_and_removes_a_capability(
     template: str, question: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     isolate(tmp_path / "home", monkeypatch)
-    project = fresh(template, tmp_path / "updated")
-    default = tree(project)
-    chosen = tree(fresh(template, tmp_path / "chosen", f"{question}=true"))
-    assert chosen != default, f"{question}=true changes nothing"
+    base = [f"{q}=true" for q in prerequisites(template, question)]
+    project = fresh(template, tmp_path / "updated", *base)
+    without = tree(project)
+    chosen = tree(fresh(template, tmp_path / "chosen", *base, f"{question}=true"))
+    assert chosen != without, f"{question}=true changes nothing"
 
     result = cli_run("update", project, "--data", f"{question}=true")
     assert result.exit_code == 0, result.output
@@ -62,4 +71,4 @@ def test_update_adds_and_removes_a_capability(
     result = cli_run("update", project, "--data", f"{question}=false")
     assert result.exit_code == 0, result.output
     commit(project, f"{question} off")
-    assert tree(project) == default
+    assert tree(project) == without
