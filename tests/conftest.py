@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from mlscaffold import gitutil
 from mlscaffold.sources import history
@@ -17,6 +18,13 @@ from .e2e.timing import collect, table
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATES = REPO / "templates"
+
+
+def capability_questions(template: str) -> list[str]:
+    """Template ``template``'s own yes/no questions: its optional capabilities (the shared
+    questions are not capabilities)."""
+    spec = yaml.safe_load((TEMPLATES / template / "copier.yml").read_text("utf-8")) or {}
+    return [k for k, v in spec.items() if isinstance(v, dict) and v.get("type") == "bool"]
 
 
 @pytest.fixture(autouse=True)

@@ -15,11 +15,12 @@ import pytest
 
 from mlscaffold.sources import release
 
-from .conftest import TEMPLATES
+from .conftest import TEMPLATES, capability_questions
 
 NAMES = release.template_names(TEMPLATES)
-VARIANTS = ("defaults", "long-name")
+VARIANTS = ("defaults", "long-name", "everything-on")
 MAX_LINES = 300
+MAX_DEFAULT_CODE = 3000  # lines of Python under src/ at the default answers: lean by default
 
 
 def render(name: str, variant: str, root: Path) -> Path:
@@ -27,12 +28,11 @@ def render(name: str, variant: str, root: Path) -> Path:
     import copier
 
     source = release.assemble(TEMPLATES, name, root / "template")
-    # 43 characters, as the e2e matrix's custom answers: long imports must wrap in every module
-    data = (
-        {"project_name": "acme-lab-machine-learning-portfolio-project"}
-        if variant == "long-name"
-        else {}
-    )
+    data: dict[str, object] = {}
+    if variant == "long-name":  # 43 characters, as the e2e matrix's: long imports must wrap
+        data = {"project_name": "acme-lab-machine-learning-portfolio-project"}
+    elif variant == "everything-on":
+        data = dict.fromkeys(capability_questions(name), True)
     project = root / "project"
     copier.run_copy(str(source), str(project), data=data, defaults=True, quiet=True)
     return project
@@ -50,6 +50,14 @@ def rendered(name: str, variant: str, factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(params=[(n, v) for n in NAMES for v in VARIANTS], ids=str)
 def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return rendered(*request.param, tmp_path_factory)
+
+
+@pytest.fixture(params=[(n, v) for n in NAMES for v in ("defaults", "everything-on")], ids=str)
+def shaped_project(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The default and the everything-on project of each template."""
     return rendered(*request.param, tmp_path_factory)
 
 
@@ -118,20 +126,28 @@ def import_graph(project: Path) -> dict[str, set[str]]:
     return {name: imports_of(package, path, set(paths)) for name, path in paths.items()}
 
 
-def test_the_package_has_no_import_cycles(default_project: tuple[str, Path]) -> None:
-    _, project = default_project
+def test_the_package_has_no_import_cycles(shaped_project: Path) -> None:
     try:
-        graphlib.TopologicalSorter(import_graph(project)).prepare()
+        graphlib.TopologicalSorter(import_graph(shaped_project)).prepare()
     except graphlib.CycleError as cycle:
         pytest.fail(f"import cycle: {' -> '.join(cycle.args[1])}")
 
 
-def test_no_module_is_over_300_lines(default_project: tuple[str, Path]) -> None:
-    _, project = default_project
-    lengths = {
+def line_counts(project: Path) -> dict[str, int]:
+    return {
         p.name: len(p.read_text("utf-8").splitlines()) for p in package_dir(project).rglob("*.py")
     }
+
+
+def test_no_module_is_over_300_lines(shaped_project: Path) -> None:
+    lengths = line_counts(shaped_project)
     assert {name: n for name, n in lengths.items() if n > MAX_LINES} == {}
+
+
+def test_the_default_project_is_lean(default_project: tuple[str, Path]) -> None:
+    name, project = default_project
+    assert capability_questions(name), "advanced capabilities are questions"
+    assert sum(line_counts(project).values()) <= MAX_DEFAULT_CODE
 
 
 # Sentences in the template's voice, not the owner's (issue #30); the README's closing line,
@@ -188,6 +204,7 @@ def test_the_readme_speaks_as_the_owner(default_project: tuple[str, Path]) -> No
     assert offending == []
     for heading in ("## The problem", "## The data and why", "## What I tried", "## What is next"):
         assert heading in body, heading
+    assert "## Layout" in body and "*kept* files" in closing
 
 
 def test_the_model_card_text_speaks_as_the_owner(default_project: tuple[str, Path]) -> None:

@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 MEDIA_TYPE = "application/problem+json"
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 LOCATIONS = ("body", "query", "path", "header", "cookie")
+DRAIN_BYTES = 64 * 1024 * 1024  # a refused body is read and dropped up to this, then cut off
 log = logging.getLogger(__name__)
 
 
@@ -106,8 +107,29 @@ def _validation_problem(exc: RequestValidationError) -> JSONResponse:
     return problem_response(422, detail, field=field)
 
 
+async def drain(receive: Receive, limit: int = DRAIN_BYTES) -> int:
+    """Read and drop the rest of a request body (at most ``limit`` bytes); the bytes read.
+
+    A client that writes its whole body before it reads (http.client, requests, most load tools)
+    sees "connection reset by peer" instead of the 413 when the server closes a socket with unread
+    data; once the body is read, it gets the answer. Past ``limit`` the connection is cut off, so a
+    client cannot keep the server reading for ever.
+    """
+    read = 0
+    while read <= limit:
+        message = await receive()
+        read += len(message.get("body", b""))
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            break
+    return read
+
+
 class BodyLimit:
-    """Pure-ASGI body size limit: 413 from the Content-Length header or while a body streams in."""
+    """Pure-ASGI body size limit: 413 from the Content-Length header or while a body streams in.
+
+    The body is drained before the 413 goes out (:func:`drain`), except for a client that sent
+    ``Expect: 100-continue``: uvicorn asks it for the body only when the app reads it.
+    """
 
     def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
         self.app, self.max = app, max_body_bytes
@@ -116,23 +138,21 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        detail = f"the request body is larger than {self.max} bytes"
-        length = dict(scope.get("headers", ())).get(b"content-length")
+        headers = dict(scope.get("headers", ()))
+        waits = headers.get(b"expect", b"").lower() == b"100-continue"
+        length = headers.get(b"content-length")
         if length is not None and length.strip().isdigit() and int(length) > self.max:
-            await problem_response(413, detail, headers={"Connection": "close"})(
-                scope, receive, send
-            )
+            await self._refuse(scope, receive, send, drained=waits)
             return
-        seen = 0
-        started = False
+        seen, ended, started = 0, False, False
 
         async def limited_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, ended
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max:
-                    raise BodyTooLarge(413, detail)
+            ended = message["type"] != "http.request" or not message.get("more_body", False)
+            seen += len(message.get("body", b""))
+            if seen > self.max:
+                raise BodyTooLarge(413, self._detail)
             return message
 
         async def tracked_send(message: Message) -> None:
@@ -145,9 +165,17 @@ class BodyLimit:
         except BodyTooLarge:
             if started:
                 raise
-            await problem_response(413, detail, headers={"Connection": "close"})(
-                scope, receive, send
-            )
+            await self._refuse(scope, receive, send, drained=ended)
+
+    @property
+    def _detail(self) -> str:
+        return f"the request body is larger than {self.max} bytes"
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, *, drained: bool) -> None:
+        if not drained:
+            await drain(receive)
+        response = problem_response(413, self._detail, headers={"Connection": "close"})
+        await response(scope, receive, send)
 
 
 def _rewrite_openapi(schema: dict[str, Any]) -> dict[str, Any]:
