@@ -30,7 +30,7 @@ ANSWER_SETS = {
     "recommender": {**COMMON, "dataset": "csv"},
     "mlops": {**COMMON, "challenger_share": "0.25"},
     "nlp": {**COMMON, "dataset": "own"},
-    "timeseries": {**COMMON, "dataset": "csv", "deep_models": "true", "scale_out": "true"},
+    "timeseries": {**COMMON, "dataset": "csv", "deep_models": "true", "exogenous": "true", "scale_out": "true"},
 }
 # Every built-in template with its defaults, and with custom answers where ANSWER_SETS has them.
 CASES = [
