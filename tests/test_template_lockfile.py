@@ -21,7 +21,7 @@ from mlscaffold.sources import release
 from .conftest import TEMPLATES
 
 NAMES = release.template_names(TEMPLATES)
-TORCH = {"image_classifier", "nlp", "timeseries"}
+TORCH = {"image_classifier", "nlp"}  # default projects with torch (timeseries: deep_models only)
 # the Dockerfile's EXTRAS build argument -> the options its `uv sync` gets
 EXTRAS = {
     "": "",

@@ -46,7 +46,11 @@ ANSWER_SETS = {
         "benchmarks": "true",
         "error_analysis": "true",
     },
-    "timeseries": {**COMMON, "dataset": "csv"},
+    "timeseries": {
+        **COMMON,
+        "dataset": "csv",
+        **dict.fromkeys(("deep_models", "exogenous", "scale_out"), "true"),
+    },
 }
 # Every built-in template with its defaults, and with custom answers where ANSWER_SETS has them.
 CASES = [
