@@ -92,19 +92,21 @@ def choose_served(
 ) -> dict[str, Any]:
     """Score the model and the baseline on validation, calibrate each, decide what is served.
 
-    Returns the metadata entries: ``served``, ``gate``, ``calibration`` (the served one's)."""
+    Returns the metadata entries: ``served``, ``gate``, ``calibration`` (the served one's), and
+    ``val_correct``: 1.0 or 0.0 per validation image for what is served (not metadata)."""
     logits = {
         name: predict(model, val_x) if len(val_y) else torch.zeros(0, 1)
         for name, model in candidates.items()
     }
     calibrations = {k: calibrate_on_validation(v.numpy(), val_y) for k, v in logits.items()}
-    diff, scores = None, {k: None for k in logits}
+    diff, scores, correct = None, {k: None for k in logits}, {}
     if len(val_y):
         preds = {k: v.argmax(1).numpy() for k, v in logits.items()}
         scores = {k: m.accuracy(val_y, p) for k, p in preds.items()}
         n_classes = int(logits["model"].shape[1])
         paired = m.paired_difference(val_y, preds["model"], preds["baseline"], n_classes)
         diff = paired["accuracy"]
+        correct = {k: (p == val_y).astype(float) for k, p in preds.items()}
     served, reason = decide(serve, diff)
     gate = {
         "served": served, "requested": serve, "reason": reason, "baseline": BASELINE_NAME,
@@ -113,7 +115,10 @@ def choose_served(
     }  # fmt: skip
     log(gate_line(gate))
     log(calibration_line(calibrations[served]))
-    return {"served": served, "gate": gate, "calibration": calibrations[served]}
+    return {
+        "served": served, "gate": gate, "calibration": calibrations[served],
+        "val_correct": correct.get(served, np.zeros(0)),
+    }  # fmt: skip
 
 
 def predictor(device: torch.device, amp: bool, channels_last: bool):
