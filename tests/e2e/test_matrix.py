@@ -26,7 +26,7 @@ COMMON = {
     "author_email": "ada@example.org",
 }
 ANSWER_SETS = {
-    "image_classifier": {**COMMON, "dataset": "folder"},
+    "image_classifier": {**COMMON, "dataset": "folder", "transfer": True, "scale_out": True},
     "recommender": {**COMMON, "dataset": "csv"},
     "mlops": {**COMMON, "challenger_share": "0.25"},
     "nlp": {**COMMON, "dataset": "own"},
