@@ -26,7 +26,11 @@ COMMON = {
     "author_email": "ada@example.org",
 }
 ANSWER_SETS = {
-    "image_classifier": {**COMMON, "dataset": "folder"},
+    "image_classifier": {
+        **COMMON,
+        "dataset": "folder",
+        **dict.fromkeys(("transfer", "scale_out"), "true"),
+    },
     "recommender": {
         **COMMON,
         "dataset": "csv",

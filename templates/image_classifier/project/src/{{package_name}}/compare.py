@@ -1,4 +1,4 @@
-"""`evaluate --compare DIR`: another trained model (e.g. scratch vs fine-tuned) scored on exactly
+"""`evaluate --compare DIR`: another trained model (e.g. another width or recipe) scored on exactly
 the same test images, with the paired difference to the main model."""
 
 from __future__ import annotations

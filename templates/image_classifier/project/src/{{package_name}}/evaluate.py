@@ -166,3 +166,22 @@ def evaluate(
     meta["test_metrics"] = tests
     write_metadata(out_dir, meta)
     return result
+
+
+def summary_lines(m: dict[str, Any]) -> list[str]:
+    """What `evaluate` prints: the test figures with intervals, the best baseline, comparisons."""
+    acc, f1 = m["model"]["accuracy"], m["model"]["macro_f1"]
+    diff = m["vs_best_baseline"]["accuracy"]
+    lines = [
+        f"test accuracy {acc['value']:.4f} (95% CI {acc['low']:.4f}-{acc['high']:.4f}), "
+        f"macro F1 {f1['value']:.4f} ({f1['low']:.4f}-{f1['high']:.4f}) on {m['n_test']} images",
+        f"vs best baseline ({m['best_baseline']}): accuracy {diff['value']:+.4f} "
+        f"(95% CI {diff['low']:+.4f} to {diff['high']:+.4f}); ECE {m['calibration']['ece']:.3f}",
+    ]
+    for other in m["compared"]:
+        d = other["main_minus_this"]["accuracy"]
+        lines.append(
+            f"{other['name']} ({other['artifacts']}): accuracy {other['accuracy']['value']:.4f}; "
+            f"this model minus it {d['value']:+.4f} (95% CI {d['low']:+.4f} to {d['high']:+.4f})"
+        )
+    return lines

@@ -11,15 +11,15 @@ CLASSES = ["circle", "square", "stripes"]
 
 
 def draw(label: int, size: int, rng: np.random.Generator) -> np.ndarray:
-    """A noisy RGB uint8 image of a circle, vertical stripes or a square (a small CNN learns it)."""
+    """A noisy RGB uint8 image of a circle, a square or vertical stripes (``CLASSES[label]``)."""
     image = rng.integers(0, 60, (size, size, 3), dtype=np.uint8)
     yy, xx = np.mgrid[:size, :size]
     if label == 0:
         mask = (yy - size / 2) ** 2 + (xx - size / 2) ** 2 < (size / 3) ** 2
     elif label == 1:
-        mask = (xx // max(1, size // 6)) % 2 == 0
-    else:
         mask = (abs(yy - size / 2) < size / 4) & (abs(xx - size / 2) < size / 4)
+    else:
+        mask = (xx // max(1, size // 6)) % 2 == 0
     image[mask] = [220, 200 - 60 * label, 60 + 80 * label]
     return image
 
