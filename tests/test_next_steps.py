@@ -31,17 +31,22 @@ def new(*args: str) -> list[str]:
     return next_steps(result.output)
 
 
-@pytest.mark.parametrize("template", ["image_classifier", "nlp", "timeseries"])
-def test_torch_templates_install_the_locked_cpu_build(template: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("template", "answers"),
+    [("image_classifier", []), ("nlp", []), ("timeseries", ["--data", "deep_models=true"])],
+)
+def test_torch_templates_install_the_locked_cpu_build(
+    template: str, answers: list[str], tmp_path: Path
+) -> None:
     """torch's CPU build comes from the lock (pyproject's pytorch-cpu index); a bare
     `pip install -e '.[dev]'` would pull the CUDA build, so it is not offered as the fallback."""
-    lines = new(template, str(tmp_path / "proj"))
+    lines = new(template, str(tmp_path / "proj"), *answers)
     assert lines[0] == f"cd {tmp_path / 'proj'}"
     assert lines[1].startswith(LOCKED_INSTALL) and "torch's CPU build" in lines[1]
     assert not any("pip install -e" in line for line in lines)
 
 
-@pytest.mark.parametrize("template", ["recommender", "mlops"])
+@pytest.mark.parametrize("template", ["recommender", "mlops", "timeseries"])
 def test_templates_without_torch_install_no_torch(template: str, tmp_path: Path) -> None:
     lines = new(template, str(tmp_path / "proj"))
     assert not any("torch" in line for line in lines[1:])  # lines[0] is `cd` to tmp_path

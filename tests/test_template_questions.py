@@ -12,7 +12,8 @@ from mlscaffold.cli import cli
 
 
 def new_mlops(dest: Path, share: str):
-    args = ["new", "mlops", str(dest), "--defaults", "-d", f"challenger_share={share}"]
+    args = ["new", "mlops", str(dest), "--defaults", "-d", "ab_test=true"]
+    args += ["-d", f"challenger_share={share}"]  # asked only with the A/B test
     return CliRunner().invoke(cli, args)
 
 
