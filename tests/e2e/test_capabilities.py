@@ -63,12 +63,13 @@ def test_update_adds_and_removes_a_capability(
     chosen = tree(fresh(template, tmp_path / "chosen", *base, f"{question}=true"))
     assert chosen != without, f"{question}=true changes nothing"
 
-    result = cli_run("update", project, "--data", f"{question}=true")
+    # --defaults answers the questions a capability brings (challenger_share, ann, ...)
+    result = cli_run("update", project, "--defaults", "--data", f"{question}=true")
     assert result.exit_code == 0, result.output
     commit(project, f"{question} on")
     assert tree(project) == chosen
 
-    result = cli_run("update", project, "--data", f"{question}=false")
+    result = cli_run("update", project, "--defaults", "--data", f"{question}=false")
     assert result.exit_code == 0, result.output
     commit(project, f"{question} off")
     assert tree(project) == without
