@@ -86,8 +86,8 @@ def test_image_classifier_on_scikit_learn_digits(tmp_path_factory: pytest.TempPa
     data = public_data.write_digits(project / "data" / "digits")
     validated = run(project, "validate", "--data", "data/digits")
     assert f"{data.rows} records, {data.rows} read, 0 rejected" in validated, validated
-    said = run(project, "train", "--data", "data/digits", "--backbone", "none", "--width", "16",
-               "--epochs", "5", "--no-track", "--no-progress")  # fmt: skip
+    said = run(project, "train", "--data", "data/digits", "--width", "16", "--epochs", "5",
+               "--no-track", "--no-progress")  # fmt: skip
     assert f"{data.counts['classes']} classes" in said, said
     run(project, "evaluate", "--data", "data/digits")
     run(project, "export")
@@ -168,8 +168,7 @@ def test_recommender_on_sparks_movielens_sample(tmp_path_factory: pytest.TempPat
     assert f"{data.rows} records, {data.rows} read, 0 rejected" in validated, validated
     pairs = f"{data.rows} interactions ({data.counts['pairs']} distinct user-item pairs"
     assert pairs in validated, validated
-    trained = run(project, "train", "--interactions", "data/ratings.csv", "--tune", "2",
-                  "--no-track")  # fmt: skip
+    trained = run(project, "train", "--interactions", "data/ratings.csv", "--no-track")
     run(project, "evaluate")
     run(project, "report")
     check_baseline(results(project), RECOMMENDER_VERDICT)
