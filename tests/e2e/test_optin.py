@@ -18,17 +18,30 @@ from .timing import Timer
 
 pytestmark = pytest.mark.e2e
 
-CASES = [
-    pytest.param("recommender", "dev,spark", "tests/test_spark.py", "RUN_SPARK_TESTS", id="spark"),
+CASES = [  # the template, the capability questions that bring the tests, extras, tests, switch
     pytest.param(
-        "timeseries", "dev,distributed", "tests/test_distributed.py", "RUN_DISTRIBUTED", id="dask"
+        "recommender",
+        ["factor_models", "scale_out"],
+        "dev,spark",
+        "tests/test_spark.py",
+        "RUN_SPARK_TESTS",
+        id="spark",
+    ),
+    pytest.param(
+        "timeseries",
+        ["scale_out"],
+        "dev,distributed",
+        "tests/test_distributed.py",
+        "RUN_DISTRIBUTED",
+        id="dask",
     ),
 ]
 
 
-@pytest.mark.parametrize(("template", "extras", "tests", "variable"), CASES)
+@pytest.mark.parametrize(("template", "questions", "extras", "tests", "variable"), CASES)
 def test_opt_in_distributed_tests_pass(
     template: str,
+    questions: list[str],
     extras: str,
     tests: str,
     variable: str,
@@ -41,7 +54,8 @@ def test_opt_in_distributed_tests_pass(
     request.addfinalizer(lambda: timer.report(request.node))
     project = tmp_path / "project"
     with timer.phase("generate"):
-        result = CliRunner().invoke(cli, ["new", template, str(project), "--defaults"])
+        answers = [arg for q in questions for arg in ("--data", f"{q}=true")]
+        result = CliRunner().invoke(cli, ["new", template, str(project), "--defaults", *answers])
     assert result.exit_code == 0, result.output
     with timer.phase("install"):
         install(project, with_torch=needs_torch(project), extras=extras)
