@@ -227,3 +227,11 @@ def test_the_default_description_is_not_the_template_s(default_project: tuple[st
     _, project = default_project
     description = (project / "README.md").read_text("utf-8").splitlines()[2]
     assert description and not voice_phrases(description), description
+
+
+def test_the_layout_names_every_shared_module() -> None:
+    """The README's Layout section marks the shared helpers as kept: none may be left out."""
+    shared = TEMPLATES / "_shared" / "project"
+    text = (shared / "_parts" / "layout.md").read_text("utf-8")
+    modules = sorted(p.name for p in (shared / "src" / "{{package_name}}").glob("*.py"))
+    assert modules and [m for m in modules if f"`{m}`" not in text] == []
