@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from mlscaffold.cli import cli
 from mlscaffold.sources import history
 
+from ..conftest import capability_questions
 from .helpers import install, needs_torch, sh
 from .timing import Timer
 
@@ -25,36 +26,17 @@ COMMON = {
     "author_name": "Ada Lovelace",
     "author_email": "ada@example.org",
 }
+# The "custom" variant: every template's own answers changed and every capability question on.
+OWN_ANSWERS = {
+    "image_classifier": {"dataset": "folder"},
+    "recommender": {"dataset": "csv"},
+    "mlops": {"challenger_share": "0.25"},
+    "nlp": {"dataset": "own"},
+    "timeseries": {"dataset": "csv"},
+}
 ANSWER_SETS = {
-    "image_classifier": {
-        **COMMON,
-        "dataset": "folder",
-        **dict.fromkeys(("transfer", "scale_out"), "true"),
-    },
-    "recommender": {
-        **COMMON,
-        "dataset": "csv",
-        **dict.fromkeys(("factor_models", "ann", "scale_out", "tuning", "more_datasets"), "true"),
-    },
-    "mlops": {
-        **COMMON,
-        "ab_test": "true",
-        "scale_out": "true",
-        "benchmarks": "true",
-        "challenger_share": "0.25",
-    },
-    "nlp": {
-        **COMMON,
-        "dataset": "own",
-        "scale_out": "true",
-        "benchmarks": "true",
-        "error_analysis": "true",
-    },
-    "timeseries": {
-        **COMMON,
-        "dataset": "csv",
-        **dict.fromkeys(("deep_models", "exogenous", "scale_out"), "true"),
-    },
+    name: {**COMMON, **own, **dict.fromkeys(capability_questions(name), "true")}
+    for name, own in OWN_ANSWERS.items()
 }
 # Every built-in template with its defaults, and with custom answers where ANSWER_SETS has them.
 CASES = [
