@@ -22,9 +22,13 @@ TEMPLATES = REPO / "templates"
 
 def capability_questions(template: str) -> list[str]:
     """Template ``template``'s own yes/no questions: its optional capabilities (the shared
-    questions are not capabilities)."""
+    questions are not, nor are hidden settings such as ``with_tables``, which are never asked)."""
     spec = yaml.safe_load((TEMPLATES / template / "copier.yml").read_text("utf-8")) or {}
-    return [k for k, v in spec.items() if isinstance(v, dict) and v.get("type") == "bool"]
+    return [
+        k
+        for k, v in spec.items()
+        if isinstance(v, dict) and v.get("type") == "bool" and v.get("when") is not False
+    ]
 
 
 @pytest.fixture(autouse=True)

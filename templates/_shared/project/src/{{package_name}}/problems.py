@@ -128,7 +128,8 @@ class BodyLimit:
     """Pure-ASGI body size limit: 413 from the Content-Length header or while a body streams in.
 
     The body is drained before the 413 goes out (:func:`drain`), except for a client that sent
-    ``Expect: 100-continue``: uvicorn asks it for the body only when the app reads it.
+    ``Expect: 100-continue`` (uvicorn asks it for the body only when the app reads it) and a
+    declared length past the drain cap (the connection is closed unread).
     """
 
     def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
@@ -142,7 +143,8 @@ class BodyLimit:
         waits = headers.get(b"expect", b"").lower() == b"100-continue"
         length = headers.get(b"content-length")
         if length is not None and length.strip().isdigit() and int(length) > self.max:
-            await self._refuse(scope, receive, send, drained=waits)
+            # A body past the drain cap would be cut off anyway: do not read any of it.
+            await self._refuse(scope, receive, send, drained=waits or int(length) > DRAIN_BYTES)
             return
         seen, ended, started = 0, False, False
 
