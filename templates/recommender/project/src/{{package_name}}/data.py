@@ -37,29 +37,6 @@ class Dataset:
         return bool(self.items["item"].str.fullmatch(r"0|-?[1-9]\d{0,15}").all())
 
 
-def to_implicit(interactions: pd.DataFrame, threshold: float | None) -> pd.DataFrame:
-    """Keep the interactions that count as positive feedback.
-
-    ``threshold`` None keeps every interaction (views, clicks, purchases); a number keeps ratings
-    at or above it. Data without ratings is all-positive whatever the threshold.
-    """
-    if threshold is None or interactions["rating"].isna().all():
-        return interactions.reset_index(drop=True)
-    return interactions[interactions["rating"] >= threshold].reset_index(drop=True)
-
-
-def filter_min_counts(interactions: pd.DataFrame, min_user: int, min_item: int) -> pd.DataFrame:
-    """Repeatedly drop users and items with too few interactions until both limits hold."""
-    frame = interactions
-    while True:
-        user_counts = frame["user"].map(frame["user"].value_counts())
-        item_counts = frame["item"].map(frame["item"].value_counts())
-        keep = (user_counts >= min_user) & (item_counts >= min_item)
-        if keep.all():
-            return frame.reset_index(drop=True)
-        frame = frame[keep]
-
-
 def items_frame(ids: pd.Series, titles: pd.Series | None, tokens: pd.Series | None) -> pd.DataFrame:
     """An items table (first row per id wins)."""
     n = len(ids)
