@@ -1,12 +1,9 @@
-"""The in-memory dataset every loader returns, and the steps all data goes through.
+"""The in-memory dataset every loader returns, and helpers the loaders share.
 
-A :class:`Dataset` holds ``interactions`` with the columns ``user`` and ``item`` (strings, exactly
-as given), ``rating`` (float, NaN when the source has none), ``timestamp`` (int seconds, or row
-order when the source has no times) and ``weight`` (float: the event's weight, 1 for ratings),
-one row per event: repeats of a (user, item) pair are merged only after the split (prepare.py),
-so a later event never adds to an earlier one's weight; ``items`` with ``item``, ``title`` and
-``tokens`` (genres/tags for the content model); and ``report``, the record-by-record account of
-the source (the shared ledger's ``as_dict``).
+``interactions``: one row per event with ``user`` and ``item`` (strings, exactly as given),
+``rating`` (NaN without ratings), ``timestamp`` (int seconds, or row order) and ``weight`` (the
+event's weight); repeats of a pair are merged only after the split (prepare.py). ``items``:
+``item``, ``title``, ``tokens`` (genres/tags). ``report``: the source's record-by-record account.
 """
 
 from __future__ import annotations
