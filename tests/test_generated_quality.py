@@ -26,7 +26,7 @@ DEFAULT_CODE_CEILING = {
     "image_classifier": 4941,
     "mlops": 5151,
     "nlp": 4299,
-    "recommender": 4371,
+    "recommender": 3742,
     "timeseries": 3893,
 }
 
