@@ -26,7 +26,7 @@ DEFAULT_CODE_CEILING = {
     "image_classifier": 4941,
     "mlops": 5151,
     "nlp": 4299,
-    "recommender": 3742,
+    "recommender": 3739,
     "timeseries": 3893,
 }
 
