@@ -1,12 +1,9 @@
-"""The in-memory dataset every loader returns, and the steps all data goes through.
+"""The in-memory dataset every loader returns, and helpers the loaders share.
 
-A :class:`Dataset` holds ``interactions`` with the columns ``user`` and ``item`` (strings, exactly
-as given), ``rating`` (float, NaN when the source has none), ``timestamp`` (int seconds, or row
-order when the source has no times) and ``weight`` (float: the event's weight, 1 for ratings),
-one row per event: repeats of a (user, item) pair are merged only after the split (prepare.py),
-so a later event never adds to an earlier one's weight; ``items`` with ``item``, ``title`` and
-``tokens`` (genres/tags for the content model); and ``report``, the record-by-record account of
-the source (the shared ledger's ``as_dict``).
+``interactions``: one row per event with ``user`` and ``item`` (strings, exactly as given),
+``rating`` (NaN without ratings), ``timestamp`` (int seconds, or row order) and ``weight`` (the
+event's weight); repeats of a pair are merged only after the split (prepare.py). ``items``:
+``item``, ``title``, ``tokens`` (genres/tags). ``report``: the source's record-by-record account.
 """
 
 from __future__ import annotations
@@ -35,29 +32,6 @@ class Dataset:
         """True when every item id is a canonical integer (no leading zeros), so JSON numbers
         round-trip to the same id; otherwise the API returns ids as strings."""
         return bool(self.items["item"].str.fullmatch(r"0|-?[1-9]\d{0,15}").all())
-
-
-def to_implicit(interactions: pd.DataFrame, threshold: float | None) -> pd.DataFrame:
-    """Keep the interactions that count as positive feedback.
-
-    ``threshold`` None keeps every interaction (views, clicks, purchases); a number keeps ratings
-    at or above it. Data without ratings is all-positive whatever the threshold.
-    """
-    if threshold is None or interactions["rating"].isna().all():
-        return interactions.reset_index(drop=True)
-    return interactions[interactions["rating"] >= threshold].reset_index(drop=True)
-
-
-def filter_min_counts(interactions: pd.DataFrame, min_user: int, min_item: int) -> pd.DataFrame:
-    """Repeatedly drop users and items with too few interactions until both limits hold."""
-    frame = interactions
-    while True:
-        user_counts = frame["user"].map(frame["user"].value_counts())
-        item_counts = frame["item"].map(frame["item"].value_counts())
-        keep = (user_counts >= min_user) & (item_counts >= min_item)
-        if keep.all():
-            return frame.reset_index(drop=True)
-        frame = frame[keep]
 
 
 def items_frame(ids: pd.Series, titles: pd.Series | None, tokens: pd.Series | None) -> pd.DataFrame:

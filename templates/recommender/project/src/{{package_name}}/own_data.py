@@ -17,15 +17,9 @@ from .data import COLUMNS, Dataset, add_unlisted_items, items_frame, split_token
 from .ledger import DataError, Ledger
 from .tables import read_table
 
-DEFAULT_EVENT_WEIGHTS = {
-    "view": 1.0,
-    "click": 1.0,
-    "add_to_cart": 3.0,
-    "cart": 3.0,
-    "wishlist": 3.0,
-    "purchase": 5.0,
-    "buy": 5.0,
-}
+DEFAULT_EVENT_WEIGHTS = dict(
+    view=1.0, click=1.0, add_to_cart=3.0, cart=3.0, wishlist=3.0, purchase=5.0, buy=5.0
+)
 # Column names taken as the time of an event when no --timestamp-col is given, in this order.
 TIME_COLUMNS = ("timestamp", "event_time", "ts", "time", "datetime", "date", "when", "created_at")
 
@@ -68,25 +62,13 @@ def parse_timestamps(values: pd.Series) -> pd.Series:
     """Seconds since 1970 (UTC) per value; NaN where a value is neither a number nor ISO-8601.
 
     Numbers are epoch seconds; ISO-8601 strings may mix precisions in one column
-    (``2022-01-02`` beside ``2022-01-02T22:51:00`` or ``...T22:51:00.5+02:00``); times without
-    an offset are taken as UTC.
+    (``2022-01-02`` beside ``2022-01-02T22:51:00.5+02:00``); no offset means UTC.
     """
-    numeric = pd.to_numeric(values, errors="coerce")
-    out = numeric.astype("float64")
-    text = values[numeric.isna()]
-    if len(text):
-        parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
-        for index, value in text.items():
-            try:
-                stamp = pd.Timestamp(value.strip().replace(" ", "T", 1))
-            except (ValueError, TypeError):
-                continue
-            if stamp is pd.NaT:
-                continue
-            parsed[index] = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
-        seconds = (parsed - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)
-        out[text.index] = seconds.to_numpy(dtype="float64", na_value=np.nan)
-    return out
+    seconds = pd.to_numeric(values, errors="coerce").astype("float64")
+    text = values[seconds.isna()].astype(str).str.strip().str.replace(" ", "T", n=1)
+    stamps = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
+    seconds[text.index] = (stamps - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)
+    return seconds
 
 
 def _resolve(header: list[str], given: str | None, *defaults: str) -> str | None:
