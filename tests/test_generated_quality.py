@@ -27,7 +27,7 @@ DEFAULT_CODE_CEILING = {
     "image_classifier": 4667,
     "mlops": 5079,
     "nlp": 4301,
-    "recommender": 3741,
+    "recommender": 3898,
     "timeseries": 3895,
 }
 
