@@ -23,7 +23,7 @@ MAX_LINES = 300
 # Lines of Python under src/ at the default answers (shared modules included). Issue #30 asks for
 # about 3,000; these are the sizes reached so far: ceilings that may only come down.
 DEFAULT_CODE_CEILING = {
-    "image_classifier": 4492,
+    "image_classifier": 4472,
     "mlops": 5151,
     "nlp": 4299,
     "recommender": 4371,
