@@ -115,12 +115,3 @@ def calibration(targets: np.ndarray, probabilities: np.ndarray, bins: int = 15) 
             }
         )
     return {"ece": float(ece), "bins": rows, "n_bins": bins}
-
-
-def most_confident_errors(
-    targets: np.ndarray, probabilities: np.ndarray, k: int = 16
-) -> np.ndarray:
-    """Indices of the ``k`` wrong predictions made with the highest confidence."""
-    wrong = np.flatnonzero(probabilities.argmax(axis=1) != targets)
-    order = np.argsort(-probabilities[wrong].max(axis=1), kind="stable")
-    return wrong[order[:k]]
