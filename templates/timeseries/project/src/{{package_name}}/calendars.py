@@ -39,35 +39,16 @@ def is_business(offset: pd.DateOffset) -> bool:
     return isinstance(offset, BUSINESS)
 
 
-def nominal(offset: pd.DateOffset) -> pd.Timedelta:
-    """The typical length of one step (exact for fixed steps)."""
-    if is_fixed(offset):
-        return pd.Timedelta(offset)
-    return pd.Timedelta(days=365.25) * offset.n / _per_year(offset)
-
-
-def _per_year(offset: pd.DateOffset) -> float:
-    if is_business(offset):
-        return 252.0
-    if isinstance(offset, pd.offsets.Week):
-        return 52.0
-    if isinstance(offset, pd.offsets.MonthBegin | pd.offsets.MonthEnd):
-        return 12.0
-    if isinstance(offset, pd.offsets.QuarterBegin | pd.offsets.QuarterEnd):
-        return 4.0
-    return 1.0
-
-
 def season_lengths(offset: pd.DateOffset) -> tuple[int, int, int]:
     """Steps in a day, a week and a year (1 where the step is not shorter than the season)."""
     if is_business(offset):
         return 1, 5, 1
     if is_fixed(offset):
         step = pd.Timedelta(offset)
-        day = int(DAY / step) if step <= DAY else 1
-        week = int(7 * DAY / step) if step <= 7 * DAY else 1
-        return max(day, 1), max(week, 1), 1
-    return 1, 1, max(1, round(_per_year(offset) / offset.n))
+        return max(int(DAY / step), 1), max(int(7 * DAY / step), 1), 1
+    per_year = {pd.offsets.Week: 52, pd.offsets.MonthBegin: 12, pd.offsets.MonthEnd: 12,
+                pd.offsets.QuarterBegin: 4, pd.offsets.QuarterEnd: 4}.get(type(offset), 1)  # fmt: skip
+    return 1, 1, max(1, round(per_year / offset.n))
 
 
 def infer(times: pd.DatetimeIndex) -> pd.DateOffset:
@@ -95,10 +76,9 @@ def business_calendar(
     times: pd.DatetimeIndex, offset: pd.DateOffset, code: str = ""
 ) -> pd.offsets.CustomBusinessDay:
     """Business days open whenever any series has a value: absent weekdays are closures."""
-    days = times.normalize().unique()
     closed = set(absent_weekdays(times))
     if code:
-        years = range(days.min().year, days.max().year + FUTURE_YEARS + 1)
+        years = range(times.min().year, times.max().year + FUTURE_YEARS + 1)
         closed |= {pd.Timestamp(d) for d in holiday_dates(code, years)}
     return pd.offsets.CustomBusinessDay(n=offset.n, holidays=sorted(closed))
 

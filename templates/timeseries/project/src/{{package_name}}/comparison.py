@@ -15,8 +15,6 @@ import pandas as pd
 from .models import BASELINES
 from .stats import paired_bootstrap
 
-COVERAGE_BAND = (0.85, 0.95)  # 90% intervals whose test coverage falls outside are flagged
-
 
 def best_baseline(origins: pd.DataFrame) -> str | None:
     val = origins[(origins["block"] == "val") & origins["model"].isin(BASELINES)]
@@ -76,7 +74,8 @@ def gate(
     baseline = comparison["baseline"]
 
     def passes(name: str) -> bool:
-        return baseline is None or name == baseline or _beats(name, comparison)
+        verdict = comparison["models"].get(name, {}).get("verdict")
+        return baseline is None or name == baseline or verdict == "better"
 
     if forced:
         served = forced
@@ -101,29 +100,3 @@ def gate(
         )
     posted_served = forced if forced in postable else posted if passes(posted) else baseline
     return {"model": served, "posted_model": posted_served, "reason": why + "."}
-
-
-def _beats(name: str, comparison: dict) -> bool:
-    row = comparison["models"].get(name)
-    return row is not None and row["verdict"] == "better"
-
-
-def describe(name: str, comparison: dict) -> str:
-    """``name``'s MASE difference to the best baseline, with its interval, in words."""
-    row = comparison["models"].get(name)
-    if row is None:
-        return "the best baseline" if name == comparison["baseline"] else ""
-    return (
-        f"{row['difference']:+.3f} [{row['low']:+.3f}, {row['high']:+.3f}] vs "
-        f"{comparison['baseline']} ({row['verdict']})"
-    )
-
-
-def coverage_flag(coverage: float, level: int = 90) -> str:
-    """'' inside the band, else a short warning (over-coverage wastes width, under misleads)."""
-    low, high = COVERAGE_BAND
-    if coverage < low:
-        return f"under-covers: {coverage:.0%} of actuals inside the {level}% interval"
-    if coverage > high:
-        return f"over-covers: {coverage:.0%} inside the {level}% interval (too wide)"
-    return ""

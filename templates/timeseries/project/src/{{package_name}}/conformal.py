@@ -30,14 +30,3 @@ def calibrate(residuals: np.ndarray, levels: tuple[int, ...]) -> dict[str, list[
             half.append(float(np.quantile(pooled, q, method="higher")))
         widths[str(level)] = half
     return widths
-
-
-def intervals(
-    forecast: np.ndarray, widths: dict[str, list[float]], levels: tuple[int, ...]
-) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """(lo, hi) per level for a forecast of length <= the calibrated horizon."""
-    out = {}
-    for level in levels:
-        half = np.asarray(widths[str(level)][: len(forecast)])
-        out[str(level)] = (forecast - half, forecast + half)
-    return out

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
-import numpy as np
 import pandas as pd
 
 from . import calendars
 from .ledger import DataError, Ledger
-
-GAP_POLICIES = ("interpolate", "refuse")
-DUPLICATE_POLICIES = ("mean", "first", "refuse")
 
 
 @dataclass
@@ -27,7 +23,6 @@ class Regularity:
     filled: int = 0
     longest_gap: int = 0
     closed_weekdays: int = 0  # weekdays no series has, taken as closures (business days only)
-    per_series: dict[str, dict] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -60,11 +55,8 @@ def regularize(
     max_gap: int,
     holidays: str = "",
 ) -> tuple[pd.DataFrame, pd.DateOffset, Regularity]:
-    """Sort each series, settle duplicates, reject off-grid rows and fill (or refuse) gaps."""
-    if gaps not in GAP_POLICIES or duplicates not in DUPLICATE_POLICIES:
-        raise DataError(
-            f"gaps must be one of {GAP_POLICIES}, duplicates one of {DUPLICATE_POLICIES}"
-        )
+    """Sort each series, settle duplicates (``mean``, ``first`` or ``refuse``), reject off-grid
+    rows and fill gaps (``interpolate``, up to ``max_gap`` steps) or ``refuse`` them."""
     step = choose_offset(frame, freq, holidays)
     report = Regularity(freq=step.freqstr)
     if isinstance(step, pd.offsets.CustomBusinessDay):
@@ -82,9 +74,8 @@ def regularize(
             continue
         grid = grid[(grid >= group["ds"].iloc[0]) & (grid <= group["ds"].iloc[-1])]
         filled = group.set_index("ds").drop(columns=["_line", "unique_id"]).reindex(grid)
-        missing = filled["y"].isna().to_numpy()
-        runs = _runs(missing)
-        stats = {"points": len(grid), "gaps": len(runs), "filled": int(missing.sum())}
+        missing = filled["y"].isna()
+        runs = missing.groupby((~missing).cumsum()[missing]).size().tolist()  # lengths of gaps
         if runs:
             longest = max(runs)
             report.longest_gap = max(report.longest_gap, longest)
@@ -100,10 +91,9 @@ def regularize(
                     "split the series or raise --max-gap"
                 )
             filled = filled.interpolate(method="time", limit_area="inside")
-        filled["filled"] = missing
+        filled["filled"] = missing.to_numpy()
         report.gaps += len(runs)
         report.filled += int(missing.sum())
-        report.per_series[str(uid)] = stats
         filled = filled.rename_axis("ds").reset_index()
         filled.insert(0, "unique_id", str(uid))
         out.append(filled)
@@ -137,17 +127,3 @@ def _settle_duplicates(
     values.insert(0, "unique_id", group["unique_id"].iloc[0])
     values["_line"] = lines
     return values
-
-
-def _runs(missing: np.ndarray) -> list[int]:
-    """Lengths of the runs of True in ``missing``."""
-    runs, current = [], 0
-    for flag in missing:
-        if flag:
-            current += 1
-        elif current:
-            runs.append(current)
-            current = 0
-    if current:
-        runs.append(current)
-    return runs
