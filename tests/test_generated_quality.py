@@ -27,7 +27,7 @@ DEFAULT_CODE_CEILING = {
     "mlops": 5151,
     "nlp": 4299,
     "recommender": 4371,
-    "timeseries": 3324,
+    "timeseries": 3320,
 }
 
 
