@@ -28,7 +28,7 @@ DEFAULT_CODE_CEILING = {
     "mlops": 5079,
     "nlp": 4301,
     "recommender": 3898,
-    "timeseries": 3895,
+    "timeseries": 3384,
 }
 
 
