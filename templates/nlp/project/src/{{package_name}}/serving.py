@@ -1,9 +1,11 @@
-"""The served model: ONNX Runtime + the `tokenizers` library (no torch, no transformers)."""
+"""The served model: ONNX Runtime + the `tokenizers` library (no torch, no transformers), or the
+TF-IDF baseline with scikit-learn when the gate of `train` chose it."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import unicodedata
 from pathlib import Path
 
@@ -11,11 +13,13 @@ import numpy as np
 
 from .artifacts import METADATA_FILE, TOKENIZER_FILE, model_version
 from .calibration import temperature_of, to_probs
-from .linear import BASELINE_GRAPH, LinearBaseline
+
+BASELINE_GRAPH = "baseline.served.joblib"  # the baseline `export` checked (train's may be newer)
+WORD = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token pattern
 
 
 class TextModel:
-    """Tokenizer, ONNX graph (or the baseline's arrays), labels and thresholds from an exported
+    """Tokenizer, ONNX graph (or the baseline), labels and thresholds from an exported
     artifacts folder: the model `train`'s gate chose unless ``graph`` names another."""
 
     def __init__(
@@ -49,7 +53,9 @@ class TextModel:
         self.tokenizer.enable_truncation(self.max_tokens)
         self.tokenizer.no_padding()
         if self.arm == "baseline":
-            self.baseline, self.session = LinearBaseline(model_dir / self.graph), None
+            import joblib
+
+            self.baseline, self.session = joblib.load(model_dir / self.graph), None
         else:
             options = ort.SessionOptions()
             options.intra_op_num_threads = threads or int(os.environ.get("ORT_THREADS", 1))
@@ -81,11 +87,13 @@ class TextModel:
         return np.asarray([encoding.ids], dtype=np.int64), bool(encoding.overflowing)
 
     def score(self, text: str) -> tuple[np.ndarray, bool, int]:
-        """Calibrated probabilities of one text (one graph run, or the baseline's arrays),
+        """Calibrated probabilities of one text (one graph run, or the baseline),
         whether it was truncated, and the tokens read."""
         if self.session is None:  # the baseline reads the whole text: nothing is truncated
-            logits, truncated = self.baseline.logits(text)[None], False
-            tokens = self.baseline.tokens(text)
+            from .baseline import decision
+
+            logits, truncated = decision(self.baseline, [text]), False
+            tokens = len(WORD.findall(text.lower()))
         else:
             ids, truncated = self.encode(text)
             feed = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
