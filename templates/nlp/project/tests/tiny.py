@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 
 
-
 def _words(text: str) -> list[str]:
     return text.split()
 

@@ -1,8 +1,8 @@
-"""FastAPI app: the exported ONNX model (int8 by default) with ONNX Runtime and `tokenizers`.
+"""FastAPI app: the model the gate of `train` chose, as serving.py loads it.
 
 Limits (environment variables): MAX_CHARS (10,000 characters a text), MAX_BATCH (32 texts),
-MAX_BODY_BYTES (1 MB a request), ORT_THREADS (1). MODEL_DIR is the artifacts folder; a new
-export there is served without a restart (RELOAD_SECONDS between checks, 1; "off": never).
+MAX_BODY_BYTES (1 MB a request). MODEL_DIR is the artifacts folder; a new model there is served
+without a restart (RELOAD_SECONDS between checks, 1; "off": never).
 """
 
 from __future__ import annotations
@@ -39,17 +39,12 @@ def _valid_text(text: str) -> str:
     return text
 
 
-# Printable text (tabs and newlines allowed) with at least one visible character: check_text
-# decides; the pattern only documents it in the schema, so a client knows before sending.
-ALLOWED = r"[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]"
-TEXT_PATTERN = rf"^{ALLOWED}*[^\s\x00-\x1F\x7F]{ALLOWED}*$"
 TextField = Annotated[
     str,
     Field(
         min_length=1,
         max_length=MAX_CHARS,
-        description="UTF-8 text: printable, with a visible character",
-        json_schema_extra={"pattern": TEXT_PATTERN},
+        description="UTF-8 text: printable (tabs and newlines allowed), with a visible character",
     ),
     AfterValidator(_valid_text),
 ]
@@ -96,7 +91,7 @@ class Health(BaseModel):
     status: Literal["ok"]
     model_version: str
     stale: str | None = Field(
-        description="Why a newer export in the artifacts folder is not served (null: none)"
+        description="Why a newer model in the artifacts folder is not served (null: none)"
     )
 
 
@@ -119,8 +114,8 @@ ERRORS = problem_responses(413, 422)
 
 
 def _classify(model: TextModel, texts: list[str]) -> list[Classification]:
-    """One graph run a text: int8 activations are quantised per run, so a text's scores must
-    not depend on the other texts of a batch (or on their padding)."""
+    """One model run a text: a text's scores must not depend on the other texts of a batch (on
+    their padding, or on int8 activations quantised per run)."""
     out = []
     for text in texts:
         p, cut, n = model.score(text)
@@ -146,8 +141,8 @@ def create_app(
     reload_seconds: float | Literal["env"] | None = "env",
 ) -> FastAPI:
     """The API; the model in ``model_dir`` (default: $MODEL_DIR or artifacts/) loads at start-up
-    and again after each new export (checked every ``reload_seconds``, default $RELOAD_SECONDS;
-    None: never); ``graph`` (or $MODEL_GRAPH) picks another exported graph, e.g. model.onnx."""
+    and again after each new model (checked every ``reload_seconds``, default $RELOAD_SECONDS;
+    None: never); ``graph`` (or $MODEL_GRAPH) serves another saved model than the gate's."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
