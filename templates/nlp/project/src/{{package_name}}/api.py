@@ -1,7 +1,7 @@
 """FastAPI app: the model the gate of `train` chose, as serving.py loads it.
 
-Limits (environment variables): MAX_CHARS (10,000 characters a text), MAX_BATCH (32 texts),
-MAX_BODY_BYTES (1 MB a request). MODEL_DIR is the artifacts folder; a new model there is served
+Limits (environment variables): MAX_CHARS (10,000 characters a text), MAX_BODY_BYTES (1 MB a
+request). MODEL_DIR is the artifacts folder; a new model there is served
 without a restart (RELOAD_SECONDS between checks, 1; "off": never).
 """
 
@@ -28,7 +28,6 @@ from .serving import TextModel, check_text
 from .thresholds import moderate
 
 MAX_CHARS = int(os.environ.get("MAX_CHARS", 10_000))
-MAX_BATCH = int(os.environ.get("MAX_BATCH", 32))
 MAX_BODY_BYTES = int(os.environ.get("MAX_BODY_BYTES", 1_000_000))
 
 
@@ -54,10 +53,6 @@ class TextIn(RequestBody):
     text: TextField
 
 
-class BatchIn(RequestBody):
-    texts: list[TextField] = Field(min_length=1, max_length=MAX_BATCH)
-
-
 class Classification(BaseModel):
     label: str | None = Field(description="Most probable class (multi-class); null for multi-label")
     scores: dict[str, float] = Field(description="Probability of each label")
@@ -79,11 +74,6 @@ class Moderation(BaseModel):
     fired: list[Fired] = Field(description="Labels over their review or block threshold")
     scores: dict[str, float]
     truncated: bool
-    model_version: str
-
-
-class BatchOut(BaseModel):
-    results: list[Classification]
     model_version: str
 
 
@@ -113,20 +103,15 @@ class Metadata(BaseModel):
 ERRORS = problem_responses(413, 422)
 
 
-def _classify(model: TextModel, texts: list[str]) -> list[Classification]:
-    """One model run a text: a text's scores must not depend on the other texts of a batch (on
-    their padding, or on int8 activations quantised per run)."""
-    out = []
-    for text in texts:
-        p, cut, n = model.score(text)
-        scores = {label: float(s) for label, s in zip(model.labels, p, strict=True)}
-        top = None if model.multilabel else model.labels[int(p.argmax())]
-        out.append(
-            Classification(
-                label=top, scores=scores, truncated=cut, tokens=n, model_version=model.version
-            )
-        )
-    return out
+def _classify(model: TextModel, text: str) -> Classification:
+    """One model run a text: its scores never depend on other texts (their padding, or int8
+    activations quantised per run)."""
+    p, cut, n = model.score(text)
+    scores = {label: float(s) for label, s in zip(model.labels, p, strict=True)}
+    top = None if model.multilabel else model.labels[int(p.argmax())]
+    return Classification(
+        label=top, scores=scores, truncated=cut, tokens=n, model_version=model.version
+    )
 
 
 def _json(answer: BaseModel) -> Response:
@@ -189,7 +174,6 @@ def create_app(
             trained_at=m.metadata.get("trained_at"),
             limits={
                 "max_chars": MAX_CHARS,
-                "max_batch": MAX_BATCH,
                 "max_body_bytes": MAX_BODY_BYTES,
             },
         )
@@ -197,20 +181,13 @@ def create_app(
     @app.post("/classify", response_model=Classification, responses=ERRORS)
     async def classify(request: Request, body: Annotated[TextIn, Body()]) -> Response:
         """Scores per label for one text (texts over the token limit are truncated: `truncated`)."""
-        return _json((await run_in_threadpool(_classify, model(request), [body.text]))[0])
-
-    @app.post("/classify/batch", response_model=BatchOut, responses=ERRORS)
-    async def classify_batch(request: Request, body: Annotated[BatchIn, Body()]) -> Response:
-        """Scores for 1 to MAX_BATCH texts in one request."""
-        m = model(request)
-        results = await run_in_threadpool(_classify, m, body.texts)
-        return _json(BatchOut(results=results, model_version=m.version))
+        return _json(await run_in_threadpool(_classify, model(request), body.text))
 
     @app.post("/moderate", response_model=Moderation, responses=ERRORS)
     async def moderate_text(request: Request, body: Annotated[TextIn, Body()]) -> Response:
         """allow / review / block with the thresholds chosen on validation, and the labels fired."""
         m = model(request)
-        result = (await run_in_threadpool(_classify, m, [body.text]))[0]
+        result = await run_in_threadpool(_classify, m, body.text)
         action, fired = moderate(result.scores, m.thresholds)
         return _json(
             Moderation(
