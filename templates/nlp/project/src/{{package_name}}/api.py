@@ -104,8 +104,7 @@ ERRORS = problem_responses(413, 422)
 
 
 def _classify(model: TextModel, text: str) -> Classification:
-    """One model run a text: its scores never depend on other texts (their padding, or int8
-    activations quantised per run)."""
+    """One model run a text: its scores never depend on the other texts of a request."""
     p, cut, n = model.score(text)
     scores = {label: float(s) for label, s in zip(model.labels, p, strict=True)}
     top = None if model.multilabel else model.labels[int(p.argmax())]
