@@ -1,8 +1,8 @@
-"""FastAPI app: the exported ONNX model (int8 by default) with ONNX Runtime and `tokenizers`.
+"""FastAPI app: the model the gate of `train` chose, as serving.py loads it.
 
-Limits (environment variables): MAX_CHARS (10,000 characters a text), MAX_BATCH (32 texts),
-MAX_BODY_BYTES (1 MB a request), ORT_THREADS (1). MODEL_DIR is the artifacts folder; a new
-export there is served without a restart (RELOAD_SECONDS between checks, 1; "off": never).
+Limits (environment variables): MAX_CHARS (10,000 characters a text), MAX_BODY_BYTES (1 MB a
+request). MODEL_DIR is the artifacts folder; a new model there is served
+without a restart (RELOAD_SECONDS between checks, 1; "off": never).
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from .serving import TextModel, check_text
 from .thresholds import moderate
 
 MAX_CHARS = int(os.environ.get("MAX_CHARS", 10_000))
-MAX_BATCH = int(os.environ.get("MAX_BATCH", 32))
 MAX_BODY_BYTES = int(os.environ.get("MAX_BODY_BYTES", 1_000_000))
 
 
@@ -39,17 +38,12 @@ def _valid_text(text: str) -> str:
     return text
 
 
-# Printable text (tabs and newlines allowed) with at least one visible character: check_text
-# decides; the pattern only documents it in the schema, so a client knows before sending.
-ALLOWED = r"[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]"
-TEXT_PATTERN = rf"^{ALLOWED}*[^\s\x00-\x1F\x7F]{ALLOWED}*$"
 TextField = Annotated[
     str,
     Field(
         min_length=1,
         max_length=MAX_CHARS,
-        description="UTF-8 text: printable, with a visible character",
-        json_schema_extra={"pattern": TEXT_PATTERN},
+        description="UTF-8 text: printable (tabs and newlines allowed), with a visible character",
     ),
     AfterValidator(_valid_text),
 ]
@@ -57,10 +51,6 @@ TextField = Annotated[
 
 class TextIn(RequestBody):
     text: TextField
-
-
-class BatchIn(RequestBody):
-    texts: list[TextField] = Field(min_length=1, max_length=MAX_BATCH)
 
 
 class Classification(BaseModel):
@@ -87,16 +77,11 @@ class Moderation(BaseModel):
     model_version: str
 
 
-class BatchOut(BaseModel):
-    results: list[Classification]
-    model_version: str
-
-
 class Health(BaseModel):
     status: Literal["ok"]
     model_version: str
     stale: str | None = Field(
-        description="Why a newer export in the artifacts folder is not served (null: none)"
+        description="Why a newer model in the artifacts folder is not served (null: none)"
     )
 
 
@@ -118,20 +103,14 @@ class Metadata(BaseModel):
 ERRORS = problem_responses(413, 422)
 
 
-def _classify(model: TextModel, texts: list[str]) -> list[Classification]:
-    """One graph run a text: int8 activations are quantised per run, so a text's scores must
-    not depend on the other texts of a batch (or on their padding)."""
-    out = []
-    for text in texts:
-        p, cut, n = model.score(text)
-        scores = {label: float(s) for label, s in zip(model.labels, p, strict=True)}
-        top = None if model.multilabel else model.labels[int(p.argmax())]
-        out.append(
-            Classification(
-                label=top, scores=scores, truncated=cut, tokens=n, model_version=model.version
-            )
-        )
-    return out
+def _classify(model: TextModel, text: str) -> Classification:
+    """One model run a text: its scores never depend on the other texts of a request."""
+    p, cut, n = model.score(text)
+    scores = {label: float(s) for label, s in zip(model.labels, p, strict=True)}
+    top = None if model.multilabel else model.labels[int(p.argmax())]
+    return Classification(
+        label=top, scores=scores, truncated=cut, tokens=n, model_version=model.version
+    )
 
 
 def _json(answer: BaseModel) -> Response:
@@ -146,8 +125,8 @@ def create_app(
     reload_seconds: float | Literal["env"] | None = "env",
 ) -> FastAPI:
     """The API; the model in ``model_dir`` (default: $MODEL_DIR or artifacts/) loads at start-up
-    and again after each new export (checked every ``reload_seconds``, default $RELOAD_SECONDS;
-    None: never); ``graph`` (or $MODEL_GRAPH) picks another exported graph, e.g. model.onnx."""
+    and again after each new model (checked every ``reload_seconds``, default $RELOAD_SECONDS;
+    None: never); ``graph`` (or $MODEL_GRAPH) serves another saved model than the gate's."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -194,7 +173,6 @@ def create_app(
             trained_at=m.metadata.get("trained_at"),
             limits={
                 "max_chars": MAX_CHARS,
-                "max_batch": MAX_BATCH,
                 "max_body_bytes": MAX_BODY_BYTES,
             },
         )
@@ -202,20 +180,13 @@ def create_app(
     @app.post("/classify", response_model=Classification, responses=ERRORS)
     async def classify(request: Request, body: Annotated[TextIn, Body()]) -> Response:
         """Scores per label for one text (texts over the token limit are truncated: `truncated`)."""
-        return _json((await run_in_threadpool(_classify, model(request), [body.text]))[0])
-
-    @app.post("/classify/batch", response_model=BatchOut, responses=ERRORS)
-    async def classify_batch(request: Request, body: Annotated[BatchIn, Body()]) -> Response:
-        """Scores for 1 to MAX_BATCH texts in one request."""
-        m = model(request)
-        results = await run_in_threadpool(_classify, m, body.texts)
-        return _json(BatchOut(results=results, model_version=m.version))
+        return _json(await run_in_threadpool(_classify, model(request), body.text))
 
     @app.post("/moderate", response_model=Moderation, responses=ERRORS)
     async def moderate_text(request: Request, body: Annotated[TextIn, Body()]) -> Response:
         """allow / review / block with the thresholds chosen on validation, and the labels fired."""
         m = model(request)
-        result = (await run_in_threadpool(_classify, m, [body.text]))[0]
+        result = await run_in_threadpool(_classify, m, body.text)
         action, fired = moderate(result.scores, m.thresholds)
         return _json(
             Moderation(

@@ -57,24 +57,6 @@ def predict_proba(
     return to_probs(decision(model, texts), multilabel, temperature)
 
 
-def to_arrays(model: Pipeline) -> dict[str, np.ndarray]:
-    """The fitted pipeline as arrays for linear.LinearBaseline (serving has no scikit-learn):
-    per part its terms (newline-joined UTF-8: no term holds a newline), idf and n-gram range."""
-    union, clf = model.named_steps["tfidf"], model.named_steps["lr"]
-    out: dict[str, np.ndarray] = {}
-    for name, vectoriser in union.transformer_list:
-        vocab = vectoriser.vocabulary_
-        terms = "\n".join(sorted(vocab, key=vocab.__getitem__)).encode("utf-8")
-        out[f"{name}_terms"] = np.frombuffer(terms, dtype=np.uint8)
-        out[f"{name}_idf"] = vectoriser.idf_
-        out[f"{name}_ngram_range"] = np.asarray(vectoriser.ngram_range)
-    estimators = getattr(clf, "estimators_", [clf])  # one-vs-rest: one binary model a label
-    out["coef"] = np.vstack([e.coef_ for e in estimators])
-    out["intercept"] = np.concatenate([e.intercept_ for e in estimators])
-    out["binary"] = np.asarray(len(estimators) == 1 and out["coef"].shape[0] == 1)
-    return out
-
-
 def fit_baseline(
     train_texts: list[str],
     train_y: np.ndarray,

@@ -1,7 +1,7 @@
 """Labelled texts from CSV, JSONL or Parquet: one label column (multi-class) or several 0/1 columns
 (multi-label). Every record is accounted for by the shared ledger; a non-UTF-8 file is transcoded in
-memory when its encoding is given or unambiguous (and what that changed is reported), else refused
-with a one-line error asking for --encoding.
+memory when its encoding is given or named by a byte-order mark (and what that changed is
+reported), else refused with a one-line error asking for --encoding.
 """
 
 from __future__ import annotations
@@ -32,6 +32,12 @@ SPLITS = {
 # C1 controls, the replacement character, and UTF-8 read as a single-byte code page ("Ã©").
 MOJIBAKE = re.compile("[\x80-\x9f\ufffd]|â€|Ã[\xa0-\xbf\u0152-\u0192\u2013-\u2122]|Â[\xa0-\xbf]")
 TRUE, FALSE = {"1", "1.0", "true", "yes"}, {"0", "0.0", "false", "no"}
+BOMS = {  # UTF-32's little-endian mark starts with UTF-16's: look for it first
+    codecs.BOM_UTF32_LE: "utf-32",
+    codecs.BOM_UTF32_BE: "utf-32",
+    codecs.BOM_UTF16_LE: "utf-16",
+    codecs.BOM_UTF16_BE: "utf-16",
+}
 
 
 @dataclass
@@ -89,27 +95,15 @@ def suspicious(texts: list[str]) -> list[int]:
 
 
 def detect_encoding(path: Path, raw: bytes) -> str:
-    """The encoding of a non-UTF-8 file when every plausible guess reads it the same way (a BOM,
-    UTF-16); else a DataError asking for --encoding: single-byte code pages fit the same bytes
-    equally well, and the detector's favourite is often wrong."""
-    from charset_normalizer import from_bytes
-
-    matches = list(from_bytes(raw))
-    if not matches:
-        raise DataError(
-            f"{path} is not UTF-8 and its encoding could not be detected: pass --encoding"
-        )
-    best = matches[0]  # every plausible reading counts: on short texts the "best" is often wrong
-    readings = {m.encoding: str(m) for m in matches}
-    lines = [r.split("\n") for r in readings.values()]
-    differ = sum(len(set(row)) > 1 for row in zip(*lines, strict=False))
-    if differ:
-        names = ", ".join(readings)
-        raise DataError(
-            f"{path} is not UTF-8 and its encoding is ambiguous ({names} read {differ} lines "
-            f"differently): pass --encoding (the detector's best guess is {best.encoding})"
-        )
-    return best.encoding
+    """The encoding a byte-order mark names (UTF-16, UTF-32); else a DataError asking for
+    --encoding: single-byte code pages fit the same bytes equally well, so a guess would be a
+    silent corruption."""
+    for bom, name in BOMS.items():
+        if raw.startswith(bom):
+            return name
+    raise DataError(
+        f"{path} is not UTF-8 and has no byte-order mark: pass --encoding (e.g. cp1252, latin-1)"
+    )
 
 
 @contextlib.contextmanager

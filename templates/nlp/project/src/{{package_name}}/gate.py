@@ -24,7 +24,7 @@ def compare(
 
 
 def decide(difference: dict, serve: str = "auto") -> dict:
-    """Which model `export` publishes for `serve`, and why, in plain words."""
+    """Which model `serve` answers with, and why, in plain words."""
     if serve not in CHOICES:
         raise ValueError(f"--serve {serve}: choose one of {', '.join(CHOICES)}")
     d = difference

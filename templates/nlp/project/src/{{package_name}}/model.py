@@ -51,4 +51,6 @@ class TextClassifier(nn.Module):
         config = json.loads((folder / CONFIG_FILE).read_text("utf-8"))
         model = cls(AutoModel.from_pretrained(folder), config["num_labels"], config["dropout"])
         model.head.load_state_dict(torch.load(folder / HEAD_FILE, weights_only=True))
+        for tensor in [*model.parameters(), *model.buffers()]:
+            tensor.data = tensor.data.clone()  # off the memory-mapped file, which `train` rewrites
         return model.eval()

@@ -69,26 +69,21 @@ def describe_duplicates(dups: Duplicates, data: TextData, examples: int = 3) -> 
 
 
 def group_ids(data: TextData) -> np.ndarray:
-    """One id per row; rows sharing a text or a group-column value share an id (union-find)."""
-    parent = list(range(len(data)))
+    """One id per row; rows sharing a text or a group-column value share an id (the connected
+    components of the graph that links each row to its text and its group)."""
+    import pandas as pd
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
 
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    first: dict[tuple[str, str], int] = {}
     keys = [("text", _key(t)) for t in data.texts]
+    rows = list(range(len(data)))
     if data.groups is not None:
         keys += [("group", str(g)) for g in data.groups]
-    for n, key in enumerate(keys):
-        i = n % len(data)
-        if key in first:
-            parent[root(i)] = root(first[key])
-        else:
-            first[key] = i
-    return np.asarray([root(i) for i in range(len(data))])
+        rows *= 2
+    nodes = pd.factorize(pd.Series(keys))[0] + len(data)
+    n = nodes.max() + 1
+    graph = coo_matrix((np.ones(len(rows)), (rows, nodes)), shape=(n, n))
+    return connected_components(graph, directed=False)[1][: len(data)]
 
 
 def strata(data: TextData) -> np.ndarray:

@@ -1,8 +1,13 @@
-"""Tiny, self-made data and models: a learnable synthetic text task, a WordPiece tokenizer trained
-on the fly and a randomly initialised BERT-style encoder (offline: for tests, smoke runs, demos)."""
+"""Tiny, self-made data and models for the tests and for trying the project offline: a learnable
+synthetic text task, a WordPiece tokenizer trained on the fly and a randomly initialised BERT.
+
+    python tests/tiny.py sample --out data/sample.csv --rows 400
+    python tests/tiny.py model --data data/sample.csv --out artifacts/tiny-bert   # train --model
+"""
 
 from __future__ import annotations
 
+import argparse
 import csv
 from pathlib import Path
 
@@ -101,3 +106,18 @@ def tiny_model(
     BertModel(config).save_pretrained(out)
     fast.save_pretrained(out)
     return out
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=["sample", "model"])
+    parser.add_argument("--data", type=Path, default=Path("data/sample.csv"))
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--rows", type=int, default=400)
+    args = parser.parse_args()
+    if args.what == "sample":
+        print(f"wrote {write_sample(args.out or args.data, args.rows)}")
+    else:
+        texts = [row["text"] for row in csv.DictReader(args.data.open(encoding="utf-8"))]
+        out = tiny_model(texts, args.out or Path("artifacts/tiny-bert"))
+        print(f"wrote a random tiny BERT and its tokenizer to {out} (use: train --model {out})")
