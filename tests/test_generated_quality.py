@@ -24,7 +24,7 @@ MAX_LINES = 300
 # about 3,000; these are the sizes reached so far: ceilings that may only come down.
 DEFAULT_CODE_CEILING = {
     "image_classifier": 4941,
-    "mlops": 5151,
+    "mlops": 3625,
     "nlp": 4299,
     "recommender": 4371,
     "timeseries": 3893,
