@@ -10,15 +10,9 @@ import pandas as pd
 from . import model as m
 from .artifacts import BASELINE, CHAMPION, GBM, load_artifact
 from .config import Settings
+from .gate import compare_to_baseline
 from .schema import TARGET
-from .training import (
-    compare_to_baseline,
-    fit_and_test,
-    fit_baseline,
-    fit_parts,
-    run_facts,
-    write_metrics,
-)
+from .training import fit_and_test, fit_baseline, fit_parts, run_facts, write_metrics
 
 
 def evaluate(settings: Settings, frame: pd.DataFrame, root: Path = Path(".")) -> dict[str, Any]:

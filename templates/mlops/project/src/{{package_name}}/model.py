@@ -178,52 +178,34 @@ def plot_curves(
     out_dir: Path,
     before: dict[str, np.ndarray] | None = None,
 ) -> list[Path]:
-    """ROC, precision-recall and reliability plots of each model's scores, as PNG files; the
-    reliability plot also draws the ``before`` (uncalibrated) scores, dashed."""
+    """ROC, precision-recall and reliability plots of each model's scores, as PNG files (drawn by
+    scikit-learn's displays); the reliability plot also draws the ``before`` (uncalibrated)
+    scores, dashed."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from sklearn.calibration import calibration_curve
-    from sklearn.metrics import roc_curve
+    from sklearn.calibration import CalibrationDisplay
+    from sklearn.metrics import PrecisionRecallDisplay, RocCurveDisplay
 
     out_dir.mkdir(parents=True, exist_ok=True)
     y = np.asarray(y).astype(int)
+    bins = {"n_bins": 10, "strategy": "quantile"}
     paths = []
-
-    fig, ax = plt.subplots(figsize=(5, 5))
-    for name, p in curves.items():
-        fpr, tpr, _ = roc_curve(y, p)
-        ax.plot(fpr, tpr, label=f"{name} (AUC {roc_auc_score(y, p):.3f})")
-    ax.plot([0, 1], [0, 1], "k:", lw=1)
-    ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC")
-    ax.legend(loc="lower right")
-    paths.append(out_dir / "roc.png")
-    fig.savefig(paths[-1], dpi=100, bbox_inches="tight")
-    plt.close(fig)
-
-    fig, ax = plt.subplots(figsize=(5, 5))
-    for name, p in curves.items():
-        precision, recall, _ = precision_recall_curve(y, p)
-        ax.plot(recall, precision, label=f"{name} (AP {average_precision_score(y, p):.3f})")
-    ax.axhline(y.mean(), color="k", ls=":", lw=1)
-    ax.set(xlabel="recall", ylabel="precision", title="Precision-recall")
-    ax.legend(loc="upper right")
-    paths.append(out_dir / "pr.png")
-    fig.savefig(paths[-1], dpi=100, bbox_inches="tight")
-    plt.close(fig)
-
-    fig, ax = plt.subplots(figsize=(5, 5))
-    for name, p in curves.items():
-        observed, predicted = calibration_curve(y, p, n_bins=10, strategy="quantile")
-        ax.plot(predicted, observed, "o-", label=name)
-    for name, p in (before or {}).items():
-        observed, predicted = calibration_curve(y, p, n_bins=10, strategy="quantile")
-        ax.plot(predicted, observed, "x--", alpha=0.6, label=f"{name}, before calibration")
-    ax.plot([0, 1], [0, 1], "k:", lw=1)
-    ax.set(xlabel="mean predicted probability", ylabel="observed churn rate", title="Reliability")
-    ax.legend(loc="upper left")
-    paths.append(out_dir / "calibration.png")
-    fig.savefig(paths[-1], dpi=100, bbox_inches="tight")
-    plt.close(fig)
+    for name, title, display, options in (
+        ("roc", "ROC", RocCurveDisplay, {"plot_chance_level": True}),
+        ("pr", "Precision-recall", PrecisionRecallDisplay, {"plot_chance_level": True}),
+        ("calibration", "Reliability", CalibrationDisplay, bins),
+    ):
+        fig, ax = plt.subplots(figsize=(5, 5))
+        for label, p in curves.items():
+            display.from_predictions(y, p, name=label, ax=ax, **options)
+        for label, p in (before or {}).items() if display is CalibrationDisplay else ():
+            display.from_predictions(
+                y, p, name=f"{label}, before calibration", ax=ax, ls="--", marker="x", **bins
+            )
+        ax.set_title(title)
+        paths.append(out_dir / f"{name}.png")
+        fig.savefig(paths[-1], dpi=100, bbox_inches="tight")
+        plt.close(fig)
     return paths
