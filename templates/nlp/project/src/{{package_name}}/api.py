@@ -1,7 +1,7 @@
 """FastAPI app: the model the gate of `train` chose, as serving.py loads it.
 
 Limits (environment variables): MAX_CHARS (10,000 characters a text), MAX_BODY_BYTES (1 MB a
-request). MODEL_DIR is the artifacts folder; a new model there is served
+request), ORT_THREADS (1). MODEL_DIR is the artifacts folder; a new export there is served
 without a restart (RELOAD_SECONDS between checks, 1; "off": never).
 """
 
@@ -38,12 +38,17 @@ def _valid_text(text: str) -> str:
     return text
 
 
+# Printable text (tabs and newlines allowed) with at least one visible character: check_text
+# decides; the pattern only documents it in the schema, so a client knows before sending.
+ALLOWED = r"[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]"
+TEXT_PATTERN = rf"^{ALLOWED}*[^\s\x00-\x1F\x7F]{ALLOWED}*$"
 TextField = Annotated[
     str,
     Field(
         min_length=1,
         max_length=MAX_CHARS,
-        description="UTF-8 text: printable (tabs and newlines allowed), with a visible character",
+        description="UTF-8 text: printable, with a visible character",
+        json_schema_extra={"pattern": TEXT_PATTERN},
     ),
     AfterValidator(_valid_text),
 ]
