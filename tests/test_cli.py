@@ -126,7 +126,7 @@ def test_existing_non_empty_destination_is_refused(tmp_path: Path) -> None:
 def test_interactive_prompts_reask_invalid_answers(tmp_path: Path) -> None:
     dest = tmp_path / "asked"
     # project_name (default), package_name: first 'json' (rejected) then ok, then defaults.
-    keys = ["", "json", "asked_pkg"] + [""] * 12
+    keys = ["", "json", "asked_pkg"] + [""] * 20  # every later question takes its default
     result = run("new", "recommender", str(dest), input="\n".join(keys) + "\n")
     assert result.exit_code == 0, result.output
     assert "standard library" in result.output

@@ -13,6 +13,7 @@ from mlscaffold.cli import cli
 
 def new_mlops(dest: Path, share: str):
     args = ["new", "mlops", str(dest), "--defaults", "-d", "ab_test=true"]
+    args += ["-d", "retrain_loop=true", "-d", "prometheus=true"]  # what the A/B test needs
     args += ["-d", f"challenger_share={share}"]  # asked only with the A/B test
     return CliRunner().invoke(cli, args)
 
