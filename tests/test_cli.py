@@ -69,6 +69,15 @@ def test_answers_from_data_file_and_data(tmp_path: Path) -> None:
     assert "Apache License" in (dest / "LICENSE").read_text()
 
 
+def test_an_answer_to_a_question_not_asked_is_named(tmp_path: Path) -> None:
+    dest = tmp_path / "proj"
+    result = run("new", "mlops", str(dest), "--defaults", "--no-lock", "-d", "ab_test=true")
+    assert result.exit_code == 0, result.output
+    assert "the answer ab_test is not used: it is asked only when" in result.output
+    assert "retrain_loop and prometheus" in result.output
+    assert "ab_test" not in yaml.safe_load((dest / ".copier-answers.yml").read_text())
+
+
 def test_config_defaults_are_used(tmp_path: Path) -> None:
     assert run("config", "set", "defaults.author_name", "Grace H").exit_code == 0
     assert run("config", "set", "defaults.license", "BSD-3-Clause").exit_code == 0

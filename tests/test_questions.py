@@ -54,6 +54,13 @@ def test_given_answers_are_coerced_and_when_is_followed() -> None:
     assert answers["use_gpu"] is True and answers["gpu_count"] == 2 and answers["epochs"] == 5
 
 
+def test_given_answers_to_skipped_questions_are_reported() -> None:
+    questionnaire = Questionnaire(parse(COPIER_YML), {"gpu_count": "2", "constant": "x"}, {})
+    answers = questionnaire.run(None)
+    assert "gpu_count" not in answers and "constant" not in answers
+    assert [q.name for q in questionnaire.not_asked] == ["gpu_count", "constant"]
+
+
 def test_user_defaults_beat_template_defaults() -> None:
     answers = Questionnaire(parse(COPIER_YML), {}, {"project_name": "from-dest"}).run(None)
     assert answers["project_name"] == "from-dest" and answers["package_name"] == "from_dest"

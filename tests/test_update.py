@@ -63,6 +63,14 @@ def test_update_answers_new_questions_and_changed_answers(project: Path) -> None
     assert git("status", "--porcelain", cwd=project) == "M  .copier-answers.yml\nM  flavour.txt"
 
 
+def test_update_names_an_answer_to_a_question_not_asked(project: Path, tmp_path: Path) -> None:
+    sprinkles = {"sprinkles": {"type": "bool", "default": False, "when": "{{ flavour == 'mint' }}"}}
+    release(tmp_path / "template", "0.3.0", {}, {**QUESTIONS, **FLAVOUR, **sprinkles})
+    result = cli_run("update", project, "--defaults", "--data", "sprinkles=true")
+    assert "the answer sprinkles is not used: it is asked only when" in result.output
+    assert "sprinkles" not in answers(project)
+
+
 def test_update_prompts_for_new_questions(project: Path) -> None:
     from click.testing import CliRunner
 

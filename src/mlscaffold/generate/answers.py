@@ -108,6 +108,18 @@ def _no_answer(question: Question) -> str:
     return "interrupted at a question; nothing was written"
 
 
+def warn_not_asked(questions: Iterable[Question], given: Iterable[str]) -> None:
+    """Say which answers the user gave are dropped because these answers skip their question."""
+    for question in questions:
+        if question.name not in given:
+            continue
+        when = question.when
+        why = "the template never asks it" if when is False else f"it is asked only when {when}"
+        click.secho(
+            f"Warning: the answer {question.name} is not used: {why}", fg="yellow", err=True
+        )
+
+
 def answer_template(
     source: TemplateSource, given: dict[str, Any], dest: Path, *, defaults: bool, trust: bool
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -123,4 +135,6 @@ def answer_template(
         return given, found
     questionnaire = Questionnaire(parse(text), given, found, source.path_keys)
     with jinjaguard.trusted(trust):
-        return questionnaire.run(None if defaults else prompt), {}
+        answers = questionnaire.run(None if defaults else prompt)
+    warn_not_asked(questionnaire.not_asked, given)
+    return answers, {}

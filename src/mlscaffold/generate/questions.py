@@ -139,6 +139,7 @@ class Questionnaire:
         self.given = dict(given)
         self.user_defaults = dict(user_defaults)
         self.path_keys = path_keys or set()
+        self.not_asked: list[Question] = []  # given answers to questions these answers skip
         self._env = _jinja_env()
 
     def _render(self, value: Any, answers: Mapping[str, Any]) -> Any:
@@ -183,6 +184,8 @@ class Questionnaire:
                 continue
             try:
                 if not self._applies(question, answers):
+                    if question.name in self.given:
+                        self.not_asked.append(question)
                     continue
                 default = self.default_for(question, answers)
             except TemplateError:  # an expression mlscaffold cannot render: copier answers it

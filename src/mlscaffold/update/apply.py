@@ -114,7 +114,7 @@ def new_answers(
     New questions are asked with ``prompt`` (None: their defaults); every answer is validated the
     way ``mlscaffold new`` does it. ``text``: the version's copier.yml, when already read.
     """
-    from ..generate.answers import user_defaults
+    from ..generate.answers import user_defaults, warn_not_asked
     from ..generate.questions import Questionnaire, parse
 
     questions = parse(text if text is not None else source.questions_text(version))
@@ -122,7 +122,9 @@ def new_answers(
     recorded = {k: v for k, v in project.public_answers.items() if k in names}
     questionnaire = Questionnaire(questions, {**recorded, **given}, user_defaults(project.root))
     with jinjaguard.trusted(source.trusted):
-        return questionnaire.run(prompt)
+        answers = questionnaire.run(prompt)
+    warn_not_asked(questionnaire.not_asked, given)
+    return answers
 
 
 def plan(
