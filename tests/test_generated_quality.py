@@ -26,7 +26,7 @@ MAX_LINES = 300
 DEFAULT_CODE_CEILING = {
     "image_classifier": 4198,
     "mlops": 3553,
-    "nlp": 4016,
+    "nlp": 3732,
     "recommender": 3898,
     "timeseries": 3384,
 }

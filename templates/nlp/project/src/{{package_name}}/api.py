@@ -21,7 +21,6 @@ from pydantic_core import PydanticCustomError
 from . import __version__
 from .artifacts import METADATA_FILE
 from .demo import add_demo_page
-from .gate import why
 from .problems import RequestBody, install_problem_handlers, problem_responses
 from .reloader import Reloader, reload_interval
 from .serving import TextModel, check_text
@@ -74,12 +73,9 @@ class Fired(BaseModel):
     level: Literal["review", "block"]
 
 
-class Moderation(BaseModel):
+class Moderation(Classification):
     action: Literal["allow", "review", "block"]
     fired: list[Fired] = Field(description="Labels over their review or block threshold")
-    scores: dict[str, float]
-    truncated: bool
-    model_version: str
 
 
 class Health(BaseModel):
@@ -95,14 +91,14 @@ class Metadata(BaseModel):
     multilabel: bool
     benign: list[str]
     thresholds: dict[str, Any]
-    test_metrics: dict[str, Any] | None
+    test_metrics: dict[str, Any]
     graph: str
     served: Literal["transformer", "baseline"] = Field(description="The model that answers")
-    gate: str | None = Field(description="Why it is served (the baseline gate of `train`)")
+    gate: str = Field(description="Why it is served (the baseline gate of `train`)")
     max_tokens: int
     limits: dict[str, int]
     model_version: str
-    trained_at: str | None
+    trained_at: str
 
 
 ERRORS = problem_responses(413, 422)
@@ -172,14 +168,11 @@ def create_app(
             test_metrics=m.test_metrics(),
             graph=m.graph,
             served=m.arm,
-            gate=why(g) if (g := m.metadata.get("gate")) else None,
+            gate=m.metadata["gate"]["reason"],
             max_tokens=m.max_tokens,
             model_version=m.version,
-            trained_at=m.metadata.get("trained_at"),
-            limits={
-                "max_chars": MAX_CHARS,
-                "max_body_bytes": MAX_BODY_BYTES,
-            },
+            trained_at=m.metadata["trained_at"],
+            limits={"max_chars": MAX_CHARS, "max_body_bytes": MAX_BODY_BYTES},
         )
 
     @app.post("/classify", response_model=Classification, responses=ERRORS)
@@ -193,15 +186,7 @@ def create_app(
         m = model(request)
         result = await run_in_threadpool(_classify, m, body.text)
         action, fired = moderate(result.scores, m.thresholds)
-        return _json(
-            Moderation(
-                action=action,
-                fired=[Fired(**f) for f in fired],
-                scores=result.scores,
-                truncated=result.truncated,
-                model_version=m.version,
-            )
-        )
+        return _json(Moderation(**dict(result), action=action, fired=fired))
 
     return app
 

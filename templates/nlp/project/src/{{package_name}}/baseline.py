@@ -38,11 +38,6 @@ def features() -> FeatureUnion:
     )
 
 
-def _classifier(c: float, multilabel: bool, seed: int) -> object:
-    lr = LogisticRegression(C=c, class_weight="balanced", max_iter=2000, random_state=seed)
-    return OneVsRestClassifier(lr) if multilabel else lr
-
-
 def decision(model: Pipeline, texts: list[str]) -> np.ndarray:
     """(n, labels) logits: softmax of them is predict_proba (a binary model's are [0, d])."""
     d = np.asarray(model.decision_function(texts), dtype=np.float64)
@@ -68,13 +63,13 @@ def fit_baseline(
     """Fit the vectoriser once on train, pick C by validation macro-F1, return the pipeline."""
     vectoriser = features().fit(train_texts)
     xtr, xva = vectoriser.transform(train_texts), vectoriser.transform(val_texts)
-    scores = {}
-    best = None
+    fits, scores = {}, {}
     for c in C_GRID:
-        clf = _classifier(c, multilabel, seed).fit(xtr, train_y)
-        scores[c] = macro_f1(val_y, np.asarray(clf.predict_proba(xva)), multilabel)
-        if best is None or scores[c] > scores[best[0]]:
-            best = (c, clf)
-    assert best is not None
-    pipe = Pipeline([("tfidf", vectoriser), ("lr", best[1])])
-    return pipe, {"C": best[0], "val_macro_f1_by_C": {str(k): v for k, v in scores.items()}}
+        lr = LogisticRegression(C=c, class_weight="balanced", max_iter=2000, random_state=seed)
+        fits[c] = (OneVsRestClassifier(lr) if multilabel else lr).fit(xtr, train_y)
+        scores[str(c)] = macro_f1(val_y, np.asarray(fits[c].predict_proba(xva)), multilabel)
+    best = max(C_GRID, key=lambda c: scores[str(c)])  # the first of equals: the strongest prior
+    return Pipeline([("tfidf", vectoriser), ("lr", fits[best])]), {
+        "C": best,
+        "val_macro_f1_by_C": scores,
+    }

@@ -1,5 +1,5 @@
-"""Temperature scaling fitted on the validation split (never test): the probabilities that the
-API, `evaluate` and the demo show are softmax(logits / T) (sigmoid per label for multi-label),
+"""Temperature scaling fitted on the validation split (never test), and the calibration error.
+The API, `evaluate` and the demo show softmax(logits / T) (a sigmoid per label for multi-label)
 with the T that `train` saved in metadata.json. NumPy only: serving applies it too."""
 
 from __future__ import annotations
@@ -24,20 +24,49 @@ def nll(logits: np.ndarray, y: np.ndarray, multilabel: bool, temperature: float)
     x = np.asarray(logits, dtype=np.float64) / temperature
     if multilabel:  # binary cross-entropy per (row, label), log(1 + e^-x) computed stably
         return float((np.logaddexp(0, x) - y * x).mean())
-    top = x.max(1, keepdims=True)
-    log_norm = top[:, 0] + np.log(np.exp(x - top).sum(1))
+    log_norm = np.logaddexp.reduce(x, axis=1)
     return float((log_norm - x[np.arange(len(y)), y]).mean())
 
 
 def fit_temperature(logits: np.ndarray, y: np.ndarray, multilabel: bool) -> float:
-    """The T > 0 that minimises the validation NLL (1.0 when there is nothing to fit on)."""
-    if not len(y):
-        return 1.0
+    """The T > 0 that minimises the validation NLL."""
     coarse = GRID[int(np.argmin([nll(logits, y, multilabel, t) for t in GRID]))]
     fine = coarse * np.exp(np.linspace(-0.03, 0.03, 61))
     return round(float(fine[int(np.argmin([nll(logits, y, multilabel, t) for t in fine]))]), 4)
 
 
 def temperature_of(meta: dict, arm: str) -> float:
-    """The temperature `train` fitted for ``arm`` (transformer or baseline); 1.0 before any."""
-    return float(meta.get("calibration", {}).get(arm, {}).get("temperature", 1.0))
+    """The temperature `train` fitted for ``arm`` (transformer or baseline)."""
+    return float(meta["calibration"][arm]["temperature"])
+
+
+def calibration(onehot: np.ndarray, probs: np.ndarray, bins: int = 10) -> dict:
+    """Expected calibration error and reliability bins over all (row, label) scores; Brier score."""
+    y, s = onehot.ravel().astype(float), probs.ravel()
+    which = np.clip((s * bins).astype(int), 0, bins - 1)
+    rows = [
+        {
+            "bin": b,
+            "n": int(m.sum()),
+            "confidence": float(s[m].mean()),
+            "frequency": float(y[m].mean()),
+        }
+        for b in range(bins)
+        if (m := which == b).any()
+    ]
+    ece = sum(r["n"] * abs(r["confidence"] - r["frequency"]) for r in rows) / len(s)
+    return {"ece": float(ece), "brier": float(((s - y) ** 2).mean()), "bins": rows}
+
+
+def calibrate(logits: np.ndarray, y: np.ndarray, onehot: np.ndarray, multilabel: bool) -> dict:
+    """A temperature fitted on these logits (pass validation's), with ECE before and after."""
+    t = fit_temperature(logits, y, multilabel)
+    ece = [calibration(onehot, to_probs(logits, multilabel, x))["ece"] for x in (1.0, t)]
+    return {
+        "method": "temperature",
+        "temperature": t,
+        "n": len(y),
+        "ece_before": ece[0],
+        "ece_after": ece[1],
+        "fitted_on": "validation",
+    }

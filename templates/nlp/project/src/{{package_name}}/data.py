@@ -21,14 +21,7 @@ import numpy as np
 from .ledger import DataError, Ledger
 from .tables import read_table
 
-SPLITS = {
-    "train": "train",
-    "val": "val",
-    "valid": "val",
-    "validation": "val",
-    "dev": "val",
-    "test": "test",
-}
+SPLITS = dict(train="train", val="val", valid="val", validation="val", dev="val", test="test")
 # C1 controls, the replacement character, and UTF-8 read as a single-byte code page ("Ã©").
 MOJIBAKE = re.compile("[\x80-\x9f\ufffd]|â€|Ã[\xa0-\xbf\u0152-\u0192\u2013-\u2122]|Â[\xa0-\xbf]")
 TRUE, FALSE = {"1", "1.0", "true", "yes"}, {"0", "0.0", "false", "no"}
@@ -85,27 +78,6 @@ class TextData:
         return np.eye(len(self.labels), dtype=np.int64)[self.y]
 
 
-def _changed(texts: list[str]) -> int:
-    return sum(not t.isascii() for t in texts)
-
-
-def suspicious(texts: list[str]) -> list[int]:
-    """Indices of texts with C1 control characters or mojibake markers (UTF-8 read wrongly)."""
-    return [i for i, t in enumerate(texts) if MOJIBAKE.search(t)]
-
-
-def detect_encoding(path: Path, raw: bytes) -> str:
-    """The encoding a byte-order mark names (UTF-16, UTF-32); else a DataError asking for
-    --encoding: single-byte code pages fit the same bytes equally well, so a guess would be a
-    silent corruption."""
-    for bom, name in BOMS.items():
-        if raw.startswith(bom):
-            return name
-    raise DataError(
-        f"{path} is not UTF-8 and has no byte-order mark: pass --encoding (e.g. cp1252, latin-1)"
-    )
-
-
 @contextlib.contextmanager
 def utf8_view(path: Path, raw: bytes, encoding: str | None) -> Iterator[tuple[Path, str | None]]:
     """``path`` itself when it is UTF-8, else a UTF-8 copy in a temporary folder (never in the
@@ -117,8 +89,13 @@ def utf8_view(path: Path, raw: bytes, encoding: str | None) -> Iterator[tuple[Pa
             raw.decode("utf-8")
             yield path, None
             return
-        except UnicodeDecodeError:
-            encoding = detect_encoding(path, raw)
+        except UnicodeDecodeError:  # a byte-order mark names UTF-16/32; else ask, never guess
+            encoding = next((name for bom, name in BOMS.items() if raw.startswith(bom)), None)
+            if encoding is None:
+                raise DataError(
+                    f"{path} is not UTF-8 and has no byte-order mark: pass --encoding (e.g. "
+                    "cp1252, latin-1)"
+                ) from None
     try:
         text = raw.decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:
@@ -137,11 +114,12 @@ def encoding_notes(texts: list[str], lines: np.ndarray, encoding: str | None) ->
     the texts that look damaged (control characters, mojibake)."""
     notes = []
     if encoding:
+        changed = sum(not t.isascii() for t in texts)
         notes.append(
-            f"read as {encoding} (not UTF-8) and transcoded: {_changed(texts)} of {len(texts)} "
-            "texts changed"
+            f"read as {encoding} (not UTF-8) and transcoded: {changed} of {len(texts)} texts "
+            "changed"
         )
-    if bad := suspicious(texts):
+    if bad := [i for i, t in enumerate(texts) if MOJIBAKE.search(t)]:
         notes.append(
             f"{len(bad)} texts contain control characters or mojibake markers (e.g. line "
             f"{int(lines[bad[0]])}: {texts[bad[0]][:60]!r}); check the encoding (--encoding)"

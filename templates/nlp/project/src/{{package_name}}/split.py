@@ -5,77 +5,58 @@ texts and rows of one group (``--group-column``, e.g. a film) always land on the
 from __future__ import annotations
 
 import warnings
-from collections import defaultdict
-from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 
 from .data import TextData
 from .ledger import DataError
 
 
-@dataclass
-class Duplicates:
-    """Row indices of each text that appears more than once, and of those with differing labels."""
-
-    groups: list[list[int]]
-    conflicts: list[list[int]]
-
-    def as_dict(self) -> dict[str, int]:
-        return {
-            "duplicated_texts": len(self.groups),
-            "extra_rows": sum(len(g) - 1 for g in self.groups),
-            "conflicting_texts": len(self.conflicts),
-        }
+def _keys(data: TextData) -> pd.Series:
+    """Each text with its whitespace collapsed: equal keys are duplicates."""
+    return pd.Series([" ".join(t.split()) for t in data.texts])
 
 
-def _key(text: str) -> str:
-    return " ".join(text.split())
+def duplicates(data: TextData, examples: int = 3) -> tuple[dict[str, int], list[str]]:
+    """Counts of duplicated texts and of those with conflicting labels, and what `validate`
+    prints: the counts and a few examples with their line numbers."""
+    rows = [g for g in _keys(data).groupby(_keys(data)).indices.values() if len(g) > 1]
+    conflicts = [g for g in rows if len({data.label_of(i) for i in g}) > 1]
+    counts = {
+        "duplicated_texts": len(rows),
+        "extra_rows": sum(len(g) - 1 for g in rows),
+        "conflicting_texts": len(conflicts),
+    }
+    if not rows:
+        return counts, ["duplicates: none"]
 
-
-def find_duplicates(data: TextData) -> Duplicates:
-    """Texts equal after collapsing whitespace; a conflict is such a text with two labelings."""
-    rows: dict[str, list[int]] = defaultdict(list)
-    for i, text in enumerate(data.texts):
-        rows[_key(text)].append(i)
-    groups = [g for g in rows.values() if len(g) > 1]
-    conflicts = [g for g in groups if len({np.atleast_1d(data.y[i]).tobytes() for i in g}) > 1]
-    return Duplicates(groups, conflicts)
-
-
-def describe_duplicates(dups: Duplicates, data: TextData, examples: int = 3) -> list[str]:
-    """What `validate` prints: counts and a few examples with their line numbers."""
-    if not dups.groups:
-        return ["duplicates: none"]
-    counts = dups.as_dict()
-
-    def show(group: list[int]) -> str:
+    def show(group: np.ndarray) -> str:
         lines = ", ".join(f"{int(data.lines[i])} ({data.label_of(i)})" for i in group[:5])
         return f"  lines {lines}: {data.texts[group[0]][:60]!r}"
 
     out = [
-        f"duplicates: {counts['duplicated_texts']} texts appear more than once "
-        f"({counts['extra_rows']} extra rows); each stays on one side of the split",
-        *(show(g) for g in dups.groups[:examples]),
+        f"duplicates: {len(rows)} texts appear more than once ({counts['extra_rows']} extra "
+        "rows); each stays on one side of the split",
+        *map(show, rows[:examples]),
     ]
-    if dups.conflicts:
+    if conflicts:
         out += [
-            f"label conflicts: {counts['conflicting_texts']} duplicated texts carry different "
-            "labels; fix them or expect a noisy ceiling",
-            *(show(g) for g in dups.conflicts[:examples]),
+            f"label conflicts: {len(conflicts)} duplicated texts carry different labels; fix "
+            "them or expect a noisy ceiling",
+            *map(show, conflicts[:examples]),
         ]
-    return out
+    return counts, out
 
 
 def group_ids(data: TextData) -> np.ndarray:
     """One id per row; rows sharing a text or a group-column value share an id (the connected
     components of the graph that links each row to its text and its group)."""
-    import pandas as pd
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
-    keys = [("text", _key(t)) for t in data.texts]
+    keys = [("text", k) for k in _keys(data)]
     rows = list(range(len(data)))
     if data.groups is not None:
         keys += [("group", str(g)) for g in data.groups]
@@ -96,16 +77,11 @@ def strata(data: TextData) -> np.ndarray:
     return key
 
 
-def _stratify(key: np.ndarray, size: float) -> np.ndarray | None:
-    """The key when every stratum can appear on both sides, else None (a plain random split)."""
-    _, counts = np.unique(key, return_counts=True)
-    return key if counts.min() >= 2 and size * len(key) >= len(counts) else None
-
-
 def split_indices(
     data: TextData, val_fraction: float = 0.1, test_fraction: float = 0.2, seed: int = 0
 ) -> dict[str, np.ndarray]:
-    """Indices of train/val/test: the user's split column if given, else a stratified split."""
+    """Indices of train/val/test: the user's split column if given, else a stratified split of
+    whole groups (duplicate texts and --group-column values)."""
     if data.split is not None:
         parts = {name: np.flatnonzero(data.split == name) for name in ("train", "val", "test")}
         if not len(parts["train"]) or not len(parts["val"]):
@@ -113,22 +89,10 @@ def split_indices(
         return parts
     if len(data) < 20:
         raise DataError(f"{len(data)} usable rows: at least 20 are needed to split and evaluate")
-    index, key, groups = np.arange(len(data)), strata(data), group_ids(data)
-    share = val_fraction / (1 - test_fraction)
-    if len(np.unique(groups)) < len(data):
-        rest, test = _group_split(index, key, groups, test_fraction, seed)
-        train, val = _group_split(rest, key, groups, share, seed)
-    else:
-        rest, test = train_test_split(
-            index,
-            test_size=test_fraction,
-            random_state=seed,
-            stratify=_stratify(key, test_fraction),
-        )
-        train, val = train_test_split(
-            rest, test_size=share, random_state=seed, stratify=_stratify(key[rest], share)
-        )
-    return {"train": np.sort(train), "val": np.sort(val), "test": np.sort(test)}
+    key, groups = strata(data), group_ids(data)
+    rest, test = _group_split(np.arange(len(data)), key, groups, test_fraction, seed)
+    train, val = _group_split(rest, key, groups, val_fraction / (1 - test_fraction), seed)
+    return {"train": train, "val": val, "test": test}
 
 
 def _group_split(
@@ -153,7 +117,7 @@ def subsample(data: TextData, index: np.ndarray, n: int | None, seed: int) -> np
     if n is None or n >= len(index):
         return index
     key = strata(data)[index]
-    keep, _ = train_test_split(
-        index, train_size=n, random_state=seed, stratify=_stratify(key, n / len(index))
-    )
+    _, counts = np.unique(key, return_counts=True)
+    stratify = key if counts.min() >= 2 and n >= len(counts) else None
+    keep, _ = train_test_split(index, train_size=n, random_state=seed, stratify=stratify)
     return np.sort(keep)

@@ -14,36 +14,18 @@ import numpy as np
 
 from .stats import wilson_interval
 
+METRIC = {"block": "precision", "review": "recall"}
 
-def _ranked(y: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Scores high to low, true positives among the top k, and whether k ends a run of ties
-    (a threshold fires every text at or over it, so only those k are reachable)."""
+
+def threshold(y: np.ndarray, score: np.ndarray, goal: float, level: str) -> float | None:
+    """The block (lowest) or review (highest) threshold whose 95% lower bound meets ``goal``;
+    only thresholds at the end of a run of tied scores are reachable."""
     order = np.argsort(-score, kind="stable")
-    ranked = score[order]
-    tp = np.cumsum(y[order] == 1)
-    ends = np.r_[ranked[:-1] > ranked[1:], True]
-    return ranked, tp, ends
-
-
-def lower_bound(successes: int, n: int) -> float:
-    return wilson_interval(int(successes), int(n))[0]
-
-
-def block_threshold(y: np.ndarray, score: np.ndarray, precision_goal: float) -> float | None:
-    """Lowest threshold whose precision's 95% Wilson lower bound is >= the goal."""
-    ranked, tp, ends = _ranked(y, score)
-    ok = [k for k in np.flatnonzero(ends) if lower_bound(tp[k], k + 1) >= precision_goal]
-    return None if not ok else float(ranked[max(ok)])
-
-
-def review_threshold(y: np.ndarray, score: np.ndarray, recall_goal: float) -> float | None:
-    """Highest threshold whose recall's 95% Wilson lower bound is >= the goal."""
-    positives = int((y == 1).sum())
-    if positives == 0:
-        return None
-    ranked, tp, ends = _ranked(y, score)
-    ok = [k for k in np.flatnonzero(ends) if lower_bound(tp[k], positives) >= recall_goal]
-    return None if not ok else float(ranked[min(ok)])
+    ranked, tp = score[order], np.cumsum(y[order] == 1)
+    ends = np.flatnonzero(np.r_[ranked[:-1] > ranked[1:], True])
+    n = ends + 1 if level == "block" else np.full(len(ends), int((y == 1).sum()))
+    ok = [k for k, m in zip(ends, n, strict=True) if wilson_interval(int(tp[k]), int(m))[0] >= goal]
+    return None if not ok else float(ranked[max(ok) if level == "block" else min(ok)])
 
 
 def choose(
@@ -55,29 +37,58 @@ def choose(
     review_recall: float = 0.9,
 ) -> dict:
     """Thresholds for each moderated (non-benign) label, from validation targets and scores."""
-    out = {}
-    for j, label in enumerate(labels):
-        if label in benign:
-            continue
-        out[label] = {
-            "block": block_threshold(onehot[:, j], probs[:, j], block_precision),
-            "review": review_threshold(onehot[:, j], probs[:, j], review_recall),
-        }
+    goals = {"block": block_precision, "review": review_recall}
     return {
         "goals": {"block_precision": block_precision, "review_recall": review_recall},
-        "labels": out,
+        "labels": {
+            label: {
+                level: threshold(onehot[:, j], probs[:, j], g, level) for level, g in goals.items()
+            }
+            for j, label in enumerate(labels)
+            if label not in benign
+        },
     }
+
+
+def on_test(
+    onehot: np.ndarray, probs: np.ndarray, labels: list[str], thresholds: dict
+) -> tuple[dict, list[str]]:
+    """Precision and recall (Wilson intervals) of each validation-chosen threshold on test, and
+    a warning for each whose test interval lies wholly under its goal."""
+    out, warnings = {}, []
+    for label, levels in thresholds["labels"].items():
+        y, s = onehot[:, labels.index(label)], probs[:, labels.index(label)]
+        out[label] = dict.fromkeys(levels)
+        for level, t in ((level, t) for level, t in levels.items() if t is not None):
+            fired = s >= t
+            tp, n_fired, pos = int((fired & (y == 1)).sum()), int(fired.sum()), int(y.sum())
+            out[label][level] = r = {
+                "threshold": t,
+                "fired": n_fired,
+                "precision": tp / n_fired if n_fired else float("nan"),
+                "precision_ci": wilson_interval(tp, n_fired),
+                "recall": tp / pos if pos else float("nan"),
+                "recall_ci": wilson_interval(tp, pos),
+            }
+            metric = METRIC[level]
+            (low, high), goal = r[f"{metric}_ci"], thresholds["goals"][f"{level}_{metric}"]
+            if high < goal:
+                warnings.append(
+                    f"{label} {level}: test {metric} 95% interval {low:.2f}-{high:.2f} is under "
+                    f"the goal {goal} (chosen on validation); do not trust this threshold"
+                )
+    return out, warnings
 
 
 def moderate(scores: dict[str, float], thresholds: dict) -> tuple[str, list[dict]]:
     """("allow" | "review" | "block", the labels that fired with their level)."""
     fired = []
     for label, t in thresholds["labels"].items():
-        score = scores[label]
-        if t["block"] is not None and score >= t["block"]:
-            fired.append({"label": label, "score": score, "level": "block"})
-        elif t["review"] is not None and score >= t["review"]:
-            fired.append({"label": label, "score": score, "level": "review"})
+        level = next(
+            (x for x in ("block", "review") if t[x] is not None and scores[label] >= t[x]), None
+        )
+        if level:
+            fired.append({"label": label, "score": scores[label], "level": level})
     levels = {f["level"] for f in fired}
     action = "block" if "block" in levels else "review" if levels else "allow"
     return action, fired
