@@ -25,7 +25,7 @@ MAX_LINES = 300
 # about 3,000; these are the sizes reached so far: ceilings that may only come down.
 DEFAULT_CODE_CEILING = {
     "image_classifier": 4198,
-    "mlops": 3553,
+    "mlops": 3357,
     "nlp": 3732,
     "recommender": 3898,
     "timeseries": 3384,

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
+import urllib.error
+import urllib.request
 from pathlib import Path
+from typing import get_args
 
 import numpy as np
 import pandas as pd
@@ -15,7 +19,9 @@ from .schema import (
     TARGET,
     TELCO_COLUMNS,
     Customer,
+    InternetAddOn,
     LabelledCustomer,
+    PaymentMethod,
     normalise_telco,
     validate_frame,
 )
@@ -31,14 +37,6 @@ def header_of(path: Path) -> list[str]:
             return next(csv.reader(handle), [])
     except (OSError, UnicodeDecodeError, csv.Error):
         return []
-
-
-def ignored_columns(path: Path) -> list[str]:
-    """The columns of ``path`` outside the schema: read past, never features."""
-    header = header_of(path)
-    ours = set(LabelledCustomer.model_fields)
-    known = {k for k, v in TELCO_COLUMNS.items() if v in ours} if "customerID" in header else ours
-    return [column for column in header if column not in known]
 
 
 def check_csv(path: Path, *, labelled: bool = True) -> tuple[pd.DataFrame, Ledger]:
@@ -66,13 +64,16 @@ def check_csv(path: Path, *, labelled: bool = True) -> tuple[pd.DataFrame, Ledge
     return valid, ledger
 
 
-def kept_notes(frame: pd.DataFrame, ignored: list[str]) -> list[str]:
-    """What the valid rows keep that a reader might expect to be changed, with counts, and the
-    ``ignored`` columns: nothing is filled, recoded or dropped silently."""
+def kept_notes(frame: pd.DataFrame, path: Path) -> list[str]:
+    """What the valid rows of ``path`` keep that a reader might expect to be changed, with counts,
+    and its columns outside the schema (read past, never features): nothing is filled, recoded or
+    dropped silently."""
+    header, ours = header_of(path), set(LabelledCustomer.model_fields)
+    known = {k for k, v in TELCO_COLUMNS.items() if v in ours} if "customerID" in header else ours
     notes = []
     if recoded := frame.attrs.get("senior_recoded", 0):
         notes.append(f"{recoded} SeniorCitizen values 0/1 recoded to No/Yes (senior_citizen)")
-    if ignored:
+    if ignored := [column for column in header if column not in known]:
         notes.append(
             f"{len(ignored)} column(s) outside the schema, ignored (never features): "
             + ", ".join(ignored)
@@ -109,17 +110,13 @@ MECHANISMS = ("nonlinear", "linear")
 def generate(
     n: int, seed: int = 0, drift: float = 0.0, id_prefix: str = "C", mechanism: str = "nonlinear"
 ) -> pd.DataFrame:
-    """``n`` realistic churn-like customers (Telco-like columns and rates), seeded by ``seed``.
+    """``n`` churn-like customers (Telco-like columns and rates), seeded by ``seed``.
 
-    ``mechanism``: ``nonlinear`` (default) has a tenure hazard and a fibre x price interaction
-    that a linear model cannot fit, so gradient boosting should win; ``linear`` makes the churn
-    log-odds linear in the columns, where the logistic baseline is the right model and gradient
-    boosting should not beat it (the honest check of the baseline gate).
-
-    ``drift`` (0 = the reference population) moves the population and the churn mechanism:
-    customers get newer (shorter tenure), pricier (+``drift``/2 SD in monthly charges), more often
-    on fibre, and fibre customers without tech support churn more, so a model trained before the
-    drift is measurably worse after it.
+    ``mechanism``: ``nonlinear`` has a tenure hazard and a fibre x price interaction a linear
+    model cannot fit; ``linear`` makes the churn log-odds linear, where the logistic baseline is
+    the right model (the honest check of the baseline gate). ``drift`` (0: reference) makes
+    customers newer, pricier (+``drift``/2 SD), more often on fibre, and fibre customers without
+    tech support churn more, so a model trained before the drift is worse after it.
     """
     rng = np.random.default_rng(seed)
     d = float(drift)
@@ -150,26 +147,12 @@ def generate(
     internet = choice(["DSL", "Fiber optic", "No"], [0.34, 0.44 + 0.12 * d, 0.22 - 0.06 * d])
     has_net = internet != "No"
     addons = {}
-    for name, p_yes in [
-        ("online_security", 0.37),
-        ("online_backup", 0.44),
-        ("device_protection", 0.44),
-        ("tech_support", 0.37),
-        ("streaming_tv", 0.49),
-        ("streaming_movies", 0.5),
-    ]:
+    add_ons = [f for f, info in Customer.model_fields.items() if info.annotation == InternetAddOn]
+    for name, p_yes in zip(add_ons, [0.37, 0.44, 0.44, 0.37, 0.49, 0.5], strict=True):
         yes = rng.random(n) < p_yes
         addons[name] = np.where(~has_net, "No internet service", np.where(yes, "Yes", "No"))
     paperless = choice(["Yes", "No"], [0.59, 0.41])
-    payment = choice(
-        [
-            "Electronic check",
-            "Mailed check",
-            "Bank transfer (automatic)",
-            "Credit card (automatic)",
-        ],
-        [0.34, 0.23, 0.22, 0.21],
-    )
+    payment = choice(list(get_args(PaymentMethod)), [0.34, 0.23, 0.22, 0.21])
     base = np.select([internet == "Fiber optic", internet == "DSL"], [70.0, 45.0], 20.0)
     n_addons = sum((addons[k] == "Yes").astype(float) for k in addons)
     monthly = base + 5.0 * n_addons + 5.0 * (multiple == "Yes") + rng.normal(0, 6, n)
@@ -211,27 +194,39 @@ def generate(
     churn = rng.random(n) < 1.0 / (1.0 + np.exp(-logit))
     digits = max(6, len(str(n)))
     ids = [f"{id_prefix}{seed:04d}-{i:0{digits}d}" for i in range(n)]
-    frame = pd.DataFrame(
-        {
-            ID: ids,
-            "gender": gender,
-            "senior_citizen": senior,
-            "partner": partner,
-            "dependents": dependents,
-            "tenure": tenure,
-            "phone_service": phone,
-            "multiple_lines": multiple,
-            "internet_service": internet,
-            **addons,
-            "contract": contract,
-            "paperless_billing": paperless,
-            "payment_method": payment,
-            "monthly_charges": monthly,
-            "total_charges": total,
-            TARGET: churn,
-        }
-    )
-    return frame
+    columns = {ID: ids, "gender": gender, "senior_citizen": senior, "partner": partner,
+               "dependents": dependents, "tenure": tenure, "phone_service": phone,
+               "multiple_lines": multiple, "internet_service": internet, **addons,
+               "contract": contract, "paperless_billing": paperless, "payment_method": payment,
+               "monthly_charges": monthly, "total_charges": total, TARGET: churn}  # fmt: skip
+    return pd.DataFrame(columns)
+
+
+def download_unverified(url: str, dest: Path) -> None:
+    """Download ``url`` to ``dest`` (via ``dest.part``) for trust on first use."""
+    from .download import DownloadError  # the shared downloader needs tqdm: imported on use
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(dest.name + ".part")
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response, part.open("wb") as out:
+            while chunk := response.read(1 << 16):
+                out.write(chunk)
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        part.unlink(missing_ok=True)
+        raise DownloadError(f"could not download {url} ({exc})") from exc
+    part.replace(dest)
+
+
+def pin_checksum(config: Path, dest: Path, digest: str) -> str:
+    """Record ``digest`` as data.sha256 in ``config`` if it has exactly one such line; say what
+    happened."""
+    text = config.read_text("utf-8") if config.is_file() else ""
+    new, count = re.subn(r'(?m)^(\s+sha256:)\s*"?[0-9a-fA-F]*"?\s*$', rf'\1 "{digest}"', text)
+    if count != 1:
+        return f"SHA-256 of {dest}: {digest}; add it to your config as data.sha256"
+    config.write_text(new, "utf-8")
+    return f"SHA-256 of {dest}: {digest}, recorded as data.sha256 in config.yaml"
 
 
 def split_of(customer_id: str, test_share: float, valid_share: float, salt: str = "") -> str:

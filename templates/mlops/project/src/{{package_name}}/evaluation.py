@@ -12,26 +12,19 @@ from .artifacts import BASELINE, CHAMPION, GBM, load_artifact
 from .config import Settings
 from .gate import compare_to_baseline
 from .schema import TARGET
-from .training import fit_and_test, fit_baseline, fit_parts, run_facts, write_metrics
+from .training import fit_and_test, fit_calibrated, fit_parts, run_facts, write_metrics
 
 
 def evaluate(settings: Settings, frame: pd.DataFrame, root: Path = Path(".")) -> dict[str, Any]:
     """Score the served champion on the test split against gradient boosting's baseline, fitted
     and thresholded on validation exactly as `train` does; write the reports."""
-    artifacts_dir = root / settings.serve.artifacts_dir
-    champion = load_artifact(artifacts_dir, CHAMPION)
+    champion = load_artifact(root / settings.serve.artifacts_dir, CHAMPION)
     fit_frame, test = fit_and_test(settings, frame)
     y = test[TARGET].astype(int).to_numpy()
-    base, base_threshold = fit_baseline(settings, fit_frame)
+    base, base_threshold = fit_calibrated(settings, m.baseline(settings.train.seed), fit_frame)
     p_model, p_base = m.scores(champion.pipeline, test), m.scores(base, test)
     model_metrics = m.metrics(y, p_model, champion.threshold)
     base_metrics = m.metrics(y, p_base, base_threshold)
-    reports = root / settings.reports_dir
-    curves = {f"{champion.kind} (served)": p_model, BASELINE: p_base}
-    pipelines = dict(zip(curves, (champion.pipeline, base), strict=True))
-    before = m.uncalibrated_scores(pipelines, test)
-    calibration = m.calibration_report(y, curves, before, len(fit_parts(fit_frame)[1]))
-    m.plot_curves(y, curves, reports, before)
     if champion.kind == BASELINE:  # the baseline serves: nothing to compare it with
         reason = "the logistic baseline serves: gradient boosting did not beat it at `train`"
         comparison = {"served": BASELINE, "reason": reason, "beats_baseline": False}
@@ -47,9 +40,12 @@ def evaluate(settings: Settings, frame: pd.DataFrame, root: Path = Path(".")) ->
         frame, "evaluate", version=champion.version, sha256=champion.digest,
         run_id=champion.run_id,
     )  # fmt: skip
+    pipelines = {f"{champion.kind} (served)": champion.pipeline, BASELINE: base}
+    n_valid = len(fit_parts(fit_frame)[1])
     write_metrics(
-        reports, y, p_model, p_base, model_metrics, base_metrics, facts, comparison, calibration
-    )
+        root / settings.reports_dir, test, pipelines, [model_metrics, base_metrics], n_valid,
+        facts, comparison,
+    )  # fmt: skip
     return {
         "model": model_metrics, "baseline": base_metrics, "version": champion.version,
         "served": champion.kind, "comparison": comparison["reason"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Annotated, Literal
 
 import pandas as pd
@@ -16,49 +17,28 @@ from pydantic import (
 )
 
 
-def _not_bool(value: object) -> object:
+def _finite(value: object) -> object:
+    """Refuse booleans, NaN and infinities (JSON's ``Infinity`` too) before any range check."""
     if isinstance(value, bool):  # JSON true/false is not a number of months or dollars
         raise ValueError("expected a number, not a boolean")
-    return value
-
-
-def _finite(value: object) -> object:
-    """Refuse NaN and infinities (JSON's ``Infinity`` too) before any range check runs."""
-    value = _not_bool(value)
     try:
-        number = float(value) if isinstance(value, int | float | str) else None
+        finite = math.isfinite(float(value)) if isinstance(value, int | float | str) else True
     except ValueError:
         return value  # not a number at all: the float validator says so
-    if number is not None and not math.isfinite(number):
+    if not finite:
         raise ValueError(f"expected a finite number, not {value!r}")
     return value
 
 
 Number = Annotated[float, BeforeValidator(_finite)]
-Count = Annotated[int, BeforeValidator(_not_bool)]
+Count = Annotated[int, BeforeValidator(_finite)]
 YesNo = Literal["Yes", "No"]
 InternetAddOn = Literal["Yes", "No", "No internet service"]
+PaymentMethod = Literal[
+    "Electronic check", "Mailed check", "Bank transfer (automatic)", "Credit card (automatic)"
+]
 
 NUMERIC = ["tenure", "monthly_charges", "total_charges"]
-CATEGORICAL = [
-    "gender",
-    "senior_citizen",
-    "partner",
-    "dependents",
-    "phone_service",
-    "multiple_lines",
-    "internet_service",
-    "online_security",
-    "online_backup",
-    "device_protection",
-    "tech_support",
-    "streaming_tv",
-    "streaming_movies",
-    "contract",
-    "paperless_billing",
-    "payment_method",
-]
-FEATURES = NUMERIC + CATEGORICAL
 MAX_TOTAL = 120 * 1000.0  # the largest tenure times the largest monthly charge
 # The bounds come before the validator, so that the OpenAPI schema states them (minimum, maximum).
 TotalCharges = Annotated[float, Field(ge=0, le=MAX_TOTAL), BeforeValidator(_finite)]
@@ -66,36 +46,17 @@ CHARGE_SLACK = 2.0
 ID = "customer_id"
 TARGET = "churn"
 
-# Column names of the IBM Telco CSV, mapped to ours.
-TELCO_COLUMNS = {
-    "customerID": "customer_id",
-    "gender": "gender",
-    "SeniorCitizen": "senior_citizen",
-    "Partner": "partner",
-    "Dependents": "dependents",
-    "tenure": "tenure",
-    "PhoneService": "phone_service",
-    "MultipleLines": "multiple_lines",
-    "InternetService": "internet_service",
-    "OnlineSecurity": "online_security",
-    "OnlineBackup": "online_backup",
-    "DeviceProtection": "device_protection",
-    "TechSupport": "tech_support",
-    "StreamingTV": "streaming_tv",
-    "StreamingMovies": "streaming_movies",
-    "Contract": "contract",
-    "PaperlessBilling": "paperless_billing",
-    "PaymentMethod": "payment_method",
-    "MonthlyCharges": "monthly_charges",
-    "TotalCharges": "total_charges",
-    "Churn": "churn",
-}
+# Column names of the IBM Telco CSV, mapped to ours (CamelCase to snake_case).
+_TELCO = """customerID gender SeniorCitizen Partner Dependents tenure PhoneService MultipleLines
+InternetService OnlineSecurity OnlineBackup DeviceProtection TechSupport StreamingTV
+StreamingMovies Contract PaperlessBilling PaymentMethod MonthlyCharges TotalCharges Churn"""
+TELCO_COLUMNS = {name: re.sub(r"(?<=[a-z])(?=[A-Z])", "_", name).lower() for name in _TELCO.split()}
 
 
 class Customer(BaseModel):
     """One customer's features, as the model sees them."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid")
 
     @model_validator(mode="before")
     @classmethod
@@ -122,9 +83,7 @@ class Customer(BaseModel):
     streaming_movies: InternetAddOn
     contract: Literal["Month-to-month", "One year", "Two year"]
     paperless_billing: YesNo
-    payment_method: Literal[
-        "Electronic check", "Mailed check", "Bank transfer (automatic)", "Credit card (automatic)"
-    ]
+    payment_method: PaymentMethod
     monthly_charges: Number = Field(ge=0, le=1000)
     total_charges: TotalCharges | None = Field(default=None, description="empty for new customers")
 
@@ -147,16 +106,8 @@ class LabelledCustomer(Customer):
     churn: bool
 
 
-def _clean(record: dict) -> dict:
-    out = {}
-    for key, value in record.items():
-        # NaN (pandas) and blank strings both mean "empty"
-        if (isinstance(value, float) and value != value) or (
-            isinstance(value, str) and value.strip() == ""
-        ):
-            value = None
-        out[key] = value
-    return out
+CATEGORICAL = [f for f in Customer.model_fields if f not in {ID, *NUMERIC}]
+FEATURES = NUMERIC + CATEGORICAL
 
 
 def normalise_telco(frame: pd.DataFrame) -> pd.DataFrame:
@@ -187,11 +138,12 @@ def validate_frame(
         raise ValueError(f"missing columns: {', '.join(missing)}")
     lines = frame["_line"].tolist() if "_line" in frame else list(range(2, len(frame) + 2))
     frame = frame[[c for c in frame.columns if c in expected]]
+    frame = frame.replace(r"^\s*$", math.nan, regex=True)  # blank strings and NaN: empty
+    frame = frame.astype(object).where(frame.notna(), None)
     good: list[dict] = []
     errors: dict[int, list[str]] = {}
     seen: set[str] = set()
     for line, record in zip(lines, frame.to_dict(orient="records"), strict=True):
-        record = _clean(record)
         if labelled and isinstance(record.get("churn"), str):
             record["churn"] = {"yes": True, "no": False}.get(
                 record["churn"].lower(), record["churn"]
