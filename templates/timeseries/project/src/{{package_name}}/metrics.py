@@ -1,16 +1,9 @@
-"""Point and probabilistic forecast metrics, per origin (so they can be bootstrapped over origins).
-
-MASE divides a forecast's MAE by the in-sample MAE of the seasonal naive forecast on the history
-before the origin (Hyndman & Koehler 2006, as in the M4 competition; the season is a week for
-sub-daily and daily data, a year for coarser steps): below 1 beats the seasonal naive's in-sample
-error. ``mase1`` scales by the one-step naive instead (m = 1), kept beside it.
-"""
+"""Forecast metrics per origin. MASE scales by the in-sample MAE of the seasonal naive before
+the origin (a week, or a year for coarser steps; M4 practice), ``mase1`` by the one-step naive's."""
 
 from __future__ import annotations
 
 import numpy as np
-
-POINT = ("mase", "mase1", "smape", "mae", "rmse")
 
 
 def naive_scale(history: np.ndarray, season: int = 1) -> float:
