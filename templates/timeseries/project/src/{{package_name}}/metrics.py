@@ -15,9 +15,7 @@ def naive_scale(history: np.ndarray, season: int = 1) -> float:
     return max(scale, 1e-8 * max(1.0, float(np.abs(history).mean())))
 
 
-def point_metrics(
-    actual: np.ndarray, forecast: np.ndarray, scale: float, scale1: float | None = None
-) -> dict[str, float]:
+def point_metrics(actual: np.ndarray, forecast: np.ndarray, scale: float, scale1: float) -> dict:
     """MASE (seasonal scale), one-step MASE, sMAPE (percent), MAE and RMSE of one origin."""
     err = actual - forecast
     mae = float(np.mean(np.abs(err)))
@@ -25,7 +23,7 @@ def point_metrics(
     smape = float(np.mean(np.where(denom > 0, 2 * np.abs(err) / np.maximum(denom, 1e-12), 0.0)))
     return {
         "mase": mae / scale,
-        "mase1": mae / (scale if scale1 is None else scale1),
+        "mase1": mae / scale1,
         "smape": 100 * smape,
         "mae": mae,
         "rmse": float(np.sqrt(np.mean(err**2))),
