@@ -28,7 +28,7 @@ DEFAULT_CODE_CEILING = {
     "mlops": 3553,
     "nlp": 4016,
     "recommender": 3898,
-    "timeseries": 3384,
+    "timeseries": 3148,
 }
 
 

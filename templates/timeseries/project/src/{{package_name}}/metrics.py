@@ -7,8 +7,7 @@ import numpy as np
 
 
 def naive_scale(history: np.ndarray, season: int = 1) -> float:
-    """In-sample MAE of the seasonal naive forecast with period ``season`` (the one-step naive
-    when the history is not longer than a season; a floor avoids dividing by zero)."""
+    """In-sample MAE of the seasonal naive (one-step if the history is not longer than a season)."""
     history = np.asarray(history, float)
     m = season if len(history) > season else 1
     scale = float(np.mean(np.abs(history[m:] - history[:-m]))) if len(history) > m else 0.0
