@@ -28,7 +28,7 @@ DEFAULT_CODE_CEILING = {
     "mlops": 3357,
     "nlp": 3732,
     "recommender": 3898,
-    "timeseries": 3384,
+    "timeseries": 3148,
 }
 
 

@@ -1,30 +1,20 @@
-"""Point and probabilistic forecast metrics, per origin (so they can be bootstrapped over origins).
-
-MASE divides a forecast's MAE by the in-sample MAE of the seasonal naive forecast on the history
-before the origin (Hyndman & Koehler 2006, as in the M4 competition; the season is a week for
-sub-daily and daily data, a year for coarser steps): below 1 beats the seasonal naive's in-sample
-error. ``mase1`` scales by the one-step naive instead (m = 1), kept beside it.
-"""
+"""Forecast metrics per origin. MASE scales by the in-sample MAE of the seasonal naive before
+the origin (a week, or a year for coarser steps; M4 practice), ``mase1`` by the one-step naive's."""
 
 from __future__ import annotations
 
 import numpy as np
 
-POINT = ("mase", "mase1", "smape", "mae", "rmse")
-
 
 def naive_scale(history: np.ndarray, season: int = 1) -> float:
-    """In-sample MAE of the seasonal naive forecast with period ``season`` (the one-step naive
-    when the history is not longer than a season; a floor avoids dividing by zero)."""
+    """In-sample MAE of the seasonal naive (one-step if the history is not longer than a season)."""
     history = np.asarray(history, float)
     m = season if len(history) > season else 1
     scale = float(np.mean(np.abs(history[m:] - history[:-m]))) if len(history) > m else 0.0
     return max(scale, 1e-8 * max(1.0, float(np.abs(history).mean())))
 
 
-def point_metrics(
-    actual: np.ndarray, forecast: np.ndarray, scale: float, scale1: float | None = None
-) -> dict[str, float]:
+def point_metrics(actual: np.ndarray, forecast: np.ndarray, scale: float, scale1: float) -> dict:
     """MASE (seasonal scale), one-step MASE, sMAPE (percent), MAE and RMSE of one origin."""
     err = actual - forecast
     mae = float(np.mean(np.abs(err)))
@@ -32,7 +22,7 @@ def point_metrics(
     smape = float(np.mean(np.where(denom > 0, 2 * np.abs(err) / np.maximum(denom, 1e-12), 0.0)))
     return {
         "mase": mae / scale,
-        "mase1": mae / (scale if scale1 is None else scale1),
+        "mase1": mae / scale1,
         "smape": 100 * smape,
         "mae": mae,
         "rmse": float(np.sqrt(np.mean(err**2))),
