@@ -27,7 +27,7 @@ DEFAULT_CODE_CEILING = {
     "image_classifier": 4198,
     "mlops": 3553,
     "nlp": 4016,
-    "recommender": 3665,
+    "recommender": 3603,
     "timeseries": 3384,
 }
 
