@@ -27,7 +27,7 @@ DEFAULT_CODE_CEILING = {
     "image_classifier": 4198,
     "mlops": 3357,
     "nlp": 3732,
-    "recommender": 3898,
+    "recommender": 3603,
     "timeseries": 3148,
 }
 

@@ -1,9 +1,8 @@
-"""The in-memory dataset every loader returns, and helpers the loaders share.
+"""The dataset every loader returns, and helpers the loaders share.
 
-``interactions``: one row per event with ``user`` and ``item`` (strings, exactly as given),
-``rating`` (NaN without ratings), ``timestamp`` (int seconds, or row order) and ``weight`` (the
-event's weight); repeats of a pair are merged only after the split (prepare.py). ``items``:
-``item``, ``title``, ``tokens`` (genres/tags). ``report``: the source's record-by-record account.
+``interactions``: one row per event: ``user``, ``item`` (strings as given), ``rating`` (NaN
+without), ``timestamp`` (int seconds, or row order) and ``weight``; repeats of a pair are merged
+only after the split. ``items``: ``item``, ``title``, ``tokens``. ``report``: the source's account.
 """
 
 from __future__ import annotations
@@ -36,24 +35,17 @@ class Dataset:
 
 def items_frame(ids: pd.Series, titles: pd.Series | None, tokens: pd.Series | None) -> pd.DataFrame:
     """An items table (first row per id wins)."""
-    n = len(ids)
-    frame = pd.DataFrame(
-        {
-            "item": ids.astype(str).to_numpy(),
-            "title": titles.to_numpy() if titles is not None else [None] * n,
-            "tokens": tokens.to_numpy() if tokens is not None else [[] for _ in range(n)],
-        }
-    )
+    frame = pd.DataFrame({"item": ids.astype(str).to_numpy(), "title": None, "tokens": None})
+    frame["title"] = titles.to_numpy() if titles is not None else None
+    frame["tokens"] = tokens.to_numpy() if tokens is not None else [[] for _ in ids]
     return frame.drop_duplicates("item", keep="first").reset_index(drop=True)
 
 
 def add_unlisted_items(items: pd.DataFrame, interactions: pd.DataFrame) -> pd.DataFrame:
     """Items that appear in interactions but not in the metadata, with no title or tokens."""
     extra = sorted(set(interactions["item"]) - set(items["item"]))
-    if not extra:
-        return items
-    rows = pd.DataFrame({"item": extra, "title": [None] * len(extra), "tokens": [[]] * len(extra)})
-    return pd.concat([items, rows], ignore_index=True)
+    rows = pd.DataFrame({"item": extra, "title": None, "tokens": [[] for _ in extra]})
+    return pd.concat([items, rows], ignore_index=True) if extra else items
 
 
 def split_tokens(value: object, separators: str = "|") -> list[str]:
@@ -69,25 +61,17 @@ def ratings_frame(
     user: pd.Series, item: pd.Series, rating: pd.Series | None, timestamp: pd.Series | None
 ) -> pd.DataFrame:
     """A clean interactions frame from already-parsed columns of a trusted source."""
-    n = len(user)
-    return pd.DataFrame(
-        {
-            "user": user.astype(str).to_numpy(),
-            "item": item.astype(str).to_numpy(),
-            "rating": (
-                rating.astype("float64").to_numpy() if rating is not None else np.full(n, np.nan)
-            ),
-            "timestamp": (
-                timestamp.astype("int64").to_numpy() if timestamp is not None else np.arange(n)
-            ),
-            "weight": np.ones(n, dtype=np.float64),
-        }
-    )
+    frame = pd.DataFrame({"user": user.astype(str).to_numpy(), "item": item.astype(str).to_numpy()})
+    frame["rating"] = rating.astype("float64").to_numpy() if rating is not None else np.nan
+    frame["timestamp"] = np.arange(len(frame)) if timestamp is None else timestamp.to_numpy()
+    frame["timestamp"] = frame["timestamp"].astype("int64")
+    frame["weight"] = 1.0
+    return frame
 
 
 def account(path: Path, read: int, header: bool) -> dict[str, object]:
-    """The ledger of a trusted source file: its non-empty lines (counted without the parser,
-    less the header) must equal the ``read`` records."""
+    """The ledger of a trusted source file: its non-empty lines (less the header), counted
+    without the parser, must equal the ``read`` records."""
     with path.open("rb") as handle:
         records = sum(1 for line in handle if line.strip()) - int(header)
     ledger = Ledger(str(path.name), records)

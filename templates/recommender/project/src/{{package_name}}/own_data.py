@@ -1,12 +1,12 @@
 """Your own interactions file: every record accounted for, ids kept exactly as written.
 
-The shared ledger reads the file (CSV/TSV with strict quoting, JSONL or Parquet), counts its raw
-records independently of the parser and keeps every value as a string. This module parses types
-and rejects rows with a reason and a line number: read + rejected always equals the records.
+The shared tables.py reads the file (CSV/TSV, JSONL or Parquet) as strings and counts its records
+apart from the parser; here types are parsed and bad rows rejected with a reason and line number.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,13 +26,9 @@ TIME_COLUMNS = ("timestamp", "event_time", "ts", "time", "datetime", "date", "wh
 
 @dataclass
 class Columns:
-    """Column names of an interactions file.
-
-    ``rating``, ``timestamp`` and ``event`` None: use the column of the default name when the
-    file has one (for the time, the first of :data:`TIME_COLUMNS`). A name given explicitly must
-    exist (a typo is an error, never a silent fallback); an empty string means the file has no
-    such column.
-    """
+    """Column names of an interactions file. ``rating``/``timestamp``/``event`` None: the default
+    name's column if present (for the time, the first of TIME_COLUMNS); "": none. A name given
+    must exist (a typo is an error, never a silent fallback)."""
 
     user: str = "user_id"
     item: str = "item_id"
@@ -46,12 +42,9 @@ def parse_event_weights(text: str) -> dict[str, float]:
     """``view=1,cart=3,purchase=5`` -> a dict; raises DataError on a malformed entry."""
     weights: dict[str, float] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
-        name, sep, value = part.partition("=")
-        try:
-            weights[name.strip()] = float(value)
-        except ValueError:
-            sep = ""
-        if not sep or not name.strip() or weights.get(name.strip(), 0) <= 0:
+        name, _, value = (t.strip() for t in part.partition("="))
+        weights[name] = float(value) if re.fullmatch(r"\d*\.?\d+(e-?\d+)?", value) else 0.0
+        if not name or weights[name] <= 0:
             raise DataError(f"--event-weights: {part!r} is not NAME=POSITIVE_NUMBER")
     if not weights:
         raise DataError("--event-weights: give at least one NAME=WEIGHT")
@@ -59,11 +52,8 @@ def parse_event_weights(text: str) -> dict[str, float]:
 
 
 def parse_timestamps(values: pd.Series) -> pd.Series:
-    """Seconds since 1970 (UTC) per value; NaN where a value is neither a number nor ISO-8601.
-
-    Numbers are epoch seconds; ISO-8601 strings may mix precisions in one column
-    (``2022-01-02`` beside ``2022-01-02T22:51:00.5+02:00``); no offset means UTC.
-    """
+    """Seconds since 1970 (UTC) per value, NaN where it is neither epoch seconds nor ISO-8601
+    (precisions may mix in a column; no offset means UTC)."""
     seconds = pd.to_numeric(values, errors="coerce").astype("float64")
     text = values[seconds.isna()].astype(str).str.strip().str.replace(" ", "T", n=1)
     stamps = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
@@ -94,7 +84,7 @@ def time_notice(report: dict) -> str:
 
 
 def data_notes(report: dict) -> list[str]:
-    """What loading did to the data beyond the ledger, one line each (printed by validate/train)."""
+    """What loading did beyond the ledger, one line each (printed by validate and train)."""
     notes = [time_notice(report)]
     if report.get("exact_duplicates_dropped"):
         notes.append(
@@ -141,18 +131,14 @@ def load_interactions(path: Path, columns: Columns | None = None) -> tuple[Datas
     reject(((frame["user"] == "") | (frame["item"] == "")).to_numpy(), "missing user or item id")
     frame["rating"] = np.nan
     if rating:
-        values = pd.to_numeric(raw[rating], errors="coerce")
-        reject(
-            (~np.isfinite(values.to_numpy(dtype="float64", na_value=np.nan))),
-            "rating is not a number",
-        )
-        frame["rating"] = values.to_numpy(dtype="float64", na_value=np.nan)
+        values = pd.to_numeric(raw[rating], errors="coerce").to_numpy("float64", na_value=np.nan)
+        reject(~np.isfinite(values), "rating is not a number")
+        frame["rating"] = values
+    frame["timestamp"] = np.arange(len(frame), dtype=np.int64)
     if timestamp:
         seconds = parse_timestamps(raw[timestamp])
         reject(seconds.isna().to_numpy(), "timestamp is neither a number nor ISO-8601")
         frame["timestamp"] = seconds.fillna(0).round().astype("int64").to_numpy()
-    else:
-        frame["timestamp"] = np.arange(len(frame), dtype=np.int64)
     frame["weight"] = 1.0
     if event:
         names = raw[event].str.strip().str.lower()
@@ -172,37 +158,28 @@ def load_interactions(path: Path, columns: Columns | None = None) -> tuple[Datas
     constant = bool(timestamp) and len(kept) > 1 and kept["timestamp"].nunique() == 1
     if constant:
         kept = kept.assign(timestamp=np.arange(len(kept), dtype=np.int64))
-    report = ledger.as_dict()
-    report.update(
-        {
-            "summary": ledger.summary(),
-            "columns": {"rating": rating, "timestamp": timestamp, "event": event},
-            "has_timestamps": bool(timestamp) and not constant,
-            "constant_time": len(kept) if constant else 0,
-            "exact_duplicates_dropped": int((duplicate & ~bad).sum()),
-            "interactions": len(kept),
-            "event_weights": dict(columns.event_weights) if event else None,
-            "events": same["event"][~bad & ~duplicate].value_counts().to_dict() if event else None,
-        }
-    )
-    # One row per event: repeats of a (user, item) pair are merged only after the split, so
-    # no later event adds to an earlier one's weight.
-    return Dataset(
-        kept.reset_index(drop=True),
-        pd.DataFrame(columns=["item", "title", "tokens"]),
-        path.stem,
-        report,
-    ), ledger
+    report = {
+        **ledger.as_dict(),
+        "summary": ledger.summary(),
+        "columns": {"rating": rating, "timestamp": timestamp, "event": event},
+        "has_timestamps": bool(timestamp) and not constant,
+        "constant_time": len(kept) if constant else 0,
+        "exact_duplicates_dropped": int((duplicate & ~bad).sum()),
+        "interactions": len(kept),
+        "event_weights": dict(columns.event_weights) if event else None,
+        "events": same["event"][~bad & ~duplicate].value_counts().to_dict() if event else None,
+    }
+    # One row per event: repeats of a pair are merged only after the split, so no later event
+    # adds to an earlier one's weight.
+    items = pd.DataFrame(columns=["item", "title", "tokens"])
+    return Dataset(kept.reset_index(drop=True), items, path.stem, report), ledger
 
 
 def load_items(
     path: Path, id_col: str, title_col: str | None, tokens_col: str | None
 ) -> tuple[pd.DataFrame, Ledger]:
-    """An item metadata file (id, title and tokens separated by ``| , ;``) and its ledger.
-
-    ``title_col``/``tokens_col`` None: ``title``/``genres`` when present; a name given must exist.
-    Rows without an id are rejected; a repeated id keeps its first row (the rest are rejected).
-    """
+    """An item metadata file (id, title, tokens separated by ``| , ;``) and its ledger; columns
+    None: ``title``/``genres`` if present. Rows without an id or with a repeated id are rejected."""
     explicit = [c for c in (title_col, tokens_col) if c]
     auto = [d for d, c in (("title", title_col), ("genres", tokens_col)) if c is None]
     raw, ledger = read_table(path, required=[id_col, *explicit], optional=auto)
@@ -231,10 +208,10 @@ def load_own(
     tokens_col: str | None = None,
     items_id_col: str | None = None,
 ) -> tuple[Dataset, Ledger]:
-    """Interactions plus optional item metadata (its id column: ``items_id_col``, by default the
-    interactions' item column); the items file's ledger goes into ``report["items_file"]``."""
+    """Interactions and optional item metadata (id column ``items_id_col``, by default the
+    interactions'); the items file's ledger goes into ``report["items_file"]``."""
     dataset, ledger = load_interactions(path, columns)
-    items = pd.DataFrame({"item": [], "title": [], "tokens": []})
+    items = dataset.items
     if items_path is not None:
         id_col = items_id_col or (columns or Columns()).item
         items, items_ledger = load_items(items_path, id_col, title_col, tokens_col)

@@ -39,10 +39,9 @@ def evaluate(
     names: tuple[str, ...],
 ) -> dict[str, object]:
     """Pooled (user, cut-off) NDCG@k of ``names``; the first is compared with popularity."""
-    bounds = cutoffs(interactions["timestamp"], cfg.cutoffs, cfg.rolling_share)
     times = interactions["timestamp"]
-    users, per_model = [], {name: [] for name in names}
-    windows = []
+    bounds = cutoffs(times, cfg.cutoffs, cfg.rolling_share)
+    users, windows, per_model = [], [], {name: [] for name in names}
     for start, end in zip(bounds[:-1], bounds[1:], strict=True):
         train = interactions[times < start]
         target = interactions[(times >= start) & (times < end)]
@@ -62,16 +61,10 @@ def evaluate(
     if not users:
         return {"evaluations": 0, "windows": windows}
     ndcg = {name: np.concatenate(parts) for name, parts in per_model.items()}
-    out: dict[str, object] = {
-        "evaluations": len(users),
-        "users": len(set(users)),
-        "windows": windows,
-        "share": cfg.rolling_share,
-        "ndcg": {name: float(values.mean()) for name, values in ndcg.items()},
-    }
-    served = names[0]
-    if served != "popularity" and "popularity" in ndcg:
-        out["comparison"] = user_clustered_lift(users, ndcg[served], ndcg["popularity"])
+    out = {"evaluations": len(users), "users": len(set(users)), "windows": windows}
+    out.update(share=cfg.rolling_share, ndcg={n: float(v.mean()) for n, v in ndcg.items()})
+    if names[0] != "popularity" and "popularity" in ndcg:
+        out["comparison"] = user_clustered_lift(users, ndcg[names[0]], ndcg["popularity"])
     return out
 
 
@@ -82,14 +75,8 @@ def user_clustered_lift(
     frame = pd.DataFrame({"user": users, "a": a, "b": b, "n": 1.0}).groupby("user").sum()
     if frame["b"].sum() == 0:
         return {"ratio": None, "low": None, "high": None, "includes_1": True}
-
-    def pooled(sums: np.ndarray, counts: np.ndarray) -> float:
-        return float(sums.sum() / counts.sum())
-
-    counts = frame["n"].to_numpy()
-    point, low, high = paired_bootstrap(
-        pooled, [frame["a"].to_numpy(), counts], [frame["b"].to_numpy(), counts], ratio=True
-    )
+    a, b, n = (frame[c].to_numpy() for c in ("a", "b", "n"))
+    point, low, high = paired_bootstrap(lambda s, c: s.sum() / c.sum(), [a, n], [b, n], ratio=True)
     return {"ratio": point, "low": low, "high": high, "includes_1": bool(low <= 1.0 <= high)}
 
 
@@ -106,13 +93,10 @@ def strict_protocol(
         return {}
     began = time.perf_counter()
     result = evaluate(data, items, tokens, cfg, tuple(dict.fromkeys((served, "popularity"))))
-    lift = result.get("comparison") or {}
-    figure = (
-        f"; {served} / popularity NDCG@{cfg.k} {lift['ratio']:.2f}x"
-        f" [{lift['low']:.2f}, {lift['high']:.2f}]"
-        if lift.get("ratio") is not None
-        else ""
-    )
+    lift, figure = result.get("comparison") or {}, ""
+    if lift.get("ratio") is not None:
+        figure = f"; {served} / popularity NDCG@{cfg.k} {lift['ratio']:.2f}x"
+        figure += f" [{lift['low']:.2f}, {lift['high']:.2f}]"
     log(
         f"strict protocol: {result['evaluations']} (user, cut-off) evaluations at "
         f"{len(result['windows'])} global cut-offs{figure} ({time.perf_counter() - began:.1f}s)"

@@ -49,18 +49,13 @@ def make_interactions(
     return rows, items
 
 
-def write_csv(path: Path, header: tuple[str, ...], rows: list[tuple]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
 def write_sample(folder: Path, users: int = 200, seed: int = 0) -> tuple[Path, Path]:
+    """interactions.csv and items.csv in ``folder``."""
     rows, items = make_interactions(users=users, seed=seed)
-    interactions = write_csv(
-        folder / "interactions.csv", ("user_id", "item_id", "rating", "timestamp"), rows
-    )
-    return interactions, write_csv(folder / "items.csv", ("item_id", "title", "genres"), items)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = (folder / "interactions.csv", folder / "items.csv")
+    with paths[0].open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([("user_id", "item_id", "rating", "timestamp"), *rows])
+    with paths[1].open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([("item_id", "title", "genres"), *items])
+    return paths
