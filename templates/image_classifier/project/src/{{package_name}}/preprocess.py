@@ -1,15 +1,6 @@
-"""Image decoding and resizing shared by training and serving (Pillow and NumPy only, no torch).
-
-Training and the API call the same function, so a served image is prepared exactly like the
-images the model learnt from: the format is sniffed from the bytes (never the file name or
-content type), multi-frame files (phone-camera MPO JPEGs) give their first frame, EXIF
-orientation is applied, 16-bit images are rescaled to 8 bits (not clipped), transparency is
-composited on white, and the result is fitted to the model's square input: resized (up or down)
-so that its shorter side is the input size, then centre-cropped (``fit="crop"``, the usual
-evaluation transform; training augments the same view, see inference.augment), or squashed to a
-square regardless of aspect ratio (``fit="squash"``, what models of template 0.4.0 and earlier
-were trained on).
-"""
+"""Image decoding shared by training and serving (Pillow and NumPy, no torch): the format sniffed
+from the bytes, EXIF orientation applied, 16-bit rescaled, transparency on white, then fitted to the
+model's square input (shorter side resized + centre crop, or squashed)."""
 
 from __future__ import annotations
 
