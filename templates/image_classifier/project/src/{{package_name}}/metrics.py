@@ -81,20 +81,13 @@ def calibration(targets: np.ndarray, probabilities: np.ndarray, bins: int = 15) 
     right = probabilities.argmax(axis=1) == targets
     edges = np.linspace(0, 1, bins + 1)
     index = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
-    rows, ece = [], 0.0
-    for b in range(bins):
-        mask = index == b
-        if not mask.any():
-            continue
-        conf, acc = float(confidence[mask].mean()), float(right[mask].mean())
-        ece += mask.mean() * abs(acc - conf)
-        rows.append(
-            {
-                "low": float(edges[b]),
-                "high": float(edges[b + 1]),
-                "count": int(mask.sum()),
-                "confidence": conf,
-                "accuracy": acc,
-            }
-        )
-    return {"ece": float(ece), "bins": rows, "n_bins": bins}
+    counts = np.bincount(index, minlength=bins)
+    conf = np.bincount(index, confidence, bins) / np.maximum(1, counts)
+    acc = np.bincount(index, right, bins) / np.maximum(1, counts)
+    rows = [
+        {"low": float(edges[b]), "high": float(edges[b + 1]), "count": int(counts[b]),
+         "confidence": float(conf[b]), "accuracy": float(acc[b])}
+        for b in np.flatnonzero(counts)
+    ]  # fmt: skip
+    ece = float(np.sum(counts * np.abs(acc - conf)) / max(1, len(targets)))
+    return {"ece": ece, "bins": rows, "n_bins": bins}
