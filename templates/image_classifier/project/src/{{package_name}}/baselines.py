@@ -1,8 +1,5 @@
-"""Pixel baselines beside the CNN (scikit-learn): majority class, logistic regression, kNN.
-
-Features are the raw pixels in [0, 1], average-pooled to at most 1,024 values an image, and the
-models see at most 10,000 training images (a seeded, stratified sample), so they stay quick.
-"""
+"""Pixel baselines (scikit-learn): majority class, logistic regression, kNN on pixels pooled to at
+most 1,024 values, fitted on at most 10,000 training images (a stratified sample)."""
 
 from __future__ import annotations
 

@@ -64,24 +64,21 @@ def calibration_line(record: dict) -> str:
 
 
 def calibrate_on_validation(val_logits: np.ndarray, val_targets: np.ndarray) -> dict[str, Any]:
-    """Fit T on the validation split's single-pass logits (as served); the record `train` keeps
-    in metadata.json: T, the split it was fitted on, and the validation NLL and ECE before and
-    after. A T that would raise the validation NLL (possible only through the prior correction,
-    on a few images all classified right) is not used: T = 1."""
+    """Fit T on the validation split's logits (as served): the record `train` keeps in
+    metadata.json (T, where it was fitted, validation NLL and ECE before and after). A T that
+    would raise the validation NLL (the prior correction, on a few images all right) is 1."""
     n = len(val_targets)
     if n == 0:
         return {"temperature": 1.0, "fitted_on": None, "n_val": 0}
     temperature = fit_temperature(val_logits, val_targets)
     if nll(val_logits, val_targets, temperature) >= nll(val_logits, val_targets):
-        temperature = 1.0  # the prior's pull would only soften a model right and sure on all
-    before = m.calibration(val_targets, softmax(val_logits))["ece"]
-    after = m.calibration(val_targets, softmax(val_logits / temperature))["ece"]
+        temperature = 1.0
     return {
         "temperature": temperature,
         "fitted_on": "validation",
         "n_val": n,
         "val_nll_before": nll(val_logits, val_targets),
         "val_nll_after": nll(val_logits, val_targets, temperature),
-        "val_ece_before": before,
-        "val_ece_after": after,
+        "val_ece_before": m.calibration(val_targets, softmax(val_logits))["ece"],
+        "val_ece_after": m.calibration(val_targets, softmax(val_logits / temperature))["ece"],
     }

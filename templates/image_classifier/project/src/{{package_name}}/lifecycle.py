@@ -1,13 +1,5 @@
-"""The served ONNX model's lifecycle: versioned by content, checked on load, reloaded live.
-
-``model_version`` is a content hash of the ONNX files (`export` writes it into metadata.json).
-`export` puts the new ONNX files in place by renames, then replaces metadata.json (atomically)
-last, so a changed metadata.json announces a complete export. A running server checks
-metadata.json (one stat, at most once every ``interval`` seconds) and loads a changed folder in a
-background thread, answering with the old model meanwhile. A folder whose ONNX files do not hash
-to metadata.json's version (`train` without `export`, or a failed or partial export) is never
-loaded: the server keeps the old model and says it is stale. Needs no torch.
-"""
+"""The served ONNX model's version: a content hash of its files that `export` writes into
+metadata.json last; a folder whose files do not hash to it is never served (no torch needed)."""
 
 from __future__ import annotations
 

@@ -5,25 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from .stats import bootstrap_interval, paired_bootstrap, wilson_interval
 
 N_BOOT = 1000
-
-
-def confusion_matrix(targets: np.ndarray, predictions: np.ndarray, n_classes: int) -> np.ndarray:
-    flat = np.asarray(targets, np.int64) * n_classes + np.asarray(predictions, np.int64)
-    return np.bincount(flat, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
-
-
-def _per_class(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    tp = np.diag(matrix).astype(float)
-    predicted, actual = matrix.sum(axis=0), matrix.sum(axis=1)
-    precision = np.divide(tp, predicted, out=np.zeros_like(tp), where=predicted > 0)
-    recall = np.divide(tp, actual, out=np.zeros_like(tp), where=actual > 0)
-    denom = precision + recall
-    f1 = np.divide(2 * precision * recall, denom, out=np.zeros_like(tp), where=denom > 0)
-    return precision, recall, f1
 
 
 def accuracy(targets: np.ndarray, predictions: np.ndarray) -> float:
@@ -31,12 +17,14 @@ def accuracy(targets: np.ndarray, predictions: np.ndarray) -> float:
 
 
 def macro_f1_for(n_classes: int):
-    """macro-F1 over the classes present in the targets (for bootstrap resamples)."""
+    """macro-F1 over the classes present in the targets (fast enough for bootstrap resamples)."""
 
     def macro_f1(targets: np.ndarray, predictions: np.ndarray) -> float:
-        matrix = confusion_matrix(targets, predictions, n_classes)
-        present = matrix.sum(axis=1) > 0
-        return float(_per_class(matrix)[2][present].mean()) if present.any() else 0.0
+        flat = np.asarray(targets, np.int64) * n_classes + np.asarray(predictions, np.int64)
+        matrix = np.bincount(flat, minlength=n_classes * n_classes).reshape(n_classes, -1)
+        actual = matrix.sum(axis=1)
+        f1 = 2 * np.diag(matrix) / np.maximum(1, actual + matrix.sum(axis=0))  # 2TP/(2TP+FP+FN)
+        return float(f1[actual > 0].mean()) if actual.any() else 0.0
 
     return macro_f1
 
@@ -69,25 +57,20 @@ def classification_report(
     targets: np.ndarray, predictions: np.ndarray, classes: list[str]
 ) -> dict[str, Any]:
     """Per-class precision/recall/F1/support, macro figures and the confusion matrix."""
-    matrix = confusion_matrix(targets, predictions, len(classes))
-    precision, recall, f1 = _per_class(matrix)
-    actual = matrix.sum(axis=1)
+    labels = list(range(len(classes)))
+    precision, recall, f1, support = precision_recall_fscore_support(
+        targets, predictions, labels=labels, zero_division=0
+    )
     per_class = [
-        {
-            "class": name,
-            "precision": float(precision[i]),
-            "recall": float(recall[i]),
-            "f1": float(f1[i]),
-            "support": int(actual[i]),
-        }
-        for i, name in enumerate(classes)
+        {"class": c, "precision": float(p), "recall": float(r), "f1": float(f), "support": int(n)}
+        for c, p, r, f, n in zip(classes, precision, recall, f1, support, strict=True)
     ]
     return {
         "macro_precision": float(precision.mean()),
         "macro_recall": float(recall.mean()),
-        "n_test": int(matrix.sum()),
+        "n_test": len(targets),
         "per_class": per_class,
-        "confusion_matrix": matrix.tolist(),
+        "confusion_matrix": confusion_matrix(targets, predictions, labels=labels).tolist(),
         "classes": classes,
     }
 
@@ -98,20 +81,13 @@ def calibration(targets: np.ndarray, probabilities: np.ndarray, bins: int = 15) 
     right = probabilities.argmax(axis=1) == targets
     edges = np.linspace(0, 1, bins + 1)
     index = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
-    rows, ece = [], 0.0
-    for b in range(bins):
-        mask = index == b
-        if not mask.any():
-            continue
-        conf, acc = float(confidence[mask].mean()), float(right[mask].mean())
-        ece += mask.mean() * abs(acc - conf)
-        rows.append(
-            {
-                "low": float(edges[b]),
-                "high": float(edges[b + 1]),
-                "count": int(mask.sum()),
-                "confidence": conf,
-                "accuracy": acc,
-            }
-        )
-    return {"ece": float(ece), "bins": rows, "n_bins": bins}
+    counts = np.bincount(index, minlength=bins)
+    conf = np.bincount(index, confidence, bins) / np.maximum(1, counts)
+    acc = np.bincount(index, right, bins) / np.maximum(1, counts)
+    rows = [
+        {"low": float(edges[b]), "high": float(edges[b + 1]), "count": int(counts[b]),
+         "confidence": float(conf[b]), "accuracy": float(acc[b])}
+        for b in np.flatnonzero(counts)
+    ]  # fmt: skip
+    ece = float(np.sum(counts * np.abs(acc - conf)) / max(1, len(targets)))
+    return {"ece": ece, "bins": rows, "n_bins": bins}

@@ -1,15 +1,6 @@
-"""Image decoding and resizing shared by training and serving (Pillow and NumPy only, no torch).
-
-Training and the API call the same function, so a served image is prepared exactly like the
-images the model learnt from: the format is sniffed from the bytes (never the file name or
-content type), multi-frame files (phone-camera MPO JPEGs) give their first frame, EXIF
-orientation is applied, 16-bit images are rescaled to 8 bits (not clipped), transparency is
-composited on white, and the result is fitted to the model's square input: resized (up or down)
-so that its shorter side is the input size, then centre-cropped (``fit="crop"``, the usual
-evaluation transform; training augments the same view, see inference.augment), or squashed to a
-square regardless of aspect ratio (``fit="squash"``, what models of template 0.4.0 and earlier
-were trained on).
-"""
+"""Image decoding shared by training and serving (Pillow and NumPy, no torch): the format sniffed
+from the bytes, EXIF orientation applied, 16-bit rescaled, transparency on white, then fitted to the
+model's square input (shorter side resized + centre crop, or squashed)."""
 
 from __future__ import annotations
 
@@ -51,12 +42,8 @@ class TooManyPixels(ImageError):
 
 
 def decode_limit(size: int | None, image_format: str, max_pixels: int = MAX_PIXELS) -> int:
-    """Most pixels an image may have to be decoded for a model input of ``size``.
-
-    JPEGs are decoded at up to 1/8 scale (cheap whatever their size), so only ``max_pixels``
-    bounds them; lossless formats are decoded in full, so their budget grows with the input
-    size: 4,096 source pixels per input pixel, at least 4 MP, at most ``max_pixels``.
-    """
+    """Most pixels an image may have for a model input of ``size``: JPEGs (decoded at up to 1/8
+    scale) ``max_pixels``; lossless ones 4,096 per input pixel, at least 4 MP, at most that."""
     if size is None or image_format in DRAFT_FORMATS:
         return max_pixels
     return min(max_pixels, max(4_000_000, 4096 * size * size))
@@ -65,11 +52,8 @@ def decode_limit(size: int | None, image_format: str, max_pixels: int = MAX_PIXE
 def open_image(
     source: bytes | Path, max_pixels: int = MAX_PIXELS, size: int | None = None
 ) -> Image.Image:
-    """Open and fully decode an image, checking its format and pixel count *before* decoding.
-
-    With ``size``, large JPEGs are decoded at a reduced scale that is still at least ``size``
-    pixels a side, and lossless images over :func:`decode_limit` are refused.
-    """
+    """Decode an image, checking its format and pixel count (:func:`decode_limit`) first; large
+    JPEGs are decoded at a reduced scale still at least ``size`` pixels a side."""
     stream = io.BytesIO(source) if isinstance(source, bytes) else source
     try:
         with warnings.catch_warnings():
@@ -116,11 +100,8 @@ def fit_of(metadata: dict) -> str:
 
 
 def to_array(image: Image.Image, size: int, channels: int, fit: str = "crop") -> np.ndarray:
-    """Fit an image to ``size`` x ``size`` (see ``FITS``); return uint8 ``channels x size x size``.
-
-    EXIF rotation is applied; transparency is composited on white; grayscale images become RGB
-    (and colour images grayscale) as the model needs.
-    """
+    """uint8 ``channels x size x size``: EXIF rotation applied, transparency on white, the
+    channels the model needs, fitted to the square by ``fit`` (see ``FITS``)."""
     with suppress(ValueError, TypeError, OSError, SyntaxError):  # broken EXIF: keep as stored
         image = ImageOps.exif_transpose(image)
     image = to_8bit(image)
