@@ -28,7 +28,7 @@ DEFAULT_CODE_CEILING = {
     "mlops": 3357,
     "nlp": 3732,
     "recommender": 3603,
-    "timeseries": 3148,
+    "timeseries": 3160,
 }
 
 
