@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .data import COLUMNS, Dataset, add_unlisted_items, items_frame, split_tokens
+from .dataset import COLUMNS, Dataset, add_unlisted_items, items_frame, split_tokens
 from .ledger import DataError, Ledger
 from .tables import read_table
 
