@@ -68,8 +68,9 @@ def _resolve(header: list[str], given: str | None, *defaults: str) -> str | None
 
 
 def time_notice(report: dict) -> str:
-    """One line saying which column gives event times, or that the split follows row order."""
-    column = report.get("columns", {}).get("timestamp")
+    """One line saying which column gives event times, or that the split follows row order
+    (printed by validate and train, and written in the README results and the model card)."""
+    column = report.get("columns", {"timestamp": "timestamp"})["timestamp"]
     if column and report.get("constant_time"):
         return (
             f"all {report['constant_time']} events have the same time in column {column!r}: it "
