@@ -27,7 +27,7 @@ DEFAULT_CODE_CEILING = {
     "image_classifier": 3843,
     "mlops": 3357,
     "nlp": 3660,
-    "recommender": 3487,
+    "recommender": 3486,
     "timeseries": 3094,
 }
 
