@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import re
 import urllib.error
 import urllib.request
@@ -25,7 +26,6 @@ from .schema import (
     normalise_telco,
     validate_frame,
 )
-from .tables import read_table
 
 __all__ = ["DataError", "check_csv", "generate", "load_csv", "split"]
 
@@ -37,6 +37,47 @@ def header_of(path: Path) -> list[str]:
             return next(csv.reader(handle), [])
     except (OSError, UnicodeDecodeError, csv.Error):
         return []
+
+
+def read_records(
+    path: Path, required: list[str], optional: list[str]
+) -> tuple[pd.DataFrame, Ledger]:
+    """Every record of a CSV as strings, with the line it starts on, and the ledger: a record
+    with the wrong number of fields is rejected with its line. A file that is not UTF-8, is
+    empty, lacks a column or breaks the quoting rules (strict) is a one-line DataError."""
+    try:
+        text = path.read_text("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: byte {exc.start} is not UTF-8; save the file as UTF-8") from None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records: list[tuple[int, int, list[str]]] = []  # first line, last line, fields
+    end = 0  # the last line read
+    try:
+        header = [name.strip() for name in next(reader, [])]
+        end = reader.line_num
+        for fields in reader:
+            first, end = end + 1, reader.line_num  # a quoted field may hold line breaks
+            if any(field.strip() for field in fields):  # blank lines are not records
+                records.append((first, end, fields))
+    except csv.Error as exc:  # the record that starts after the last one read
+        raise DataError(f"{path}: line {end + 1}: {exc} (a stray quote?)") from None
+    if missing := [name for name in required if name not in header]:
+        found = ", ".join(header) or "none"
+        raise DataError(f"{path}: no column '{missing[0]}'; columns found: {found}")
+    if len(set(header)) != len(header):
+        raise DataError(f"{path}: the header repeats a column name: {', '.join(header)}")
+    if not records:
+        raise DataError(f"{path} has a header but no data rows")
+    ledger = Ledger(str(path), records=len(records), read=len(records))
+    keep = [i for i, name in enumerate(header) if name in {*required, *optional}]
+    rows = []
+    for first, last, fields in records:
+        if len(fields) == len(header):
+            rows.append([first, *(fields[i] for i in keep)])
+            continue
+        span = " (spans several lines: a stray quote?)" if last > first else ""
+        ledger.reject(first, f"expected {len(header)} fields, found {len(fields)}{span}")
+    return pd.DataFrame(rows, columns=["_line", *(header[i] for i in keep)], dtype=object), ledger
 
 
 def check_csv(path: Path, *, labelled: bool = True) -> tuple[pd.DataFrame, Ledger]:
@@ -51,7 +92,7 @@ def check_csv(path: Path, *, labelled: bool = True) -> tuple[pd.DataFrame, Ledge
     optional = [names["total_charges"]]
     if not labelled:
         optional.append(names[TARGET])
-    raw, ledger = read_table(path, required=required, optional=optional)
+    raw, ledger = read_records(path, required, optional)
     senior = raw[names["senior_citizen"]].astype(str).str.strip()
     recoded = int(senior.isin(["0", "1"]).sum()) if telco else 0
     raw = normalise_telco(raw)
