@@ -106,18 +106,6 @@ CATEGORICAL = [f for f in Customer.model_fields if f not in {ID, *NUMERIC}]
 FEATURES = NUMERIC + CATEGORICAL
 
 
-def normalise_telco(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rename IBM Telco columns to ours and map its 0/1 senior flag to Yes/No; others untouched."""
-    if "customerID" not in frame.columns:
-        return frame
-    frame = frame.rename(columns=TELCO_COLUMNS)
-    if "senior_citizen" in frame:
-        frame["senior_citizen"] = frame["senior_citizen"].map(
-            lambda v: {0: "No", 1: "Yes", "0": "No", "1": "Yes"}.get(v, v)
-        )
-    return frame
-
-
 def validate_frame(
     frame: pd.DataFrame, *, labelled: bool = True
 ) -> tuple[pd.DataFrame, dict[int, list[str]]]:
