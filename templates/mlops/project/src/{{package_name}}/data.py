@@ -124,13 +124,10 @@ def kept_notes(frame: pd.DataFrame) -> list[str]:
 def load_csv(
     path: Path, *, labelled: bool | None = True, max_bad_share: float = 0.0
 ) -> pd.DataFrame:
-    """The valid rows of a churn CSV; more than ``max_bad_share`` rejected rows is a DataError
-    that points at `validate`, and so is a file with no valid row."""
+    """The valid rows of a churn CSV; more than ``max_bad_share`` rejected rows, or no valid row,
+    is a DataError that points at `validate`."""
     frame, ledger = check_csv(path, labelled=labelled)
-    hint = f"run `validate {path}` to list them"
-    ledger.enforce(max_bad_share, hint)
-    if frame.empty:
-        raise DataError(f"{path} has no valid rows: {hint}")
+    ledger.enforce(max_bad_share, f"run `validate {path}` to list them")
     return frame
 
 
