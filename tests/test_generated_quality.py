@@ -25,7 +25,7 @@ MAX_LINES = 300
 # about 3,000; these are the sizes reached so far: ceilings that may only come down.
 DEFAULT_CODE_CEILING = {
     "image_classifier": 3843,
-    "mlops": 3357,
+    "mlops": 3087,
     "nlp": 3660,
     "recommender": 3486,
     "timeseries": 3094,

@@ -17,7 +17,7 @@ def fail(exc: Exception) -> click.ClickException:
 
 
 def load_data(
-    settings: Settings, path: Path | None, labelled: bool = True, max_bad_share: float = 0.0
+    settings: Settings, path: Path | None, labelled: bool | None = True, max_bad_share: float = 0.0
 ):
     from .data import DataError, load_csv
 

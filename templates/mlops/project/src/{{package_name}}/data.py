@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import re
 import urllib.error
 import urllib.request
@@ -22,41 +23,70 @@ from .schema import (
     InternetAddOn,
     LabelledCustomer,
     PaymentMethod,
-    normalise_telco,
     validate_frame,
 )
-from .tables import read_table
 
 __all__ = ["DataError", "check_csv", "generate", "load_csv", "split"]
 
 
-def header_of(path: Path) -> list[str]:
-    """The column names in the first line of ``path`` (empty if unreadable: read_table says why)."""
+def read_records(path: Path) -> tuple[pd.DataFrame, Ledger]:
+    """Every record of a CSV as strings, with the line it starts on (``_line``), and the ledger:
+    a record with the wrong number of fields is rejected with its line. A file that is not
+    UTF-8, is empty or breaks the quoting rules (strict) is a one-line DataError."""
     try:
-        with path.open(encoding="utf-8", newline="") as handle:
-            return next(csv.reader(handle), [])
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return []
+        text = path.read_text("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: byte {exc.start} is not UTF-8; save the file as UTF-8") from None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records: list[tuple[int, int, list[str]]] = []  # first line, last line, fields
+    end = 0  # the last line read
+    try:
+        header = [name.strip() for name in next(reader, [])]
+        end = reader.line_num
+        for fields in reader:
+            first, end = end + 1, reader.line_num  # a quoted field may hold line breaks
+            if any(field.strip() for field in fields):  # blank lines are not records
+                records.append((first, end, fields))
+    except csv.Error as exc:  # the record that starts after the last one read
+        raise DataError(f"{path}: line {end + 1}: {exc} (a stray quote?)") from None
+    if len(set(header)) != len(header):
+        raise DataError(f"{path}: the header repeats a column name: {', '.join(header)}")
+    if not records:
+        raise DataError(f"{path} is empty or has a header but no data rows")
+    ledger = Ledger(str(path), records=len(records), read=len(records))
+    rows = []
+    for first, last, fields in records:
+        if len(fields) == len(header):
+            rows.append([first, *fields])
+            continue
+        span = " (spans several lines: a stray quote?)" if last > first else ""
+        ledger.reject(first, f"expected {len(header)} fields, found {len(fields)}{span}")
+    return pd.DataFrame(rows, columns=["_line", *header], dtype=object), ledger
 
 
-def check_csv(path: Path, *, labelled: bool = True) -> tuple[pd.DataFrame, Ledger]:
+def check_csv(path: Path, *, labelled: bool | None = True) -> tuple[pd.DataFrame, Ledger]:
     """The valid rows of a churn CSV (our column names or the IBM Telco ones) and the ledger that
-    accounts for every record: rows read, and rows rejected by reason with their line numbers."""
+    accounts for every record: rows read, and rows rejected by reason with their line numbers.
+    ``labelled=None``: labelled when the file has a churn column."""
     if not path.is_file():
         raise DataError(f"{path} not found: run `download`, `generate` or pass your own CSV")
-    telco = "customerID" in header_of(path)
-    ours = list((LabelledCustomer if labelled else Customer).model_fields)
-    names = {v: k for k, v in TELCO_COLUMNS.items()} if telco else {c: c for c in ours}
-    required = [names[c] for c in ours if c != "total_charges"]
-    optional = [names["total_charges"]]
-    if not labelled:
-        optional.append(names[TARGET])
-    raw, ledger = read_table(path, required=required, optional=optional)
-    senior = raw[names["senior_citizen"]].astype(str).str.strip()
-    recoded = int(senior.isin(["0", "1"]).sum()) if telco else 0
-    raw = normalise_telco(raw)
+    raw, ledger = read_records(path)
+    header, recoded = list(raw.columns[1:]), 0
+    if "customerID" in raw:  # the IBM Telco file: its names, and its 0/1 senior flag as No/Yes
+        raw = raw.rename(columns=TELCO_COLUMNS)
+        if "senior_citizen" in raw:
+            senior = raw["senior_citizen"].str.strip()
+            recoded = int(senior.isin(["0", "1"]).sum())
+            raw["senior_citizen"] = senior.replace({"0": "No", "1": "Yes"})
+    labelled = TARGET in raw if labelled is None else labelled
+    expected = (LabelledCustomer if labelled else Customer).model_fields
+    if missing := [name for name in expected if name not in raw and name != "total_charges"]:
+        raise DataError(f"{path}: no column '{missing[0]}'; columns found: {', '.join(header)}")
     valid, errors = validate_frame(raw, labelled=labelled)
-    valid.attrs["senior_recoded"] = recoded  # for kept_notes: a recoding is said with its count
+    ours = LabelledCustomer.model_fields  # for kept_notes: what is kept or recoded, with counts
+    renamed = zip(header, raw.columns[1:], strict=True)
+    valid.attrs["ignored"] = [old for old, new in renamed if new not in ours]
+    valid.attrs["senior_recoded"] = recoded
     for line, reasons in errors.items():
         ledger.reject(line, reasons[0])
     ledger.read = len(valid)
@@ -64,16 +94,14 @@ def check_csv(path: Path, *, labelled: bool = True) -> tuple[pd.DataFrame, Ledge
     return valid, ledger
 
 
-def kept_notes(frame: pd.DataFrame, path: Path) -> list[str]:
-    """What the valid rows of ``path`` keep that a reader might expect to be changed, with counts,
-    and its columns outside the schema (read past, never features): nothing is filled, recoded or
-    dropped silently."""
-    header, ours = header_of(path), set(LabelledCustomer.model_fields)
-    known = {k for k, v in TELCO_COLUMNS.items() if v in ours} if "customerID" in header else ours
+def kept_notes(frame: pd.DataFrame) -> list[str]:
+    """What the valid rows of a file (:func:`check_csv`) keep that a reader might expect to be
+    changed, with counts, and its columns outside the schema (read past, never features):
+    nothing is filled, recoded or dropped silently."""
     notes = []
     if recoded := frame.attrs.get("senior_recoded", 0):
         notes.append(f"{recoded} SeniorCitizen values 0/1 recoded to No/Yes (senior_citizen)")
-    if ignored := [column for column in header if column not in known]:
+    if ignored := frame.attrs.get("ignored", []):
         notes.append(
             f"{len(ignored)} column(s) outside the schema, ignored (never features): "
             + ", ".join(ignored)
@@ -93,14 +121,13 @@ def kept_notes(frame: pd.DataFrame, path: Path) -> list[str]:
     return notes
 
 
-def load_csv(path: Path, *, labelled: bool = True, max_bad_share: float = 0.0) -> pd.DataFrame:
-    """The valid rows of a churn CSV; more than ``max_bad_share`` rejected rows is a DataError
-    that points at `validate`, and so is a file with no valid row."""
+def load_csv(
+    path: Path, *, labelled: bool | None = True, max_bad_share: float = 0.0
+) -> pd.DataFrame:
+    """The valid rows of a churn CSV; more than ``max_bad_share`` rejected rows, or no valid row,
+    is a DataError that points at `validate`."""
     frame, ledger = check_csv(path, labelled=labelled)
-    hint = f"run `validate {path}` to list them"
-    ledger.enforce(max_bad_share, hint)
-    if frame.empty:
-        raise DataError(f"{path} has no valid rows: {hint}")
+    ledger.enforce(max_bad_share, f"run `validate {path}` to list them")
     return frame
 
 

@@ -17,21 +17,15 @@ from pydantic import (
 )
 
 
-def _finite(value: object) -> object:
-    """Refuse booleans, NaN and infinities (JSON's ``Infinity`` too) before any range check."""
+def _not_bool(value: object) -> object:
     if isinstance(value, bool):  # JSON true/false is not a number of months or dollars
         raise ValueError("expected a number, not a boolean")
-    try:
-        finite = math.isfinite(float(value)) if isinstance(value, int | float | str) else True
-    except ValueError:
-        return value  # not a number at all: the float validator says so
-    if not finite:
-        raise ValueError(f"expected a finite number, not {value!r}")
     return value
 
 
-Number = Annotated[float, BeforeValidator(_finite)]
-Count = Annotated[int, BeforeValidator(_finite)]
+# NaN and infinities (JSON's ``Infinity`` too) are refused before any range check.
+Number = Annotated[float, Field(allow_inf_nan=False), BeforeValidator(_not_bool)]
+Count = Annotated[int, BeforeValidator(_not_bool)]
 YesNo = Literal["Yes", "No"]
 InternetAddOn = Literal["Yes", "No", "No internet service"]
 PaymentMethod = Literal[
@@ -41,7 +35,9 @@ PaymentMethod = Literal[
 NUMERIC = ["tenure", "monthly_charges", "total_charges"]
 MAX_TOTAL = 120 * 1000.0  # the largest tenure times the largest monthly charge
 # The bounds come before the validator, so that the OpenAPI schema states them (minimum, maximum).
-TotalCharges = Annotated[float, Field(ge=0, le=MAX_TOTAL), BeforeValidator(_finite)]
+TotalCharges = Annotated[
+    float, Field(ge=0, le=MAX_TOTAL, allow_inf_nan=False), BeforeValidator(_not_bool)
+]
 CHARGE_SLACK = 2.0
 ID = "customer_id"
 TARGET = "churn"
@@ -108,18 +104,6 @@ class LabelledCustomer(Customer):
 
 CATEGORICAL = [f for f in Customer.model_fields if f not in {ID, *NUMERIC}]
 FEATURES = NUMERIC + CATEGORICAL
-
-
-def normalise_telco(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rename IBM Telco columns to ours and map its 0/1 senior flag to Yes/No; others untouched."""
-    if "customerID" not in frame.columns:
-        return frame
-    frame = frame.rename(columns=TELCO_COLUMNS)
-    if "senior_citizen" in frame:
-        frame["senior_citizen"] = frame["senior_citizen"].map(
-            lambda v: {0: "No", 1: "Yes", "0": "No", "1": "Yes"}.get(v, v)
-        )
-    return frame
 
 
 def validate_frame(
