@@ -52,20 +52,6 @@ def predict_proba(
     return to_probs(decision(model, texts), multilabel, temperature)
 
 
-def fit_lr(
-    xtr, train_y: np.ndarray, xva, val_y: np.ndarray, multilabel: bool, seed: int = 0
-) -> tuple[LogisticRegression | OneVsRestClassifier, float, dict]:
-    """Logistic regression (one-vs-rest for multi-label) on features ``xtr``, with C chosen by
-    validation macro-F1: (fitted model, C, validation macro-F1 by C)."""
-    fits, scores = {}, {}
-    for c in C_GRID:
-        lr = LogisticRegression(C=c, class_weight="balanced", max_iter=2000, random_state=seed)
-        fits[c] = (OneVsRestClassifier(lr) if multilabel else lr).fit(xtr, train_y)
-        scores[str(c)] = macro_f1(val_y, np.asarray(fits[c].predict_proba(xva)), multilabel)
-    best = max(C_GRID, key=lambda c: scores[str(c)])  # the first of equals: the strongest prior
-    return fits[best], best, scores
-
-
 def fit_baseline(
     train_texts: list[str],
     train_y: np.ndarray,
@@ -77,5 +63,13 @@ def fit_baseline(
     """Fit the vectoriser once on train, pick C by validation macro-F1, return the pipeline."""
     vectoriser = features().fit(train_texts)
     xtr, xva = vectoriser.transform(train_texts), vectoriser.transform(val_texts)
-    lr, best, scores = fit_lr(xtr, train_y, xva, val_y, multilabel, seed)
-    return Pipeline([("tfidf", vectoriser), ("lr", lr)]), {"C": best, "val_macro_f1_by_C": scores}
+    fits, scores = {}, {}
+    for c in C_GRID:
+        lr = LogisticRegression(C=c, class_weight="balanced", max_iter=2000, random_state=seed)
+        fits[c] = (OneVsRestClassifier(lr) if multilabel else lr).fit(xtr, train_y)
+        scores[str(c)] = macro_f1(val_y, np.asarray(fits[c].predict_proba(xva)), multilabel)
+    best = max(C_GRID, key=lambda c: scores[str(c)])  # the first of equals: the strongest prior
+    return Pipeline([("tfidf", vectoriser), ("lr", fits[best])]), {
+        "C": best,
+        "val_macro_f1_by_C": scores,
+    }
