@@ -25,9 +25,8 @@ MAX_LINES = 300
 # about 3,000; these are the sizes reached so far: ceilings that may only come down.
 DEFAULT_CODE_CEILING = {
     "image_classifier": 3728,
-    "mlops": 3087,
-    "nlp": 3660,
-    "recommender": 3486,
+    "mlops": 3086,
+    "nlp": 3608,
     "timeseries": 3094,
 }
 
