@@ -27,6 +27,7 @@ DEFAULT_CODE_CEILING = {
     "image_classifier": 3728,
     "mlops": 3086,
     "nlp": 3608,
+    "recommender": 3486,
     "timeseries": 3094,
 }
 
