@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import difflib
 import hashlib
 import io
 import re
@@ -81,7 +82,11 @@ def check_csv(path: Path, *, labelled: bool | None = True) -> tuple[pd.DataFrame
     labelled = TARGET in raw if labelled is None else labelled
     expected = (LabelledCustomer if labelled else Customer).model_fields
     if missing := [name for name in expected if name not in raw and name != "total_charges"]:
-        raise DataError(f"{path}: no column '{missing[0]}'; columns found: {', '.join(header)}")
+        lowered = {name.lower(): name for name in header}
+        close = difflib.get_close_matches(missing[0].lower(), list(lowered), n=1, cutoff=0.6)
+        hint = f" (did you mean '{lowered[close[0]]}'?)" if close else ""
+        found = ", ".join(header)
+        raise DataError(f"{path}: no column '{missing[0]}'{hint}; columns found: {found}")
     valid, errors = validate_frame(raw, labelled=labelled)
     ours = LabelledCustomer.model_fields  # for kept_notes: what is kept or recoded, with counts
     renamed = zip(header, raw.columns[1:], strict=True)
