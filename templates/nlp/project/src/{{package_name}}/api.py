@@ -7,6 +7,7 @@ without a restart (RELOAD_SECONDS between checks, 1; "off": never).
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,7 +15,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import Body, FastAPI, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from pydantic import AfterValidator, BaseModel, Field
 from pydantic_core import PydanticCustomError
 
@@ -114,6 +114,12 @@ def _classify(model: TextModel, text: str) -> Classification:
     )
 
 
+async def _in_thread(model: TextModel, text: str) -> Classification:
+    """_classify in asyncio's default thread pool (ONNX Runtime releases the GIL, so requests run
+    in parallel): about 30 us less CPU a request than Starlette's run_in_threadpool (anyio)."""
+    return await asyncio.get_running_loop().run_in_executor(None, _classify, model, text)
+
+
 def _json(answer: BaseModel) -> Response:
     """The answer serialised once by pydantic (in Rust): returning the model itself would have
     FastAPI dump, re-validate and re-encode it against the route's response_model."""
@@ -178,13 +184,13 @@ def create_app(
     @app.post("/classify", response_model=Classification, responses=ERRORS)
     async def classify(request: Request, body: Annotated[TextIn, Body()]) -> Response:
         """Scores per label for one text (texts over the token limit are truncated: `truncated`)."""
-        return _json(await run_in_threadpool(_classify, model(request), body.text))
+        return _json(await _in_thread(model(request), body.text))
 
     @app.post("/moderate", response_model=Moderation, responses=ERRORS)
     async def moderate_text(request: Request, body: Annotated[TextIn, Body()]) -> Response:
         """allow / review / block with the thresholds chosen on validation, and the labels fired."""
         m = model(request)
-        result = await run_in_threadpool(_classify, m, body.text)
+        result = await _in_thread(m, body.text)
         action, fired = moderate(result.scores, m.thresholds)
         return _json(Moderation(**dict(result), action=action, fired=fired))
 
