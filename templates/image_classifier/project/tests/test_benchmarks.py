@@ -47,3 +47,12 @@ def test_the_benchmark_runs_and_prints_its_targets(
     assert "test accuracy over seeds: " in run.stdout
     assert "targets: mean test accuracy" in run.stdout
     assert (tmp_path / "work" / "seed-0" / "reports" / "metrics.json").is_file()
+
+
+def test_the_training_speed_benchmark_prints_each_variant():
+    command = [sys.executable, "benchmarks/train_speed.py", "--width", "4", "--size", "16",
+               "--batch-size", "8", "--steps", "1"]  # fmt: skip
+    run = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr[-3000:]
+    for variant in ("float32", "float32, channels-last", "bf16, channels-last"):
+        assert f"\n{variant}: " in run.stdout
